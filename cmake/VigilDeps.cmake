@@ -1,0 +1,38 @@
+# Every dependency comes from Debian 12 packages (tools/setup/install-deps.sh); nothing is
+# vendored or downloaded at build time.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(LZ4 REQUIRED IMPORTED_TARGET liblz4)
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
+pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
+pkg_check_modules(LIBEDIT REQUIRED IMPORTED_TARGET libedit)
+find_package(Threads REQUIRED)
+find_package(Boost 1.74 REQUIRED COMPONENTS system)
+find_package(Snappy REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(FlatBuffers REQUIRED)
+find_program(FLATC flatc REQUIRED)
+if(VIGIL_BUILD_TESTS)
+  find_package(Catch2 2 REQUIRED)
+endif()
+if(VIGIL_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+endif()
+
+# vigil_module(NAME <target> DIR <dir> [DEPS ...]): one static library per module, built from every
+# .cc below its folder (new files need no CMake edit; CONFIGURE_DEPENDS re-globs on build).
+function(vigil_module)
+  cmake_parse_arguments(M "" "NAME;DIR" "DEPS" ${ARGN})
+  file(GLOB_RECURSE srcs CONFIGURE_DEPENDS "${M_DIR}/*.cc")
+  list(FILTER srcs EXCLUDE REGEX "_main\\.cc$")
+  if(srcs)
+    add_library(${M_NAME} STATIC ${srcs})
+    target_include_directories(${M_NAME} PUBLIC ${PROJECT_SOURCE_DIR})
+    target_link_libraries(${M_NAME} PUBLIC ${M_DEPS})
+  else()
+    # A module with no sources yet still carries its link direction.
+    add_library(${M_NAME} INTERFACE)
+    target_include_directories(${M_NAME} INTERFACE ${PROJECT_SOURCE_DIR})
+    target_link_libraries(${M_NAME} INTERFACE ${M_DEPS})
+  endif()
+endfunction()
