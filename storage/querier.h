@@ -1,0 +1,57 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/base/status.h"
+#include "storage/labels.h"
+#include "storage/matcher.h"
+
+namespace vigil::storage {
+
+// Iterates one series' samples in time order in batches. One virtual call per batch, none per
+// sample. Samples are deduplicated (out-of-order data merged) and limited to the querier's range.
+class SampleIterator {
+ public:
+  virtual ~SampleIterator() = default;
+  // Fills up to ts.size() (== vs.size()) samples; returns how many; 0 means the end (check status()).
+  virtual size_t Next(std::span<int64_t> ts, std::span<double> vs) = 0;
+  // Skips to the first sample with timestamp >= t. The next Next() starts there.
+  virtual void Seek(int64_t t) = 0;
+  virtual Status status() const = 0;
+};
+
+// Iterates the series a Select() matched, ordered by labels.
+class SeriesSet {
+ public:
+  virtual ~SeriesSet() = default;
+  // Advances to the next series; false at the end (check status()).
+  virtual bool Next() = 0;
+  // REQUIRES: the last Next() returned true. Valid until the next call to Next().
+  virtual const Labels& labels() const = 0;
+  // A fresh iterator over the current series' samples within the querier's time range. It may be
+  // used after the set advanced; it must not outlive the querier.
+  virtual std::unique_ptr<SampleIterator> Samples() const = 0;
+  virtual Status status() const = 0;
+};
+
+// A consistent read view over a time range [min_t, max_t] (inclusive, milliseconds). Thread safety:
+// one querier per thread; queriers are cheap to create.
+class Querier {
+ public:
+  virtual ~Querier() = default;
+  // Series matching every matcher (Prometheus semantics: a missing label equals ""). At least one
+  // matcher should not match the empty string; if none does, every series is a candidate.
+  virtual std::unique_ptr<SeriesSet> Select(std::span<const Matcher> matchers) = 0;
+  // Sorted label names / values of the series that match `matchers` (all series if empty) and
+  // have samples in the querier's range.
+  virtual Result<std::vector<std::string>> LabelNames(std::span<const Matcher> matchers) = 0;
+  virtual Result<std::vector<std::string>> LabelValues(std::string_view name,
+                                                       std::span<const Matcher> matchers) = 0;
+};
+
+}  // namespace vigil::storage
