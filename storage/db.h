@@ -49,6 +49,8 @@ struct DbStats {
   uint64_t out_of_order_samples = 0;
   uint64_t rejected_samples = 0;
   uint64_t wal_replayed_samples = 0;
+  uint64_t wal_torn_bytes = 0;      // dropped at torn WAL tails on open (normal after a crash)
+  std::string wal_corruption;       // non-empty if open found real corruption and cut the log there
 };
 
 // Thread safety: all methods are safe to call concurrently.
