@@ -1,0 +1,25 @@
+#pragma once
+
+// Strict UTF-8 helpers shared by label validation, quoting and parsing. Internal to storage/.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace vigil::storage::detail {
+
+// Decodes the code point starting at s[i]. Returns its length in bytes (1..4) and stores the code
+// point in *cp, or returns 0 when the bytes at i are not a well-formed UTF-8 sequence: truncated,
+// overlong, a surrogate (U+D800..U+DFFF) or above U+10FFFF.
+// REQUIRES: i < s.size().
+int DecodeUtf8(std::string_view s, size_t i, char32_t* cp);
+
+// Byte offset of the first ill-formed sequence, or std::string_view::npos when s is valid UTF-8.
+size_t FindInvalidUtf8(std::string_view s);
+
+inline bool IsValidUtf8(std::string_view s) { return FindInvalidUtf8(s) == std::string_view::npos; }
+
+// Appends the UTF-8 encoding of cp. REQUIRES: cp <= 0x10FFFF and not a surrogate.
+void AppendUtf8(char32_t cp, std::string* out);
+
+}  // namespace vigil::storage::detail

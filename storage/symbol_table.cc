@@ -1,0 +1,310 @@
+#include "storage/symbol_table.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <cassert>
+#include <cstring>
+#include <mutex>
+#include <shared_mutex>
+#include <vector>
+
+#include "storage/labels/encoding.h"
+
+namespace vigil::storage {
+
+namespace {
+
+constexpr uint32_t kShardBits = 4;
+constexpr uint32_t kShards = 1u << kShardBits;
+// Directory segment k holds kFirstSegment << k entries, so 22 segments address 2^28 symbols per
+// shard (all of the 32-bit id space) without ever moving an entry.
+constexpr uint32_t kFirstSegmentBits = 8;
+constexpr uint32_t kSegments = 22;
+constexpr size_t kMinBlock = 4096;
+constexpr size_t kMaxBlock = 64 * 1024;
+
+inline void SegmentOf(uint32_t local, uint32_t* seg, uint32_t* off) {
+  const uint32_t x = (local >> kFirstSegmentBits) + 1;
+  *seg = static_cast<uint32_t>(std::bit_width(x)) - 1;
+  *off = local - (((1u << *seg) - 1) << kFirstSegmentBits);
+}
+
+inline std::string_view Decode(const char* p) {
+  uint32_t len;
+  p = detail::GetUvarint32Unchecked(p, &len);
+  return {p, len};
+}
+
+}  // namespace
+
+// One shard: an arena of length-prefixed strings, a directory from local index to string and an
+// open-addressing hash set of local indexes. Readers of the directory take no lock: segments are
+// published with release stores and never move.
+struct alignas(64) SymbolTable::Shard {
+  mutable std::shared_mutex mu;
+  // Slot: (hash >> 32) << 32 | (local + 1); 0 is empty.
+  std::vector<uint64_t> slots;
+  uint32_t count = 0;
+  std::atomic<const char**> segments[kSegments] = {};
+  std::vector<std::unique_ptr<char[]>> blocks;
+  char* cur = nullptr;
+  size_t left = 0;
+  size_t next_block = kMinBlock;
+  size_t arena_bytes = 0;
+
+  ~Shard() {
+    for (auto& s : segments) delete[] s.load(std::memory_order_relaxed);
+  }
+
+  const char* Entry(uint32_t local) const {
+    uint32_t seg, off;
+    SegmentOf(local, &seg, &off);
+    return segments[seg].load(std::memory_order_acquire)[off];
+  }
+
+  // REQUIRES: mu held (shared or exclusive). Returns the local index or -1.
+  int64_t Probe(std::string_view s, uint64_t hash) const {
+    if (slots.empty()) return -1;
+    const size_t mask = slots.size() - 1;
+    const uint64_t tag = hash >> 32;
+    for (size_t i = (hash >> kShardBits) & mask;; i = (i + 1) & mask) {
+      const uint64_t slot = slots[i];
+      if (slot == 0) return -1;
+      if ((slot >> 32) == tag) {
+        const auto local = static_cast<uint32_t>(slot) - 1;
+        if (Decode(Entry(local)) == s) return local;
+      }
+    }
+  }
+
+  void InsertSlot(uint64_t hash, uint32_t local) {
+    const size_t mask = slots.size() - 1;
+    size_t i = (hash >> kShardBits) & mask;
+    while (slots[i] != 0) i = (i + 1) & mask;
+    slots[i] = (hash >> 32) << 32 | (uint64_t{local} + 1);
+  }
+
+  void Grow() {
+    std::vector<uint64_t> old;
+    old.swap(slots);
+    slots.assign(old.empty() ? 64 : old.size() * 2, 0);
+    for (uint64_t slot : old) {
+      if (slot == 0) continue;
+      const auto local = static_cast<uint32_t>(slot) - 1;
+      const std::string_view s = Decode(Entry(local));
+      InsertSlot(XXH3_64bits(s.data(), s.size()), local);
+    }
+  }
+
+  const char* Store(std::string_view s) {
+    const size_t need = detail::UvarintSize(static_cast<uint32_t>(s.size())) + s.size();
+    if (need > left) {
+      // Large strings get a block of their own so the current block's tail is not wasted.
+      const size_t size = need > kMaxBlock / 4 ? need : std::max(next_block, need);
+      blocks.push_back(std::make_unique<char[]>(size));
+      arena_bytes += size;
+      if (size != need) {
+        cur = blocks.back().get();
+        left = size;
+        next_block = std::min(next_block * 2, kMaxBlock);
+      } else {
+        char* p = blocks.back().get();
+        char* data = detail::PutUvarint32(p, static_cast<uint32_t>(s.size()));
+        std::memcpy(data, s.data(), s.size());
+        return p;
+      }
+    }
+    char* p = cur;
+    char* data = detail::PutUvarint32(p, static_cast<uint32_t>(s.size()));
+    std::memcpy(data, s.data(), s.size());
+    cur += need;
+    left -= need;
+    return p;
+  }
+
+  // REQUIRES: mu held exclusively and s absent.
+  uint32_t Insert(std::string_view s, uint64_t hash) {
+    const uint32_t local = count;
+    if (local >= (1u << (32 - kShardBits))) {
+      assert(false && "SymbolTable: shard full");
+      std::abort();
+    }
+    uint32_t seg, off;
+    SegmentOf(local, &seg, &off);
+    const char** segment = segments[seg].load(std::memory_order_relaxed);
+    if (segment == nullptr) {
+      segment = new const char*[size_t{1} << (seg + kFirstSegmentBits)];
+      segments[seg].store(segment, std::memory_order_release);
+    }
+    segment[off] = Store(s);
+    ++count;
+    if (uint64_t{count} * 4 > slots.size() * 3) Grow();
+    InsertSlot(hash, local);
+    return local;
+  }
+
+  size_t MemoryUsage() const {
+    size_t dir = 0;
+    for (uint32_t k = 0; k < kSegments; ++k) {
+      if (segments[k].load(std::memory_order_relaxed) != nullptr) {
+        dir += (size_t{1} << (k + kFirstSegmentBits)) * sizeof(const char*);
+      }
+    }
+    return arena_bytes + dir + slots.capacity() * sizeof(uint64_t) +
+           blocks.capacity() * sizeof(std::unique_ptr<char[]>);
+  }
+};
+
+SymbolTable::SymbolTable() : shards_(new Shard[kShards]) {}
+SymbolTable::~SymbolTable() = default;
+
+uint32_t SymbolTable::Intern(std::string_view s) {
+  const uint64_t hash = XXH3_64bits(s.data(), s.size());
+  const uint32_t shard_index = static_cast<uint32_t>(hash) & (kShards - 1);
+  Shard& shard = shards_[shard_index];
+  {
+    std::shared_lock lock(shard.mu);
+    if (int64_t local = shard.Probe(s, hash); local >= 0) {
+      return static_cast<uint32_t>(local) << kShardBits | shard_index;
+    }
+  }
+  std::unique_lock lock(shard.mu);
+  int64_t local = shard.Probe(s, hash);
+  if (local < 0) local = shard.Insert(s, hash);
+  return static_cast<uint32_t>(local) << kShardBits | shard_index;
+}
+
+std::optional<uint32_t> SymbolTable::Find(std::string_view s) const {
+  const uint64_t hash = XXH3_64bits(s.data(), s.size());
+  const uint32_t shard_index = static_cast<uint32_t>(hash) & (kShards - 1);
+  const Shard& shard = shards_[shard_index];
+  std::shared_lock lock(shard.mu);
+  const int64_t local = shard.Probe(s, hash);
+  if (local < 0) return std::nullopt;
+  return static_cast<uint32_t>(local) << kShardBits | shard_index;
+}
+
+std::string_view SymbolTable::Lookup(uint32_t id) const {
+  return Decode(shards_[id & (kShards - 1)].Entry(id >> kShardBits));
+}
+
+size_t SymbolTable::size() const {
+  size_t n = 0;
+  for (uint32_t i = 0; i < kShards; ++i) {
+    std::shared_lock lock(shards_[i].mu);
+    n += shards_[i].count;
+  }
+  return n;
+}
+
+size_t SymbolTable::MemoryUsage() const {
+  size_t n = sizeof(Shard) * kShards;
+  for (uint32_t i = 0; i < kShards; ++i) {
+    std::shared_lock lock(shards_[i].mu);
+    n += shards_[i].MemoryUsage();
+  }
+  return n;
+}
+
+// InternedLabels.
+
+InternedLabels::InternedLabels(size_t n) {
+  if (n == 0) return;
+  data_ = new uint32_t[1 + 2 * n];
+  data_[0] = static_cast<uint32_t>(n);
+}
+
+InternedLabels::InternedLabels(const InternedLabels& other) : InternedLabels(other.size()) {
+  if (data_ != nullptr) std::memcpy(data_, other.data_, MemoryUsage());
+}
+
+InternedLabels& InternedLabels::operator=(const InternedLabels& other) {
+  if (this != &other) *this = InternedLabels(other);
+  return *this;
+}
+
+InternedLabels& InternedLabels::operator=(InternedLabels&& other) noexcept {
+  if (this != &other) {
+    delete[] data_;
+    data_ = other.data_;
+    other.data_ = nullptr;
+  }
+  return *this;
+}
+
+std::span<const SymbolPair> InternedLabels::pairs() const {
+  if (data_ == nullptr) return {};
+  // SymbolPair is two uint32 with no padding, so the block's tail is an array of them.
+  static_assert(sizeof(SymbolPair) == 2 * sizeof(uint32_t) && alignof(SymbolPair) == alignof(uint32_t));
+  return {reinterpret_cast<const SymbolPair*>(data_ + 1), size()};
+}
+
+InternedLabels InternedLabels::Intern(const Labels& ls, SymbolTable* table) {
+  InternedLabels out(ls.size());
+  uint32_t* p = out.data_ == nullptr ? nullptr : out.data_ + 1;
+  for (const Label& l : ls) {
+    *p++ = table->Intern(l.name);
+    *p++ = table->Intern(l.value);
+  }
+  return out;
+}
+
+InternedLabels InternedLabels::FromPairs(std::span<const SymbolPair> pairs) {
+  InternedLabels out(pairs.size());
+  if (!pairs.empty()) std::memcpy(out.data_ + 1, pairs.data(), pairs.size_bytes());
+  return out;
+}
+
+Labels InternedLabels::ToLabels(const SymbolTable& table) const {
+  Label stack_buf[32];
+  std::vector<Label> heap_buf;
+  Label* buf = stack_buf;
+  if (size() > std::size(stack_buf)) {
+    heap_buf.resize(size());
+    buf = heap_buf.data();
+  }
+  size_t i = 0;
+  for (const SymbolPair& p : pairs()) buf[i++] = {table.Lookup(p.name), table.Lookup(p.value)};
+  return Labels::FromSorted({buf, i});
+}
+
+std::string_view InternedLabels::Get(std::string_view name, const SymbolTable& table) const {
+  for (const SymbolPair& p : pairs()) {
+    if (table.Lookup(p.name) == name) return table.Lookup(p.value);
+  }
+  return {};
+}
+
+bool InternedLabels::Equals(const Labels& ls, const SymbolTable& table) const {
+  auto it = ls.begin();
+  for (const SymbolPair& p : pairs()) {
+    if (it == ls.end() || table.Lookup(p.name) != it->name || table.Lookup(p.value) != it->value) {
+      return false;
+    }
+    ++it;
+  }
+  return it == ls.end();
+}
+
+uint64_t InternedLabels::Hash(const SymbolTable& table) const {
+  Label stack_buf[32];
+  std::vector<Label> heap_buf;
+  Label* buf = stack_buf;
+  if (size() > std::size(stack_buf)) {
+    heap_buf.resize(size());
+    buf = heap_buf.data();
+  }
+  size_t i = 0;
+  for (const SymbolPair& p : pairs()) buf[i++] = {table.Lookup(p.name), table.Lookup(p.value)};
+  return HashSortedLabels({buf, i});
+}
+
+bool operator==(const InternedLabels& a, const InternedLabels& b) {
+  const auto pa = a.pairs(), pb = b.pairs();
+  return std::equal(pa.begin(), pa.end(), pb.begin(), pb.end());
+}
+
+}  // namespace vigil::storage
