@@ -1,0 +1,97 @@
+#pragma once
+
+// Chunk codecs: a chunk holds the samples (int64 millisecond timestamp, float64 value) of one
+// series over a short time range, about 120-240 samples. Every chunk starts with an encoding byte
+// (enum Encoding) so that encodings can be added without a format break. Layouts are documented bit
+// for bit in compression/docs/.
+//
+// Thread safety: encoders and decoders are single-threaded objects; distinct objects may be used
+// from different threads. Chunk bytes are immutable once finished and may be shared freely.
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "compression/detail/bit_reader.h"
+#include "compression/detail/bit_writer.h"
+#include "compression/detail/int_series.h"
+#include "compression/detail/xor_codec.h"
+
+namespace vigil::compression {
+
+// The first byte of every chunk. Values are part of the on-disk format: never renumber.
+enum class Encoding : uint8_t {
+  kXor = 1,             // Gorilla: delta-of-delta timestamps, XOR values
+  kConstant = 2,        // one value repeated; timestamps in the shared column coder (below)
+  kIntDoubleDelta = 3,  // integral values as delta-of-delta integers (counters)
+  kDecimal = 4,         // values = integer * 10^-k, integers as delta-of-delta
+  kXorColumnar = 5,     // XOR values as in kXor, after a timestamp column (irregular floats)
+};
+// kConstant, kIntDoubleDelta, kDecimal and kXorColumnar share one timestamp coder, a packed column
+// (compression/docs/int_series.md); kXor codes timestamps sample by sample so that it can stream.
+
+// Appends samples one at a time to a Gorilla (kXor) chunk. This is the head's open chunk.
+// Timestamps should be non-decreasing; see compression/docs/xor_chunk.md for what is stored
+// when they are not (any int64 sequence round-trips exactly).
+class XorAppender {
+ public:
+  // `out` is caller-owned and must outlive the appender; the chunk is written to its end.
+  explicit XorAppender(std::string* out);
+  void Append(int64_t t, double v);
+  uint32_t num_samples() const;
+  // Flushes pending bits; after Finish() the chunk in *out is complete. Appending after Finish()
+  // is allowed in the implementation only if documented there.
+  // Vigil: appending after Finish() is allowed (the padding Finish() wrote is taken back first);
+  // the sample count in the header is patched on every Append(). REQUIRES: < 65535 samples.
+  void Finish();
+
+ private:
+  std::string* out_;
+  size_t start_;  // offset of the chunk in *out_
+  detail::BitWriter writer_;
+  detail::XorStream<detail::BitWriter> stream_;
+  bool finished_ = false;
+};
+
+// Encodes `ts`/`vs` (equal length, 0 < n <= 65535) as one chunk appended to *out, choosing the
+// smallest of all encodings (adaptive) or the given one. Returns the encoding used: EncodeChunkAs
+// falls back to kXor when `enc` cannot hold the values exactly (e.g. kConstant for two values).
+Encoding EncodeChunk(std::span<const int64_t> ts, std::span<const double> vs, std::string* out);
+Encoding EncodeChunkAs(Encoding enc, std::span<const int64_t> ts, std::span<const double> vs,
+                       std::string* out);
+
+// Decodes a chunk of any encoding in batches. No virtual call or allocation per sample.
+class ChunkDecoder {
+ public:
+  // `chunk` must stay valid while the decoder is used.
+  explicit ChunkDecoder(std::string_view chunk);
+  // Fills up to ts.size() (== vs.size()) samples; returns how many. 0 means the end, or an error:
+  // check ok(). Corrupt or truncated input sets a sticky error, never reads out of bounds.
+  size_t Next(std::span<int64_t> ts, std::span<double> vs);
+  bool ok() const;
+  Encoding encoding() const;
+  uint32_t num_samples() const;
+
+ private:
+  void Init();
+  void NextXor(std::span<int64_t> ts, std::span<double> vs);
+  void NextColumnar(std::span<int64_t> ts, std::span<double> vs);
+
+  std::string_view chunk_;
+  Encoding encoding_ = Encoding::kXor;
+  uint32_t num_samples_ = 0;
+  uint32_t done_ = 0;
+  bool ok_ = true;
+  detail::BitReader reader_;  // kXor: the whole stream; kXorColumnar: the value column
+  detail::XorValueReader xor_values_;
+  int64_t prev_t_ = 0;
+  uint64_t prev_delta_ = 0;
+  detail::IntSeriesReader ts_;
+  detail::IntSeriesReader ints_;
+  uint64_t constant_bits_ = 0;
+  double divisor_ = 1;
+};
+
+}  // namespace vigil::compression
