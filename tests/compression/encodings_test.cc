@@ -63,6 +63,11 @@ TEST_CASE("kDecimal worked example", "[compression][decimal][golden]") {
   CheckGolden(Encoding::kDecimal, "decimal_v1.hex", vs, true);
 }
 
+TEST_CASE("kXorColumnar worked example", "[compression][xor_columnar][golden]") {
+  const double vs[] = {1.0, 1.0, 1.5};
+  CheckGolden(Encoding::kXorColumnar, "xor_columnar_v1.hex", vs, false);
+}
+
 TEST_CASE("EncodeChunkAs falls back to kXor when the encoding cannot hold the values",
           "[compression][adaptive]") {
   const int64_t ts[] = {1, 2, 3};
