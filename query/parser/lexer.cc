@@ -343,7 +343,11 @@ bool Lexer::AcceptRemainingDuration() {
     if (!Accept("smhdw")) return false;
     Accept("s");
   }
-  return !IsAlnum(Peek());
+  if (IsAlnum(Peek())) {
+    ++pos_;  // part of the bad text reported
+    return false;
+  }
+  return true;
 }
 
 Token Lexer::LexNumberOrDuration(size_t start) {

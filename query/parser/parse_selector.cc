@@ -43,7 +43,8 @@ bool Parser::AddMatcher(VectorSelector* vs, MatchType type, std::string name, st
     opts.set_dot_nl(true);  // Prometheus compiles with (?s)
     RE2 re("^(?:" + value + ")$", opts);
     if (!re.ok()) {
-      Fail(span, RegexErrorText(re));
+      RE2 bare(value, opts);  // for an error that quotes the user's text, not our anchors
+      Fail(span, RegexErrorText(bare.ok() ? re : bare));
       return false;
     }
   }

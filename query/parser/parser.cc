@@ -343,8 +343,11 @@ bool Parser::ParseNumberText(const Token& t, double* out) {
     auto r = std::from_chars(s.data(), s.data() + s.size(), *out);
     if (r.ptr == s.data() + s.size() &&
         (r.ec == std::errc() || r.ec == std::errc::result_out_of_range)) {
-      if (r.ec == std::errc::result_out_of_range && std::fabs(*out) >= 1) {
-        *out = std::copysign(HUGE_VAL, *out);  // Go: ±Inf with a range error; keep it usable
+      if (r.ec == std::errc::result_out_of_range) {
+        // Go's ParseFloat yields ±Inf or 0 with a range error; Prometheus keeps the value.
+        size_t e = s.find_first_of("eE");
+        bool tiny = e != std::string_view::npos && e + 1 < s.size() && s[e + 1] == '-';
+        *out = tiny ? 0.0 : HUGE_VAL;
       }
       return true;
     }
