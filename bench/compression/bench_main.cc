@@ -193,6 +193,7 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   vigil::bench::RegisterChunkBenchmarks();
   vigil::bench::RegisterBlockBenchmarks();
+  vigil::bench::RegisterBitstreamBenchmarks();
   // The display reporter is ours, so --benchmark_color is not applied by the library: colour only
   // on a terminal.
   vigil::bench::SummaryReporter reporter(isatty(STDOUT_FILENO)

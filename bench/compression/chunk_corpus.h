@@ -52,5 +52,6 @@ std::string EncodingMix(const EncodedChunks& enc);
 // Registration, called from main before the run (bench_main.cc).
 void RegisterChunkBenchmarks();
 void RegisterBlockBenchmarks();
+void RegisterBitstreamBenchmarks();
 
 }  // namespace vigil::bench
