@@ -1,0 +1,220 @@
+#include "storage/block/block_querier.h"
+
+#include <algorithm>
+#include <array>
+#include <optional>
+#include <set>
+
+#include "compression/chunk.h"
+
+namespace vigil::storage {
+
+namespace {
+
+bool Covered(const Intervals& deleted, int64_t min_t, int64_t max_t) {
+  for (const Interval& iv : deleted) {
+    if (iv.min_t <= min_t && max_t <= iv.max_t) return true;
+  }
+  return false;
+}
+
+// Decodes a series' chunks in batches of kBatch and copies the samples that are in range and not
+// deleted. Timestamps increase across chunks (they are disjoint and sorted), so the deleted
+// intervals are walked with a cursor.
+class BlockSampleIterator final : public SampleIterator {
+ public:
+  BlockSampleIterator(std::shared_ptr<const BlockReader> reader, std::vector<ChunkMeta> chunks,
+                      Intervals deleted, int64_t min_t, int64_t max_t)
+      : reader_(std::move(reader)),
+        chunks_(std::move(chunks)),
+        deleted_(std::move(deleted)),
+        min_t_(min_t),
+        max_t_(max_t) {}
+
+  size_t Next(std::span<int64_t> ts, std::span<double> vs) override {
+    size_t n = 0;
+    const size_t cap = std::min(ts.size(), vs.size());
+    while (n < cap) {
+      if (pos_ == len_ && !Fill()) break;
+      while (pos_ < len_ && n < cap) {
+        const int64_t t = buf_t_[pos_];
+        if (t > max_t_) {
+          done_ = true;
+          pos_ = len_;
+          break;
+        }
+        if (t >= min_t_ && !Deleted(t)) {
+          ts[n] = t;
+          vs[n] = buf_v_[pos_];
+          ++n;
+        }
+        ++pos_;
+      }
+    }
+    return n;
+  }
+
+  void Seek(int64_t t) override { min_t_ = std::max(min_t_, t); }
+  Status status() const override { return status_; }
+
+ private:
+  static constexpr size_t kBatch = 128;
+
+  bool Deleted(int64_t t) {
+    while (del_ < deleted_.size() && deleted_[del_].max_t < t) ++del_;
+    return del_ < deleted_.size() && deleted_[del_].min_t <= t;
+  }
+
+  // Refills the buffer from the current or next chunk; false at the end or on error.
+  bool Fill() {
+    while (!done_) {
+      if (dec_) {
+        len_ = dec_->Next(buf_t_, buf_v_);
+        pos_ = 0;
+        if (len_ > 0) return true;
+        if (!dec_->ok()) {
+          status_ = Status::Corruption(reader_->dir() + ": chunk " + std::to_string(chunks_[next_ - 1].ref) +
+                                       " does not decode");
+          break;
+        }
+        dec_.reset();
+      }
+      while (next_ < chunks_.size() && chunks_[next_].max_t < min_t_) ++next_;
+      if (next_ == chunks_.size() || chunks_[next_].min_t > max_t_) break;
+      const ChunkMeta& c = chunks_[next_++];
+      if (Covered(deleted_, c.min_t, c.max_t)) continue;
+      Result<std::string_view> bytes = reader_->Chunk(c.ref);
+      if (!bytes.ok()) {
+        status_ = bytes.status();
+        break;
+      }
+      dec_.emplace(*bytes);
+    }
+    done_ = true;
+    pos_ = len_ = 0;
+    return false;
+  }
+
+  std::shared_ptr<const BlockReader> reader_;
+  std::vector<ChunkMeta> chunks_;
+  Intervals deleted_;
+  int64_t min_t_, max_t_;
+  size_t next_ = 0, del_ = 0;
+  std::optional<compression::ChunkDecoder> dec_;
+  std::array<int64_t, kBatch> buf_t_{};
+  std::array<double, kBatch> buf_v_{};
+  size_t pos_ = 0, len_ = 0;
+  bool done_ = false;
+  Status status_;
+};
+
+class BlockSeriesSet final : public SeriesSet {
+ public:
+  BlockSeriesSet(std::shared_ptr<const BlockReader> reader, Result<PostingsList> ids, int64_t min_t,
+                 int64_t max_t)
+      : reader_(std::move(reader)), tombstones_(reader_->tombstones()), min_t_(min_t), max_t_(max_t) {
+    if (ids.ok()) {
+      ids_ = std::move(ids).value();
+    } else {
+      status_ = ids.status();
+    }
+  }
+
+  bool Next() override {
+    while (status_.ok() && pos_ < ids_.size()) {
+      const BlockSeriesId id = ids_[pos_++];
+      Status st = reader_->index().Series(id, &labels_, &chunks_);
+      if (!st.ok()) {
+        status_ = st;
+        return false;
+      }
+      auto it = tombstones_->find(id);
+      deleted_ = it == tombstones_->end() ? Intervals() : it->second;
+      std::erase_if(chunks_, [this](const ChunkMeta& c) {
+        return c.max_t < min_t_ || c.min_t > max_t_ || Covered(deleted_, c.min_t, c.max_t);
+      });
+      if (!chunks_.empty()) return true;
+    }
+    return false;
+  }
+
+  const Labels& labels() const override { return labels_; }
+  std::unique_ptr<SampleIterator> Samples() const override {
+    return std::make_unique<BlockSampleIterator>(reader_, chunks_, deleted_, min_t_, max_t_);
+  }
+  Status status() const override { return status_; }
+
+ private:
+  std::shared_ptr<const BlockReader> reader_;
+  std::shared_ptr<const TombstoneMap> tombstones_;
+  int64_t min_t_, max_t_;
+  PostingsList ids_;
+  size_t pos_ = 0;
+  Labels labels_;
+  std::vector<ChunkMeta> chunks_;
+  Intervals deleted_;
+  Status status_;
+};
+
+class BlockQuerier final : public Querier {
+ public:
+  BlockQuerier(std::shared_ptr<const BlockReader> reader, int64_t min_t, int64_t max_t)
+      : reader_(std::move(reader)), min_t_(min_t), max_t_(max_t) {}
+
+  std::unique_ptr<SeriesSet> Select(std::span<const Matcher> matchers) override {
+    return std::make_unique<BlockSeriesSet>(reader_, reader_->index().PostingsForMatchers(matchers), min_t_, max_t_);
+  }
+
+  Result<std::vector<std::string>> LabelNames(std::span<const Matcher> matchers) override {
+    if (matchers.empty() && CoversBlock()) {
+      std::vector<std::string> out;
+      for (std::string_view n : reader_->index().LabelNames()) out.emplace_back(n);
+      return out;
+    }
+    std::set<std::string, std::less<>> names;
+    VIGIL_RETURN_IF_ERROR(ForEachSeries(matchers, [&](const Labels& ls) {
+      for (const Label& l : ls) {
+        if (names.find(l.name) == names.end()) names.emplace(l.name);
+      }
+    }));
+    return std::vector<std::string>(names.begin(), names.end());
+  }
+
+  Result<std::vector<std::string>> LabelValues(std::string_view name, std::span<const Matcher> matchers) override {
+    if (matchers.empty() && CoversBlock()) {
+      VIGIL_ASSIGN_OR_RETURN(std::vector<std::string_view> values, reader_->index().LabelValues(name));
+      return std::vector<std::string>(values.begin(), values.end());
+    }
+    std::set<std::string, std::less<>> values;
+    VIGIL_RETURN_IF_ERROR(ForEachSeries(matchers, [&](const Labels& ls) {
+      const std::string_view v = ls.Get(name);
+      if (!v.empty() && values.find(v) == values.end()) values.emplace(v);
+    }));
+    return std::vector<std::string>(values.begin(), values.end());
+  }
+
+ private:
+  // Whether the querier's range covers the whole block, so the index's lists answer directly.
+  bool CoversBlock() const {
+    const BlockMeta& m = reader_->meta();
+    return min_t_ <= m.min_time && m.max_time - 1 <= max_t_ && reader_->tombstones()->empty();
+  }
+
+  template <typename Fn>
+  Status ForEachSeries(std::span<const Matcher> matchers, Fn fn) {
+    BlockSeriesSet set(reader_, reader_->index().PostingsForMatchers(matchers), min_t_, max_t_);
+    while (set.Next()) fn(set.labels());
+    return set.status();
+  }
+
+  std::shared_ptr<const BlockReader> reader_;
+  int64_t min_t_, max_t_;
+};
+
+}  // namespace
+
+std::unique_ptr<Querier> NewBlockQuerier(std::shared_ptr<const BlockReader> reader, int64_t min_t, int64_t max_t) {
+  return std::make_unique<BlockQuerier>(std::move(reader), min_t, max_t);
+}
+
+}  // namespace vigil::storage

@@ -1,0 +1,128 @@
+#include "storage/block/block_writer.h"
+
+#include "storage/block/block_id.h"
+#include "storage/block/chunks.h"
+#include "storage/block/index_writer.h"
+#include "storage/block/tombstones.h"
+
+namespace vigil::storage {
+
+using namespace block;  // NOLINT: the format helpers
+
+BlockWriter::BlockWriter(FileSystem* fs, std::string parent_dir, BlockWriterOptions options, std::string id)
+    : fs_(fs),
+      parent_dir_(std::move(parent_dir)),
+      options_(std::move(options)),
+      id_(std::move(id)),
+      tmp_dir_(JoinPath(parent_dir_, id_ + ".tmp")) {}
+
+std::string BlockWriter::final_dir() const { return JoinPath(parent_dir_, id_); }
+
+Result<std::unique_ptr<BlockWriter>> BlockWriter::Create(FileSystem* fs, std::string parent_dir,
+                                                         BlockWriterOptions options) {
+  std::string id = options.id;
+  if (id.empty()) id = NewBlockId((options.clock != nullptr ? options.clock : SystemClock())->NowMillis());
+  if (!IsValidBlockId(id)) return Status::InvalidArgument("invalid block id '" + id + "'");
+  if (options.min_time && options.max_time && *options.min_time >= *options.max_time) {
+    return Status::InvalidArgument("block range is empty");
+  }
+  std::unique_ptr<BlockWriter> w(new BlockWriter(fs, std::move(parent_dir), std::move(options), std::move(id)));
+  if (fs->FileExists(w->final_dir())) return Status::AlreadyExists("block " + w->final_dir() + " exists");
+  VIGIL_RETURN_IF_ERROR(fs->RemoveDirAll(w->tmp_dir_));
+  VIGIL_RETURN_IF_ERROR(fs->CreateDir(w->tmp_dir_));
+  const std::string chunks_dir = JoinPath(w->tmp_dir_, kChunksDirName);
+  VIGIL_RETURN_IF_ERROR(fs->CreateDir(chunks_dir));
+  w->chunks_ = std::make_unique<ChunkWriter>(fs, chunks_dir, w->options_.max_segment_size);
+  return w;
+}
+
+BlockWriter::~BlockWriter() {
+  chunks_.reset();
+  if (!finished_) fs_->RemoveDirAll(tmp_dir_).IgnoreError();
+}
+
+Status BlockWriter::AddSeries(const Labels& labels, std::span<const ChunkMeta> chunks) {
+  if (!status_.ok()) return status_;
+  if (finished_) return Status::InvalidArgument("AddSeries after Finish");
+  auto fail = [this, &labels](std::string what) {
+    status_ = Status::InvalidArgument("block writer: series " + labels.ToString() + ": " + what);
+    return status_;
+  };
+  if (labels.empty()) return fail("no labels");
+  if (!series_.empty() && !(series_.back().labels < labels)) return fail("not after the previous series");
+  if (chunks.empty()) return Status::OK();
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    const ChunkMeta& c = chunks[i];
+    if (c.data.empty() || c.min_t > c.max_t || c.num_samples == 0) return fail("chunk " + std::to_string(i) + " is malformed");
+    if (i > 0 && c.min_t <= chunks[i - 1].max_t) return fail("chunks overlap or are out of order");
+    if ((options_.min_time && c.min_t < *options_.min_time) || (options_.max_time && c.max_t >= *options_.max_time)) {
+      return fail("chunk outside the block range");
+    }
+  }
+  IndexSeries s;
+  s.labels = labels;
+  s.chunks.reserve(chunks.size());
+  for (const ChunkMeta& c : chunks) {
+    Result<ChunkRef> ref = chunks_->Write(c.data);
+    if (!ref.ok()) {
+      status_ = ref.status();
+      return status_;
+    }
+    s.chunks.push_back({c.min_t, c.max_t, c.num_samples, *ref, {}});
+    stats_.samples += c.num_samples;
+  }
+  stats_.chunks += chunks.size();
+  ++stats_.series;
+  min_t_ = std::min(min_t_, chunks.front().min_t);
+  max_t_ = std::max(max_t_, chunks.back().max_t);
+  series_.push_back(std::move(s));
+  return Status::OK();
+}
+
+Status BlockWriter::WriteSmallFile(const std::string& path, std::string_view data) {
+  VIGIL_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> f, fs_->NewWritableFile(path));
+  VIGIL_RETURN_IF_ERROR(f->Append(data));
+  VIGIL_RETURN_IF_ERROR(f->Sync());
+  return f->Close();
+}
+
+Status BlockWriter::Publish(BlockMeta* meta) {
+  VIGIL_RETURN_IF_ERROR(chunks_->Finish());
+  VIGIL_RETURN_IF_ERROR(WriteIndex(fs_, JoinPath(tmp_dir_, kIndexFileName), series_));
+  VIGIL_RETURN_IF_ERROR(WriteSmallFile(JoinPath(tmp_dir_, kTombstonesFileName), EncodeTombstones({})));
+  VIGIL_RETURN_IF_ERROR(WriteSmallFile(JoinPath(tmp_dir_, kMetaFileName), EncodeBlockMeta(*meta)));
+  VIGIL_RETURN_IF_ERROR(fs_->SyncDir(JoinPath(tmp_dir_, kChunksDirName)));
+  VIGIL_RETURN_IF_ERROR(fs_->SyncDir(tmp_dir_));
+  VIGIL_RETURN_IF_ERROR(fs_->Rename(tmp_dir_, final_dir()));
+  Status st = fs_->SyncDir(parent_dir_);
+  if (!st.ok()) {
+    // The block may or may not survive a crash; remove it so that the state matches the error.
+    fs_->RemoveDirAll(final_dir()).IgnoreError();
+    return st;
+  }
+  return Status::OK();
+}
+
+Result<BlockMeta> BlockWriter::Finish() {
+  if (finished_) return Status::InvalidArgument("Finish called twice");
+  if (!status_.ok()) return status_;
+  BlockMeta meta;
+  meta.version = kMetaVersion;
+  meta.id = id_;
+  if (series_.empty()) {
+    min_t_ = 0;
+    max_t_ = -1;
+  }
+  meta.min_time = options_.min_time.value_or(min_t_);
+  meta.max_time = options_.max_time.value_or(max_t_ == INT64_MAX ? max_t_ : max_t_ + 1);
+  meta.stats = stats_;
+  meta.compaction_level = options_.compaction_level;
+  meta.compaction_sources = options_.compaction_sources;
+  status_ = Publish(&meta);
+  if (!status_.ok()) return status_;
+  finished_ = true;
+  series_.clear();
+  return meta;
+}
+
+}  // namespace vigil::storage

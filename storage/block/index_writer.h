@@ -1,0 +1,28 @@
+#pragma once
+
+// Writes the index file of a block (storage/docs/format/index.md). Internal to storage/block.
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "storage/base/file_system.h"
+#include "storage/block/types.h"
+#include "storage/labels.h"
+
+namespace vigil::storage::block {
+
+struct IndexSeries {
+  Labels labels;
+  std::vector<ChunkMeta> chunks;  // refs set, data ignored
+};
+
+// Writes, syncs and closes the index at `path`. `series` are in strictly increasing label order;
+// their positions are their ids. InvalidArgument when a section would exceed the 4 GiB that its
+// 32-bit offsets can address.
+Status WriteIndex(FileSystem* fs, const std::string& path, std::span<const IndexSeries> series);
+
+// The index bytes for `series` (what WriteIndex writes), for tests and tools.
+Result<std::string> BuildIndex(std::span<const IndexSeries> series);
+
+}  // namespace vigil::storage::block

@@ -1,0 +1,221 @@
+// Writer/reader round trips of whole blocks: samples bit-exact, time ranges, tombstones, meta.
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <limits>
+#include <random>
+
+#include "storage/base/mem_file_system.h"
+#include "storage/block/tombstones.h"
+#include "storage/series_ref.h"
+#include "tests/storage/block/block_test_util.h"
+
+namespace vigil::storage {
+namespace {
+
+using testing::M;
+using testing::Sample;
+using testing::TestSeries;
+
+std::vector<TestSeries> SmallSeries() {
+  std::vector<TestSeries> out;
+  const double special[] = {testing::FromBits(kStaleNaNBits), -0.0, 0.0,
+                            std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
+                            std::numeric_limits<double>::denorm_min(), 1e308, -1.5};
+  for (int s = 0; s < 20; ++s) {
+    TestSeries ts;
+    ts.labels = Labels::FromPairs({{"__name__", "metric"}, {"job", s % 2 ? "api" : "web"}, {"instance", "host-" + std::to_string(100 + s)}});
+    std::mt19937_64 rng(s);
+    int64_t t = 1000 * s;
+    for (int i = 0; i < 500; ++i) {
+      t += 1 + static_cast<int64_t>(rng() % 30000);
+      double v = i % 7 == 0 ? special[(i / 7) % 8] : static_cast<double>(rng() % 1000) / 8;
+      ts.samples.push_back({t, v});
+    }
+    out.push_back(std::move(ts));
+  }
+  std::sort(out.begin(), out.end(), [](const TestSeries& a, const TestSeries& b) { return a.labels < b.labels; });
+  return out;
+}
+
+TEST_CASE("block round trip keeps samples bit-exact", "[storage][block]") {
+  auto fs = NewMemFileSystem();
+  REQUIRE(fs->CreateDirs("/data").ok());
+  const auto series = SmallSeries();
+  auto meta = testing::WriteTestBlock(fs.get(), "/data", series, testing::FixedOptions());
+  REQUIRE(meta.ok());
+  CHECK(meta->stats.series == 20);
+  CHECK(meta->stats.samples == 20 * 500);
+  CHECK(meta->stats.chunks == 20 * 5);
+  CHECK_FALSE(fs->DirExists("/data/01HZZZZZZZZZZZZZZZZZZZZZZZ.tmp"));
+
+  auto reader = BlockReader::Open(fs.get(), "/data/01HZZZZZZZZZZZZZZZZZZZZZZZ");
+  REQUIRE(reader.ok());
+  CHECK((*reader)->meta() == *meta);
+  REQUIRE((*reader)->Verify().ok());
+
+  for (size_t batch : {1, 7, 128, 1000}) {
+    auto q = NewBlockQuerier(*reader, INT64_MIN, INT64_MAX);
+    std::vector<Matcher> ms = {M(MatchType::kEqual, "__name__", "metric")};
+    Status st;
+    auto got = testing::ReadAll(q.get(), ms, &st, batch);
+    REQUIRE(st.ok());
+    REQUIRE(got.size() == series.size());
+    for (const TestSeries& s : series) {
+      INFO(s.labels.ToString() << " batch " << batch);
+      CHECK(testing::SameSamples(got[s.labels.ToString()], s.samples));
+    }
+  }
+}
+
+TEST_CASE("block querier limits samples to its inclusive range and seeks", "[storage][block]") {
+  auto fs = NewMemFileSystem();
+  REQUIRE(fs->CreateDirs("/d").ok());
+  TestSeries s{Labels::FromPairs({{"a", "1"}}), {}};
+  for (int64_t t = 0; t < 1000; ++t) s.samples.push_back({t * 10, static_cast<double>(t)});
+  REQUIRE(testing::WriteTestBlock(fs.get(), "/d", {s}, testing::FixedOptions(), 100).ok());
+  auto reader = BlockReader::Open(fs.get(), "/d/01HZZZZZZZZZZZZZZZZZZZZZZZ").value();
+  std::vector<Matcher> ms = {M(MatchType::kEqual, "a", "1")};
+
+  auto q = NewBlockQuerier(reader, 995, 2000);
+  auto got = testing::ReadAll(q.get(), ms);
+  REQUIRE(got["{a=\"1\"}"].size() == 101);
+  CHECK(got["{a=\"1\"}"].front().t == 1000);
+  CHECK(got["{a=\"1\"}"].back().t == 2000);
+
+  // A range between chunks or outside the block selects nothing.
+  auto q2 = NewBlockQuerier(reader, 20000, 30000);
+  CHECK(testing::ReadAll(q2.get(), ms).empty());
+
+  auto set = q->Select(ms);
+  REQUIRE(set->Next());
+  auto it = set->Samples();
+  it->Seek(1505);
+  int64_t ts[4];
+  double vs[4];
+  REQUIRE(it->Next(ts, vs) == 4);
+  CHECK(ts[0] == 1510);
+  CHECK(ts[3] == 1540);
+  it->Seek(0);  // never backwards
+  REQUIRE(it->Next(ts, vs) == 4);
+  CHECK(ts[0] == 1550);
+  CHECK_FALSE(set->Next());
+}
+
+TEST_CASE("block querier honours tombstones", "[storage][block]") {
+  auto fs = NewMemFileSystem();
+  REQUIRE(fs->CreateDirs("/d").ok());
+  std::vector<TestSeries> series;
+  for (const char* v : {"x", "y"}) {
+    TestSeries s{Labels::FromPairs({{"a", v}}), {}};
+    for (int64_t t = 0; t < 1000; ++t) s.samples.push_back({t, static_cast<double>(t)});
+    series.push_back(s);
+  }
+  REQUIRE(testing::WriteTestBlock(fs.get(), "/d", series, testing::FixedOptions(), 100).ok());
+  const std::string dir = "/d/01HZZZZZZZZZZZZZZZZZZZZZZZ";
+  auto reader = BlockReader::Open(fs.get(), dir).value();
+  CHECK(reader->tombstones()->empty());
+
+  TombstoneMap t;
+  AddInterval(&t[0], {100, 199});   // the whole second chunk of a="x"
+  AddInterval(&t[0], {250, 260});
+  AddInterval(&t[0], {261, 270});   // merges with the previous
+  AddInterval(&t[1], {INT64_MIN, INT64_MAX});
+  CHECK(t[0].size() == 2);
+  CHECK(t[0][1] == Interval{250, 270});
+  REQUIRE(WriteTombstones(fs.get(), dir, t).ok());
+  REQUIRE(reader->ReloadTombstones().ok());
+  CHECK(*reader->tombstones() == t);
+
+  auto q = NewBlockQuerier(reader, 0, 999);
+  auto got = testing::ReadAll(q.get(), std::vector<Matcher>{M(MatchType::kRegexMatch, "a", ".+")});
+  REQUIRE(got.size() == 1);  // a="y" is deleted entirely
+  const auto& x = got["{a=\"x\"}"];
+  CHECK(x.size() == 1000 - 100 - 21);
+  for (const Sample& s : x) CHECK_FALSE(((s.t >= 100 && s.t <= 199) || (s.t >= 250 && s.t <= 270)));
+
+  // A reopened reader sees them too; names and values follow.
+  auto again = BlockReader::Open(fs.get(), dir).value();
+  CHECK(*again->tombstones() == t);
+  auto values = NewBlockQuerier(again, 0, 999)->LabelValues("a", {});
+  REQUIRE(values.ok());
+  CHECK(*values == std::vector<std::string>{"x"});
+}
+
+TEST_CASE("block querier label names and values", "[storage][block]") {
+  auto fs = NewMemFileSystem();
+  REQUIRE(fs->CreateDirs("/d").ok());
+  auto reader_meta = testing::WriteTestBlock(fs.get(), "/d", SmallSeries(), testing::FixedOptions());
+  REQUIRE(reader_meta.ok());
+  auto reader = BlockReader::Open(fs.get(), "/d/01HZZZZZZZZZZZZZZZZZZZZZZZ").value();
+  auto q = NewBlockQuerier(reader, INT64_MIN, INT64_MAX);
+  CHECK(q->LabelNames({}).value() == std::vector<std::string>{"__name__", "instance", "job"});
+  CHECK(q->LabelValues("job", {}).value() == std::vector<std::string>{"api", "web"});
+  CHECK(q->LabelValues("nope", {}).value().empty());
+  std::vector<Matcher> ms = {M(MatchType::kEqual, "instance", "host-101")};
+  CHECK(q->LabelValues("job", ms).value() == std::vector<std::string>{"api"});
+  CHECK(q->LabelNames(ms).value().size() == 3);
+}
+
+TEST_CASE("block writer rejects bad input", "[storage][block]") {
+  auto fs = NewMemFileSystem();
+  REQUIRE(fs->CreateDirs("/d").ok());
+  auto w = BlockWriter::Create(fs.get(), "/d", testing::FixedOptions()).value();
+  std::vector<std::string> storage;
+  auto chunks = testing::MakeChunks({{1, 1}, {2, 2}}, 10, &storage);
+  REQUIRE(w->AddSeries(Labels::FromPairs({{"a", "2"}}), chunks).ok());
+  SECTION("out of order labels") {
+    CHECK(w->AddSeries(Labels::FromPairs({{"a", "1"}}), chunks).IsInvalidArgument());
+    CHECK(w->Finish().status().IsInvalidArgument());  // sticky
+  }
+  SECTION("duplicate labels") {
+    CHECK(w->AddSeries(Labels::FromPairs({{"a", "2"}}), chunks).IsInvalidArgument());
+  }
+  SECTION("overlapping chunks") {
+    std::vector<ChunkMeta> two = {chunks[0], chunks[0]};
+    CHECK(w->AddSeries(Labels::FromPairs({{"a", "3"}}), two).IsInvalidArgument());
+  }
+  SECTION("an abandoned writer leaves nothing") {
+    w.reset();
+    CHECK(fs->ListDir("/d").value().empty());
+  }
+  CHECK(BlockWriter::Create(fs.get(), "/d", testing::FixedOptions("bad id")).status().IsInvalidArgument());
+}
+
+TEST_CASE("block writer cuts chunk segments at the size cap", "[storage][block]") {
+  auto fs = NewMemFileSystem();
+  REQUIRE(fs->CreateDirs("/d").ok());
+  auto opts = testing::FixedOptions();
+  opts.max_segment_size = 4096;
+  opts.min_time = 0;
+  opts.max_time = 100000000;
+  const auto series = SmallSeries();
+  auto meta = testing::WriteTestBlock(fs.get(), "/d", series, opts);
+  REQUIRE(meta.ok());
+  CHECK(meta->min_time == 0);
+  CHECK(meta->max_time == 100000000);
+  const auto segs = fs->ListDir("/d/01HZZZZZZZZZZZZZZZZZZZZZZZ/chunks").value();
+  CHECK(segs.size() > 3);
+  CHECK(segs.front() == "000001");
+  for (const auto& name : segs) CHECK(fs->FileSize("/d/01HZZZZZZZZZZZZZZZZZZZZZZZ/chunks/" + name).value() <= 4096);
+  auto reader = BlockReader::Open(fs.get(), "/d/01HZZZZZZZZZZZZZZZZZZZZZZZ").value();
+  REQUIRE(reader->Verify().ok());
+  auto got = testing::ReadAll(NewBlockQuerier(reader, 0, 100000000).get(), std::vector<Matcher>{});
+  CHECK(got.size() == series.size());
+}
+
+TEST_CASE("empty block round trips", "[storage][block]") {
+  auto fs = NewMemFileSystem();
+  REQUIRE(fs->CreateDirs("/d").ok());
+  auto meta = testing::WriteTestBlock(fs.get(), "/d", {}, testing::FixedOptions());
+  REQUIRE(meta.ok());
+  auto reader = BlockReader::Open(fs.get(), "/d/01HZZZZZZZZZZZZZZZZZZZZZZZ");
+  REQUIRE(reader.ok());
+  CHECK((*reader)->Verify().ok());
+  CHECK((*reader)->index().NumSeries() == 0);
+  CHECK(testing::ReadAll(NewBlockQuerier(*reader, 0, 10).get(), std::vector<Matcher>{}).empty());
+}
+
+}  // namespace
+}  // namespace vigil::storage
