@@ -221,11 +221,19 @@ void LabelsBuilder::Reset(const Labels& base) {
   for (const Label& l : base) Add(l.name, l.value);
 }
 
-uint32_t LabelsBuilder::Store(std::string_view s) {
-  // A view into our own arena (e.g. from Get()) is reused as is: appending could reallocate it.
-  if (!s.empty() && s.data() >= arena_.data() && s.data() + s.size() <= arena_.data() + arena_.size()) {
-    return static_cast<uint32_t>(s.data() - arena_.data());
+int64_t LabelsBuilder::AliasOffset(std::string_view s) const {
+  // Pointer order between unrelated objects is unspecified; integer order is not.
+  const auto addr = reinterpret_cast<uintptr_t>(s.data());
+  const auto base = reinterpret_cast<uintptr_t>(arena_.data());
+  if (!s.empty() && addr >= base && addr + s.size() <= base + arena_.size()) {
+    return static_cast<int64_t>(addr - base);
   }
+  return -1;
+}
+
+uint32_t LabelsBuilder::Store(std::string_view s, int64_t alias) {
+  // A view into our own arena (e.g. from Get()) is reused as is: appending could reallocate it.
+  if (alias >= 0) return static_cast<uint32_t>(alias);
   const auto off = static_cast<uint32_t>(arena_.size());
   arena_.append(s);
   return off;
@@ -242,7 +250,7 @@ LabelsBuilder& LabelsBuilder::Set(std::string_view name, std::string_view value)
   if (value.empty()) return Del(name);
   const int i = Find(name);
   if (i < 0) return Add(name, value);
-  const uint32_t off = Store(value);
+  const uint32_t off = Store(value, AliasOffset(value));
   entries_[i].value_off = off;
   entries_[i].value_len = static_cast<uint32_t>(value.size());
   return *this;
@@ -261,8 +269,11 @@ LabelsBuilder& LabelsBuilder::Del(std::string_view name) {
 
 LabelsBuilder& LabelsBuilder::Add(std::string_view name, std::string_view value) {
   if (value.empty()) return *this;
-  const uint32_t name_off = Store(name);
-  const uint32_t value_off = Store(value);
+  // Both aliases are resolved before the first append can move the arena.
+  const int64_t name_alias = AliasOffset(name);
+  const int64_t value_alias = AliasOffset(value);
+  const uint32_t name_off = Store(name, name_alias);
+  const uint32_t value_off = Store(value, value_alias);
   entries_.push_back({name_off, static_cast<uint32_t>(name.size()), value_off,
                       static_cast<uint32_t>(value.size())});
   return *this;

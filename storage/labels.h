@@ -10,6 +10,7 @@
 // name order, uvarint(len(name)) name uvarint(len(value)) value, where uvarint is unsigned LEB128
 // (7 bits per byte, low group first, high bit = more). See storage/labels/hash_format.md.
 
+#include <compare>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -165,7 +166,8 @@ class LabelsBuilder {
   struct Entry {
     uint32_t name_off, name_len, value_off, value_len;
   };
-  uint32_t Store(std::string_view s);
+  int64_t AliasOffset(std::string_view s) const;  // offset of s in arena_, or -1
+  uint32_t Store(std::string_view s, int64_t alias);
   std::string_view View(uint32_t off, uint32_t len) const { return {arena_.data() + off, len}; }
   int Find(std::string_view name) const;
 
