@@ -1,0 +1,239 @@
+// The committed v1 block (tests/golden/block/v1/) and corrupted copies of it
+// (tests/golden/block/v1_corrupt/), plus a random-byte fuzz of the index parser.
+//
+// To regenerate after a deliberate format change (bump the version and update the docs first):
+//   storage_test "[generate-golden]"
+
+#include <catch2/catch.hpp>
+
+#include <random>
+
+#include "storage/base/mem_file_system.h"
+#include "storage/block/coding.h"
+#include "storage/block/format.h"
+#include "storage/block/index_writer.h"
+#include "storage/series_ref.h"
+#include "tests/storage/block/block_test_util.h"
+
+namespace vigil::storage {
+namespace {
+
+using testing::Sample;
+using testing::TestSeries;
+
+constexpr const char* kGoldenId = "01HF7YAT00ABCDEFGHJKMNPQRS";
+const std::string kGoldenDir = std::string(VIGIL_GOLDEN_DIR) + "/block";
+const std::vector<std::string> kFiles = {"meta.json", "index", "tombstones", "chunks/000001"};
+
+std::vector<TestSeries> GoldenSeries() {
+  return {
+      {Labels::FromPairs({{"__name__", "up"}, {"job", "api"}}), {{1000, 1.0}, {2000, 1.0}, {3000, 0.0}}},
+      {Labels::FromPairs({{"__name__", "up"}, {"job", "web"}}),
+       {{1000, 1.0}, {2000, testing::FromBits(kStaleNaNBits)}, {3000, -0.0}}},
+  };
+}
+
+Status WriteGolden(FileSystem* fs, const std::string& parent) {
+  BlockWriterOptions o = testing::FixedOptions(kGoldenId);
+  o.min_time = 0;
+  o.max_time = 7200000;
+  return testing::WriteTestBlock(fs, parent, GoldenSeries(), o).status();
+}
+
+Status CopyBlock(FileSystem* fs, const std::string& from, const std::string& to) {
+  VIGIL_RETURN_IF_ERROR(fs->CreateDirs(to + "/chunks"));
+  for (const std::string& f : kFiles) {
+    VIGIL_ASSIGN_OR_RETURN(std::string data, ReadFileToString(fs, from + "/" + f));
+    VIGIL_RETURN_IF_ERROR(WriteFileAtomic(fs, to + "/" + f, data));
+  }
+  return Status::OK();
+}
+
+TEST_CASE("generate the golden block files", "[.][generate-golden]") {
+  FileSystem* fs = DefaultFileSystem();
+  REQUIRE(fs->RemoveDirAll(kGoldenDir + "/v1").ok());
+  REQUIRE(fs->RemoveDirAll(kGoldenDir + "/v1_corrupt").ok());
+  REQUIRE(fs->CreateDirs(kGoldenDir + "/v1").ok());
+  REQUIRE(WriteGolden(fs, kGoldenDir + "/v1").ok());
+  const std::string good = kGoldenDir + "/v1/" + kGoldenId;
+  const std::string bad = kGoldenDir + "/v1_corrupt/";
+  for (const char* c : {"flipped_index", "truncated_chunks", "bad_magic"}) {
+    REQUIRE(CopyBlock(fs, good, bad + c + "/" + kGoldenId).ok());
+  }
+  std::string index = ReadFileToString(fs, good + "/index").value();
+  index[20] ^= 0x04;  // inside the symbols section
+  REQUIRE(WriteFileAtomic(fs, bad + "flipped_index/" + kGoldenId + "/index", index).ok());
+  const std::string chunks = ReadFileToString(fs, good + "/chunks/000001").value();
+  REQUIRE(WriteFileAtomic(fs, bad + "truncated_chunks/" + kGoldenId + "/chunks/000001",
+                          chunks.substr(0, chunks.size() - 3)).ok());
+  index = ReadFileToString(fs, good + "/index").value();
+  index[3] = 'Y';
+  REQUIRE(WriteFileAtomic(fs, bad + "bad_magic/" + kGoldenId + "/index", index).ok());
+}
+
+TEST_CASE("golden v1 block opens with the expected contents", "[storage][block]") {
+  const std::string dir = kGoldenDir + "/v1/" + kGoldenId;
+  auto reader = BlockReader::Open(DefaultFileSystem(), dir);
+  REQUIRE(reader.ok());
+  REQUIRE((*reader)->Verify().ok());
+  const BlockMeta& m = (*reader)->meta();
+  CHECK(m.id == kGoldenId);
+  CHECK(m.min_time == 0);
+  CHECK(m.max_time == 7200000);
+  CHECK(m.stats == BlockStats{2, 6, 2});
+  CHECK(m.compaction_level == 1);
+  auto got = testing::ReadAll(NewBlockQuerier(*reader, 0, 7200000).get(),
+                              std::vector<Matcher>{testing::M(MatchType::kEqual, "__name__", "up")});
+  REQUIRE(got.size() == 2);
+  for (const TestSeries& s : GoldenSeries()) CHECK(testing::SameSamples(got[s.labels.ToString()], s.samples));
+
+  // The writer still produces these bytes: the format did not drift without a version bump.
+  auto mem = NewMemFileSystem();
+  REQUIRE(mem->CreateDirs("/g").ok());
+  REQUIRE(WriteGolden(mem.get(), "/g").ok());
+  for (const std::string& f : kFiles) {
+    INFO(f);
+    CHECK(ReadFileToString(mem.get(), std::string("/g/") + kGoldenId + "/" + f).value() ==
+          ReadFileToString(DefaultFileSystem(), dir + "/" + f).value());
+  }
+}
+
+// Opens, verifies and reads the block; returns the first error.
+Status OpenVerifyRead(FileSystem* fs, const std::string& dir) {
+  VIGIL_ASSIGN_OR_RETURN(std::shared_ptr<BlockReader> r, BlockReader::Open(fs, dir));
+  Status read;
+  testing::ReadAll(NewBlockQuerier(r, INT64_MIN, INT64_MAX).get(), std::vector<Matcher>{}, &read);
+  Status verify = r->Verify();
+  return verify.ok() ? read : verify;
+}
+
+TEST_CASE("corrupted golden blocks are reported with file and offset", "[storage][block]") {
+  struct Case {
+    const char* name;
+    const char* file;
+  };
+  for (Case c : {Case{"flipped_index", "/index"}, Case{"truncated_chunks", "/chunks/000001"},
+                 Case{"bad_magic", "/index"}}) {
+    INFO(c.name);
+    const std::string dir = kGoldenDir + "/v1_corrupt/" + c.name + "/" + kGoldenId;
+    REQUIRE(DefaultFileSystem()->DirExists(dir));
+    Status st = OpenVerifyRead(DefaultFileSystem(), dir);
+    INFO(st.ToString());
+    CHECK(st.IsCorruption());
+    CHECK(st.message().find(dir + c.file) != std::string::npos);
+    CHECK(st.message().find("at offset") != std::string::npos);
+  }
+  // The truncated chunk file opens (headers are intact) but reading the cut chunk fails.
+  auto r = BlockReader::Open(DefaultFileSystem(), kGoldenDir + "/v1_corrupt/truncated_chunks/" + kGoldenId);
+  REQUIRE(r.ok());
+  Status read;
+  auto got = testing::ReadAll(NewBlockQuerier(*r, INT64_MIN, INT64_MAX).get(), std::vector<Matcher>{}, &read);
+  CHECK(read.IsCorruption());
+}
+
+TEST_CASE("every single-byte flip of the golden block is caught", "[storage][block]") {
+  auto mem = NewMemFileSystem();
+  REQUIRE(mem->CreateDirs("/g").ok());
+  REQUIRE(WriteGolden(mem.get(), "/g").ok());
+  const std::string dir = std::string("/g/") + kGoldenId;
+  for (const std::string& f : {std::string("index"), std::string("chunks/000001"), std::string("tombstones")}) {
+    const std::string path = dir + "/" + f;
+    const std::string orig = ReadFileToString(mem.get(), path).value();
+    for (size_t i = 0; i < orig.size(); ++i) {
+      std::string bad = orig;
+      bad[i] ^= static_cast<char>(1 << (i % 8));
+      REQUIRE(WriteFileAtomic(mem.get(), path, bad).ok());
+      Status st = OpenVerifyRead(mem.get(), dir);
+      INFO(f << " byte " << i << ": " << st.ToString());
+      CHECK(st.IsCorruption());
+    }
+    REQUIRE(WriteFileAtomic(mem.get(), path, orig).ok());
+  }
+}
+
+// Recomputes every section checksum (where the TOC bounds are sane) and the TOC checksum, so that
+// mutations reach the structural checks behind them.
+void FixChecksums(std::string* index) {
+  using namespace block;  // NOLINT
+  if (index->size() < kFileHeaderSize + kTocSize) return;
+  char* toc = index->data() + index->size() - kTocSize;
+  for (int i = 0; i < kNumIndexSections; ++i) {
+    char* e = toc + i * kTocEntrySize;
+    const uint64_t off = GetFixed64(e), len = GetFixed64(e + 8);
+    if (off <= index->size() && len <= index->size() - off) {
+      PutFixed32(e + 16, Checksum32(std::string_view(*index).substr(off, len)));
+    }
+  }
+  PutFixed32(toc + kTocSize - 4, Checksum32(std::string_view(toc, kTocSize - 4)));
+}
+
+// Calls every read API of an index that opened; none may crash.
+void Exercise(const IndexReader& ix) {
+  ix.Verify().status().IgnoreError();
+  Labels ls;
+  std::vector<ChunkMeta> chunks;
+  for (BlockSeriesId id = 0; id < ix.NumSeries() && id < 1000; ++id) ix.Series(id, &ls, &chunks).IgnoreError();
+  for (std::string_view name : ix.LabelNames()) {
+    auto values = ix.LabelValues(name);
+    if (!values.ok()) continue;
+    for (std::string_view v : *values) ix.Postings(name, v).status().IgnoreError();
+  }
+  for (const auto& ms : std::vector<std::vector<Matcher>>{
+           {testing::M(MatchType::kRegexMatch, "job", "a.*")},
+           {testing::M(MatchType::kNotEqual, "job", "api"), testing::M(MatchType::kEqual, "__name__", "up")},
+           {testing::M(MatchType::kRegexNoMatch, "n", "x|y"), testing::M(MatchType::kRegexMatch, "job", "(w|a).+")}}) {
+    ix.PostingsForMatchers(ms).status().IgnoreError();
+  }
+}
+
+TEST_CASE("index parser survives random bytes", "[storage][block]") {
+  std::vector<block::IndexSeries> series;
+  for (int i = 0; i < 60; ++i) {
+    block::IndexSeries s;
+    s.labels = Labels::FromPairs({{"__name__", i % 2 ? "up" : "down"}, {"job", i % 3 ? "api" : "web"},
+                                  {"n", std::to_string(i)}});
+    s.chunks.push_back({i, i + 10, 3, uint64_t{1} << 32 | (8 + i), {}});
+    series.push_back(s);
+  }
+  std::sort(series.begin(), series.end(), [](auto& a, auto& b) { return a.labels < b.labels; });
+  const std::string orig = block::BuildIndex(series).value();
+  auto mem = NewMemFileSystem();
+  std::mt19937 rng(11);
+  int opened = 0;
+  for (int iter = 0; iter < 3000; ++iter) {
+    std::string data = orig;
+    switch (iter % 4) {
+      case 0:  // a few flipped bits
+        for (int k = 0; k < 1 + static_cast<int>(rng() % 3); ++k) data[rng() % data.size()] ^= static_cast<char>(1 << (rng() % 8));
+        break;
+      case 1:  // truncated
+        data.resize(rng() % data.size());
+        break;
+      case 2:  // garbage behind a valid header
+        data.resize(8 + rng() % 400);
+        for (size_t i = 8; i < data.size(); ++i) data[i] = static_cast<char>(rng());
+        FixChecksums(&data);
+        break;
+      case 3:  // structural damage with valid checksums
+        for (int k = 0; k < 1 + static_cast<int>(rng() % 4); ++k) {
+          data[8 + rng() % (data.size() - 12)] = static_cast<char>(rng());
+        }
+        FixChecksums(&data);
+        break;
+    }
+    REQUIRE(WriteFileAtomic(mem.get(), "/index", data).ok());
+    auto reader = IndexReader::Open(block::FileView::Open(mem.get(), "/index").value());
+    if (!reader.ok()) {
+      INFO(reader.status().ToString());
+      REQUIRE(reader.status().IsCorruption());
+      REQUIRE(reader.status().message().find("offset") != std::string::npos);
+      continue;
+    }
+    ++opened;
+    Exercise(**reader);
+  }
+  WARN("fuzzed index opened " << opened << " of 3000 times");
+}
+
+}  // namespace
+}  // namespace vigil::storage

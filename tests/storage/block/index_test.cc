@@ -1,0 +1,103 @@
+// Index round trips: every series, postings list and label-value list read back as written.
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <map>
+#include <set>
+
+#include "storage/base/mem_file_system.h"
+#include "storage/block/index_reader.h"
+#include "storage/block/index_writer.h"
+
+namespace vigil::storage {
+namespace {
+
+using block::IndexSeries;
+
+std::vector<IndexSeries> MakeSeries(size_t n) {
+  std::vector<IndexSeries> out;
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    IndexSeries s;
+    s.labels = Labels::FromPairs({{"__name__", "metric_" + std::to_string(i % 97)},
+                                  {"instance", "host-" + std::to_string(i % 1009) + ".example.org:9100"},
+                                  {"job", i % 3 == 0 ? "node" : "app"},
+                                  {"series", std::to_string(i)},
+                                  {"zone", i % 5 == 0 ? "" : "z" + std::to_string(i % 5)}});
+    const size_t chunks = 1 + i % 4;
+    int64_t t = -1000 + static_cast<int64_t>(i);
+    for (size_t c = 0; c < chunks; ++c) {
+      s.chunks.push_back({t, t + 119 * 15000, 120, ChunkRef(1 + c) << 32 | (8 + i * 40 + c), {}});
+      t += 120 * 15000;
+    }
+    out.push_back(std::move(s));
+  }
+  std::sort(out.begin(), out.end(), [](const IndexSeries& a, const IndexSeries& b) { return a.labels < b.labels; });
+  return out;
+}
+
+void RoundTrip(size_t n) {
+  const auto series = MakeSeries(n);
+  const auto start = std::chrono::steady_clock::now();
+  auto bytes = block::BuildIndex(series);
+  REQUIRE(bytes.ok());
+  auto fs = NewMemFileSystem();
+  REQUIRE(WriteFileAtomic(fs.get(), "/index", *bytes).ok());
+  auto file = block::FileView::Open(fs.get(), "/index");
+  REQUIRE(file.ok());
+  auto reader = IndexReader::Open(std::move(file).value());
+  REQUIRE(reader.ok());
+  const IndexReader& ix = **reader;
+  REQUIRE(ix.NumSeries() == n);
+  auto verified = ix.Verify();
+  REQUIRE(verified.ok());
+
+  std::map<std::pair<std::string, std::string>, PostingsList> want_postings;
+  std::map<std::string, std::set<std::string>> want_values;
+  uint64_t chunks = 0;
+  Labels ls;
+  std::vector<ChunkMeta> metas;
+  for (BlockSeriesId id = 0; id < n; ++id) {
+    REQUIRE(ix.Series(id, &ls, &metas).ok());
+    REQUIRE(ls == series[id].labels);
+    REQUIRE(metas.size() == series[id].chunks.size());
+    for (size_t c = 0; c < metas.size(); ++c) {
+      const ChunkMeta& a = metas[c];
+      const ChunkMeta& b = series[id].chunks[c];
+      REQUIRE((a.min_t == b.min_t && a.max_t == b.max_t && a.num_samples == b.num_samples && a.ref == b.ref));
+    }
+    chunks += metas.size();
+    for (const Label& l : ls) {
+      want_postings[{std::string(l.name), std::string(l.value)}].push_back(id);
+      want_values[std::string(l.name)].insert(std::string(l.value));
+    }
+  }
+  CHECK(*verified == chunks);
+  CHECK(ix.Series(static_cast<BlockSeriesId>(n), &ls, &metas).IsInvalidArgument());
+
+  std::vector<std::string_view> names = ix.LabelNames();
+  CHECK(names == std::vector<std::string_view>{"__name__", "instance", "job", "series", "zone"});
+  for (const auto& [name, values] : want_values) {
+    auto got = ix.LabelValues(name);
+    REQUIRE(got.ok());
+    REQUIRE(std::vector<std::string>(got->begin(), got->end()) == std::vector<std::string>(values.begin(), values.end()));
+  }
+  for (const auto& [pair, ids] : want_postings) {
+    auto got = ix.Postings(pair.first, pair.second);
+    REQUIRE(got.ok());
+    REQUIRE(*got == ids);
+  }
+  CHECK(ix.Postings("job", "nope").value().empty());
+  CHECK(ix.Postings("nope", "node").value().empty());
+  CHECK(ix.Postings("zone", "").value().empty());
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (n >= 100000) WARN(n << " series: index " << bytes->size() << " bytes (" << bytes->size() / n << " per series), round trip " << secs << " s");
+}
+
+TEST_CASE("index round trip with 10k series", "[storage][block]") { RoundTrip(10000); }
+
+TEST_CASE("index round trip with 100k series", "[storage][block][.][slow]") { RoundTrip(100000); }
+
+}  // namespace
+}  // namespace vigil::storage
