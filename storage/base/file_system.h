@@ -158,6 +158,7 @@ Result<std::string> ReadFileToString(FileSystem* fs, const std::string& path);
 // Publishes `data` at `path` so that after a crash `path` holds either its old content or `data`,
 // never a mix: writes `path + ".tmp"`, syncs and closes it, renames it over `path`, then syncs the
 // parent directory. The temporary file is removed on failure.
+// REQUIRES: no other writer publishes the same `path` concurrently (they would share the tmp name).
 Status WriteFileAtomic(FileSystem* fs, const std::string& path, std::string_view data);
 
 // "a/b/c" -> "a/b"; "c" -> "."; "/c" -> "/".
