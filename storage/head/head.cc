@@ -1,0 +1,225 @@
+#include "storage/head/head.h"
+
+#include <algorithm>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "storage/head/head_appender.h"
+#include "storage/head/head_querier.h"
+#include "storage/head/head_state.h"
+
+namespace vigil::storage {
+namespace head {
+namespace {
+
+uint32_t ClampChunkTarget(uint32_t n) {
+  if (n == 0) return 120;
+  return std::min(n, kMaxChunkSamples);
+}
+
+void AtomicMin(std::atomic<int64_t>* a, int64_t v) {
+  int64_t cur = a->load(std::memory_order_relaxed);
+  while (v < cur && !a->compare_exchange_weak(cur, v, std::memory_order_relaxed)) {
+  }
+}
+void AtomicMax(std::atomic<int64_t>* a, int64_t v) {
+  int64_t cur = a->load(std::memory_order_relaxed);
+  while (v > cur && !a->compare_exchange_weak(cur, v, std::memory_order_relaxed)) {
+  }
+}
+
+}  // namespace
+
+HeadState::HeadState(const HeadOptions& options)
+    : ooo_window_ms(std::max<int64_t>(options.out_of_order_window_ms, 0)),
+      chunk_target(ClampChunkTarget(options.chunk_target_samples)),
+      hash_fn(options.label_hash_for_testing) {}
+
+HeadState::~HeadState() {
+  by_hash.ForEach([](uint64_t, Series* s) { delete s; });
+}
+
+Series* HeadState::FindByLabels(const Labels& ls, uint64_t hash) const {
+  const SeriesMap::Stripe& stripe = by_hash.StripeOf(hash);
+  std::lock_guard<std::mutex> lock(stripe.mu);
+  return stripe.table.Find(hash, [&](Series* s) { return s->labels().Equals(ls, symbols); });
+}
+
+Series* HeadState::GetOrCreate(const Labels& ls, uint64_t hash, bool* created) {
+  *created = false;
+  if (Series* s = FindByLabels(ls, hash)) return s;
+  // Intern outside the stripe lock; a racing creator may win, then these ids are just unused.
+  InternedLabels interned = InternedLabels::Intern(ls, &symbols);
+  SeriesMap::Stripe& stripe = by_hash.StripeOf(hash);
+  std::lock_guard<std::mutex> lock(stripe.mu);
+  if (Series* s = stripe.table.Find(hash, [&](Series* c) { return c->labels() == interned; })) {
+    return s;
+  }
+  const SeriesRef ref = next_ref.fetch_add(1, std::memory_order_relaxed);
+  auto* s = new Series(ref, std::move(interned));
+  // Ref map first: whoever finds the ref in the postings can resolve it.
+  by_ref.Insert(ref, s);
+  stripe.table.Insert(hash, s);
+  postings.Add(ref, s->labels());
+  *created = true;
+  return s;
+}
+
+Status HeadState::RecreateSeries(SeriesRef ref, const Labels& ls) {
+  if (ref == kNoSeriesRef) {
+    return Status::Corruption("wal series record with ref 0 for " + ls.ToString());
+  }
+  const uint64_t hash = HashOf(ls);
+  SeriesMap::Stripe& stripe = by_hash.StripeOf(hash);
+  std::lock_guard<std::mutex> lock(stripe.mu);
+  Series* by_labels = stripe.table.Find(hash, [&](Series* s) { return s->labels().Equals(ls, symbols); });
+  Series* by_ref_now = by_ref.Find(ref);
+  if (by_ref_now != nullptr && by_ref_now != by_labels) {
+    return Status::Corruption("wal series record: ref " + std::to_string(ref) + " names " +
+                              ls.ToString() + " but was replayed as " +
+                              by_ref_now->labels().ToLabels(symbols).ToString());
+  }
+  if (by_labels == nullptr) {
+    auto* s = new Series(ref, InternedLabels::Intern(ls, &symbols));
+    by_ref.Insert(ref, s);
+    stripe.table.Insert(hash, s);
+    postings.Add(ref, s->labels());
+    by_labels = s;
+  } else if (by_ref_now == nullptr) {
+    by_ref.Insert(ref, by_labels);  // the same labels under a second ref: an alias
+  }
+  by_labels->MarkLogged();
+  uint64_t next = next_ref.load(std::memory_order_relaxed);
+  while (next <= ref && !next_ref.compare_exchange_weak(next, ref + 1)) {
+  }
+  return Status::OK();
+}
+
+void HeadState::NoteApplied(uint64_t accepted, uint64_t ooo, uint64_t rejected, int64_t min_t,
+                            int64_t max_t) {
+  if (accepted != 0) samples_appended.fetch_add(accepted, std::memory_order_relaxed);
+  if (ooo != 0) ooo_samples.fetch_add(ooo, std::memory_order_relaxed);
+  if (rejected != 0) rejected_samples.fetch_add(rejected, std::memory_order_relaxed);
+  if (min_t <= max_t) {
+    AtomicMin(&min_time, min_t);
+    AtomicMax(&max_time, max_t);
+  }
+}
+
+Status HeadState::SampleError(const Series& s, Verdict verdict, int64_t t, int64_t newest) const {
+  const std::string series = s.labels().ToLabels(symbols).ToString();
+  if (verdict == Verdict::kConflict) {
+    return Status::AlreadyExists("series " + series + " already has a sample at timestamp " +
+                                 std::to_string(t) + " with a different value");
+  }
+  std::string msg = "out-of-order sample for series " + series + ": timestamp " +
+                    std::to_string(t) + " is older than the series' newest sample at " +
+                    std::to_string(newest);
+  if (ooo_window_ms == 0) {
+    msg += " and out-of-order samples are disabled";
+  } else {
+    msg += " by more than the out-of-order window of " + std::to_string(ooo_window_ms) + " ms";
+  }
+  return Status::OutOfRange(std::move(msg));
+}
+
+}  // namespace head
+
+Head::Head(HeadOptions options) : state_(std::make_unique<head::HeadState>(options)) {}
+
+Head::~Head() = default;
+
+std::unique_ptr<Appender> Head::NewAppender(wal::Wal* wal) {
+  return std::make_unique<head::HeadAppender>(state_.get(), wal);
+}
+
+std::unique_ptr<Querier> Head::NewQuerier(int64_t min_t, int64_t max_t) {
+  return std::make_unique<head::HeadQuerier>(state_.get(), min_t, max_t);
+}
+
+Status Head::ReplaySeries(std::span<const wal::RefSeries> series) {
+  for (const wal::RefSeries& rs : series) {
+    Result<Labels> ls = Labels::FromEncoded(rs.labels);
+    if (!ls.ok()) {
+      return ls.status().WithContext("wal series record for ref " + std::to_string(rs.ref));
+    }
+    VIGIL_RETURN_IF_ERROR(state_->RecreateSeries(rs.ref, *ls));
+  }
+  return Status::OK();
+}
+
+Status Head::ReplaySamples(std::span<const wal::RefSample> samples) {
+  head::HeadState& h = *state_;
+  uint64_t accepted = 0, ooo = 0, rejected = 0, unknown = 0;
+  int64_t min_t = head::kMaxTime, max_t = head::kMinTime;
+  SeriesRef last_ref = kNoSeriesRef;
+  head::Series* s = nullptr;
+  for (const wal::RefSample& rs : samples) {
+    if (rs.ref != last_ref || s == nullptr) {
+      s = h.by_ref.Find(rs.ref);
+      last_ref = rs.ref;
+    }
+    if (s == nullptr) {
+      ++unknown;
+      continue;
+    }
+    std::lock_guard<head::SpinLock> lock(s->mu());
+    const head::Verdict v = h.ApplyLocked(s, rs.t, rs.v, &accepted, &ooo, &rejected);
+    if (v == head::Verdict::kInOrder || v == head::Verdict::kOutOfOrder) {
+      min_t = std::min(min_t, rs.t);
+      max_t = std::max(max_t, rs.t);
+    }
+  }
+  h.NoteApplied(accepted, ooo, rejected, min_t, max_t);
+  if (unknown != 0) h.replay_unknown_refs.fetch_add(unknown, std::memory_order_relaxed);
+  return Status::OK();
+}
+
+uint64_t Head::ReplayUnknownRefSamples() const {
+  return state_->replay_unknown_refs.load(std::memory_order_relaxed);
+}
+
+HeadStats Head::Stats() const {
+  const head::HeadState& h = *state_;
+  HeadStats st;
+  h.by_hash.ForEach([&](uint64_t, head::Series* s) {
+    std::lock_guard<head::SpinLock> lock(s->mu());
+    const head::SeriesMemory m = s->Memory();
+    st.memory_bytes += m.bytes;
+    st.chunks += m.chunks;
+    ++st.series;
+  });
+  st.memory_bytes += sizeof(Head) + head::AllocSize(sizeof(head::HeadState)) +
+                     h.symbols.MemoryUsage() + h.postings.MemoryUsage() +
+                     h.by_ref.MemoryUsage() + h.by_hash.MemoryUsage();
+  st.samples_appended = h.samples_appended.load(std::memory_order_relaxed);
+  st.out_of_order_samples = h.ooo_samples.load(std::memory_order_relaxed);
+  st.rejected_samples = h.rejected_samples.load(std::memory_order_relaxed);
+  st.min_time = h.min_time.load(std::memory_order_relaxed);
+  st.max_time = h.max_time.load(std::memory_order_relaxed);
+  return st;
+}
+
+std::vector<SeriesRef> Head::SeriesRefs() const {
+  std::vector<SeriesRef> refs;
+  state_->by_ref.ForEach([&](uint64_t ref, head::Series*) { refs.push_back(ref); });
+  std::sort(refs.begin(), refs.end());
+  return refs;
+}
+
+void Head::ForEachSeries(const std::function<void(SeriesRef, const Labels&)>& fn) const {
+  std::vector<std::pair<SeriesRef, head::Series*>> all;
+  state_->by_ref.ForEach([&](uint64_t ref, head::Series* s) { all.emplace_back(ref, s); });
+  std::sort(all.begin(), all.end());
+  for (const auto& [ref, s] : all) fn(ref, s->labels().ToLabels(state_->symbols));
+}
+
+bool Head::SeriesLabels(SeriesRef ref, Labels* out) const {
+  head::Series* s = state_->by_ref.Find(ref);
+  if (s == nullptr) return false;
+  *out = s->labels().ToLabels(state_->symbols);
+  return true;
+}
+
+}  // namespace vigil::storage

@@ -1,0 +1,216 @@
+#include "storage/head/series.h"
+
+#include <algorithm>
+#include <bit>
+#include <cassert>
+#include <cstring>
+#include <new>
+#include <span>
+
+namespace vigil::storage::head {
+namespace {
+
+constexpr size_t kMinOpenReserve = 32;
+
+int64_t BlockOf(int64_t t) {
+  return t >= 0 ? t / kBlockRangeMs : -((-(t + 1)) / kBlockRangeMs) - 1;
+}
+
+// Decodes `chunk` looking for timestamp t. Chunks hold their samples in time order.
+bool ChunkHas(std::string_view chunk, int64_t t, uint64_t* bits) {
+  compression::ChunkDecoder dec(chunk);
+  int64_t ts[128];
+  double vs[128];
+  for (size_t n; (n = dec.Next(ts, vs)) != 0;) {
+    if (ts[n - 1] < t) continue;
+    for (size_t i = 0; i < n; ++i) {
+      if (ts[i] == t) {
+        *bits = std::bit_cast<uint64_t>(vs[i]);
+        return true;
+      }
+      if (ts[i] > t) return false;
+    }
+  }
+  return false;
+}
+
+void UnrefAll(std::vector<ChunkMeta>& chunks) {
+  for (ChunkMeta& c : chunks) c.data->Unref();
+  chunks.clear();
+}
+
+// Encodes ts/vs with the adaptive encoder into a new ChunkData.
+ChunkData* EncodeClosed(std::span<const int64_t> ts, std::span<const double> vs) {
+  thread_local std::string scratch;
+  scratch.clear();
+  compression::EncodeChunk(ts, vs, &scratch);
+  return ChunkData::Make(scratch);
+}
+
+}  // namespace
+
+ChunkData* ChunkData::Make(std::string_view bytes) {
+  void* mem = ::operator new(sizeof(ChunkData) + bytes.size());
+  auto* c = new (mem) ChunkData(static_cast<uint32_t>(bytes.size()));
+  if (!bytes.empty()) std::memcpy(static_cast<void*>(c + 1), bytes.data(), bytes.size());
+  return c;
+}
+
+void ChunkData::Unref() {
+  if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    this->~ChunkData();
+    ::operator delete(static_cast<void*>(this));
+  }
+}
+
+void SeriesSnapshot::Clear() {
+  chunks.clear();
+  open.clear();
+  ooo_chunks.clear();
+  ooo_ts.clear();
+  ooo_vs.clear();
+}
+
+Series::Series(SeriesRef ref, InternedLabels labels) : ref_(ref), labels_(std::move(labels)) {}
+
+Series::~Series() {
+  UnrefAll(closed_);
+  if (ooo_) UnrefAll(ooo_->chunks);
+}
+
+Verdict Series::Check(int64_t t, double v, int64_t ooo_window_ms) {
+  const int64_t newest = max_t_.load(std::memory_order_relaxed);
+  if (t > newest) return Verdict::kInOrder;  // also true for an empty series (kMinTime)
+  const uint64_t bits = std::bit_cast<uint64_t>(v);
+  if (t == newest) return bits == last_bits_ ? Verdict::kDuplicate : Verdict::kConflict;
+  if (ooo_window_ms <= 0) return Verdict::kTooOld;
+  const int64_t oldest_ok = newest >= kMinTime + ooo_window_ms ? newest - ooo_window_ms : kMinTime;
+  if (t < oldest_ok) return Verdict::kTooOld;
+  uint64_t existing;
+  if (FindSample(t, &existing)) return existing == bits ? Verdict::kDuplicate : Verdict::kConflict;
+  return Verdict::kOutOfOrder;
+}
+
+void Series::AppendInOrder(int64_t t, double v, uint32_t chunk_target) {
+  if (open_ && BlockOf(t) != BlockOf(open_min_t_)) CutOpenChunk();
+  if (!open_) StartOpenChunk(t);
+  open_->Append(t, v);
+  last_bits_ = std::bit_cast<uint64_t>(v);
+  max_t_.store(t, std::memory_order_release);
+  if (t < min_t_.load(std::memory_order_relaxed)) min_t_.store(t, std::memory_order_release);
+  if (open_->num_samples() >= chunk_target) CutOpenChunk();
+}
+
+void Series::AppendOutOfOrder(int64_t t, double v, uint32_t chunk_target) {
+  if (!ooo_) ooo_ = std::make_unique<OutOfOrder>();
+  OutOfOrder& o = *ooo_;
+  const auto pos = std::lower_bound(o.ts.begin(), o.ts.end(), t) - o.ts.begin();
+  o.ts.insert(o.ts.begin() + pos, t);
+  o.vs.insert(o.vs.begin() + pos, v);
+  if (t < min_t_.load(std::memory_order_relaxed)) min_t_.store(t, std::memory_order_release);
+  if (o.ts.size() >= chunk_target) {
+    o.chunks.push_back({o.ts.front(), o.ts.back(), EncodeClosed(o.ts, o.vs)});
+    o.ts = {};
+    o.vs = {};
+  }
+}
+
+void Series::StartOpenChunk(int64_t t) {
+  open_buf_.reserve(std::max<size_t>(open_reserve_, kMinOpenReserve));
+  open_.emplace(&open_buf_);
+  open_min_t_ = t;
+}
+
+std::string_view Series::FinishedOpenChunk() {
+  assert(open_);
+  open_->Finish();  // the next Append() takes the padding back
+  return open_buf_;
+}
+
+void Series::CutOpenChunk() {
+  assert(open_);
+  const std::string_view bytes = FinishedOpenChunk();
+  int64_t ts[kMaxChunkSamples];
+  double vs[kMaxChunkSamples];
+  compression::ChunkDecoder dec(bytes);
+  size_t n = 0;
+  for (size_t got; n < kMaxChunkSamples &&
+                   (got = dec.Next(std::span(ts + n, kMaxChunkSamples - n),
+                                   std::span(vs + n, kMaxChunkSamples - n))) != 0;) {
+    n += got;
+  }
+  ChunkData* data;
+  if (dec.ok() && n == open_->num_samples() && n > 0) {
+    data = EncodeClosed(std::span(ts, n), std::span(vs, n));
+    assert(compression::ChunkDecoder(data->bytes()).num_samples() == n);
+  } else {
+    assert(false && "open chunk does not decode");
+    data = ChunkData::Make(bytes);  // keep the Gorilla bytes as they are
+  }
+  closed_.push_back({open_min_t_, max_t_.load(std::memory_order_relaxed), data});
+  open_reserve_ = static_cast<uint16_t>(std::min<size_t>(open_buf_.size() + 8, 4096));
+  open_.reset();
+  std::string().swap(open_buf_);
+}
+
+bool Series::FindSample(int64_t t, uint64_t* bits) {
+  // Closed chunks are sorted and disjoint: the first with max_t >= t is the only candidate.
+  auto it = std::lower_bound(closed_.begin(), closed_.end(), t,
+                             [](const ChunkMeta& c, int64_t x) { return c.max_t < x; });
+  if (it != closed_.end() && it->min_t <= t) {
+    if (ChunkHas(it->data->bytes(), t, bits)) return true;
+  } else if (open_ && open_min_t_ <= t) {
+    if (ChunkHas(FinishedOpenChunk(), t, bits)) return true;
+  }
+  if (ooo_) {
+    auto p = std::lower_bound(ooo_->ts.begin(), ooo_->ts.end(), t);
+    if (p != ooo_->ts.end() && *p == t) {
+      *bits = std::bit_cast<uint64_t>(ooo_->vs[p - ooo_->ts.begin()]);
+      return true;
+    }
+    for (const ChunkMeta& c : ooo_->chunks) {
+      if (c.min_t <= t && t <= c.max_t && ChunkHas(c.data->bytes(), t, bits)) return true;
+    }
+  }
+  return false;
+}
+
+void Series::Snapshot(int64_t min_t, int64_t max_t, SeriesSnapshot* out) {
+  out->Clear();
+  auto it = std::lower_bound(closed_.begin(), closed_.end(), min_t,
+                             [](const ChunkMeta& c, int64_t x) { return c.max_t < x; });
+  for (; it != closed_.end() && it->min_t <= max_t; ++it) out->chunks.emplace_back(*it);
+  if (open_ && open_min_t_ <= max_t && max_t_.load(std::memory_order_relaxed) >= min_t) {
+    out->open.assign(FinishedOpenChunk());
+  }
+  if (ooo_) {
+    for (const ChunkMeta& c : ooo_->chunks) {
+      if (c.min_t <= max_t && c.max_t >= min_t) out->ooo_chunks.emplace_back(c);
+    }
+    auto lo = std::lower_bound(ooo_->ts.begin(), ooo_->ts.end(), min_t);
+    auto hi = std::upper_bound(lo, ooo_->ts.end(), max_t);
+    out->ooo_ts.assign(lo, hi);
+    out->ooo_vs.assign(ooo_->vs.begin() + (lo - ooo_->ts.begin()),
+                       ooo_->vs.begin() + (hi - ooo_->ts.begin()));
+  }
+}
+
+SeriesMemory Series::Memory() const {
+  SeriesMemory m;
+  m.bytes = AllocSize(sizeof(Series)) + AllocSize(labels_.MemoryUsage()) +
+            AllocSize(closed_.capacity() * sizeof(ChunkMeta));
+  // std::string keeps up to 15 bytes inline; beyond that it allocates capacity + 1.
+  if (open_buf_.capacity() > 15) m.bytes += AllocSize(open_buf_.capacity() + 1);
+  for (const ChunkMeta& c : closed_) m.bytes += AllocSize(c.data->AllocatedBytes());
+  m.chunks = closed_.size() + (open_ ? 1 : 0);
+  if (ooo_) {
+    m.bytes += AllocSize(sizeof(OutOfOrder)) + AllocSize(ooo_->ts.capacity() * sizeof(int64_t)) +
+               AllocSize(ooo_->vs.capacity() * sizeof(double)) +
+               AllocSize(ooo_->chunks.capacity() * sizeof(ChunkMeta));
+    for (const ChunkMeta& c : ooo_->chunks) m.bytes += AllocSize(c.data->AllocatedBytes());
+    m.chunks += ooo_->chunks.size();
+  }
+  return m;
+}
+
+}  // namespace vigil::storage::head

@@ -1,0 +1,134 @@
+#pragma once
+
+// One series of the head: its interned labels, the open (Gorilla) chunk it appends to, its closed
+// chunks and its out-of-order samples. See storage/head/README.md for the layout and the budget.
+//
+// Thread safety: ref(), labels(), logged() and the time hints may be read without a lock; every
+// other method REQUIRES mu() held. A Series never moves in memory (the head holds pointers).
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compression/chunk.h"
+#include "storage/head/chunk_data.h"
+#include "storage/head/spin_lock.h"
+#include "storage/series_ref.h"
+#include "storage/symbol_table.h"
+
+namespace vigil::storage::head {
+
+inline constexpr int64_t kMinTime = std::numeric_limits<int64_t>::min();
+inline constexpr int64_t kMaxTime = std::numeric_limits<int64_t>::max();
+// Hard cap of samples per head chunk, whatever HeadOptions::chunk_target_samples says.
+inline constexpr uint32_t kMaxChunkSamples = 240;
+// Chunks are also cut where a sample crosses a multiple of this (the level-0 block range).
+inline constexpr int64_t kBlockRangeMs = 2 * 60 * 60 * 1000;
+
+// Bytes malloc really takes for a request of n (glibc: 8-byte header, 16-byte granules, 32 at
+// least); 0 for n == 0. Memory accounting uses it so that Stats() matches the process' RSS growth.
+inline size_t AllocSize(size_t n) {
+  if (n == 0) return 0;
+  const size_t s = (n + 8 + 15) & ~size_t{15};
+  return s < 32 ? 32 : s;
+}
+
+// What Check() says about a sample.
+enum class Verdict : uint8_t {
+  kInOrder,     // newer than every sample: append to the open chunk
+  kOutOfOrder,  // older, within the window, no sample at t yet: goes to the out-of-order buffer
+  kDuplicate,   // a sample at t with the same value bits exists: accepted, nothing to do
+  kTooOld,      // older than the newest sample minus the window (or window 0): OutOfRange
+  kConflict,    // a sample at t with other value bits exists: AlreadyExists
+};
+
+// What a query copies out of a series under its lock; decoded afterwards without it.
+struct SeriesSnapshot {
+  std::vector<ChunkHandle> chunks;  // closed in-order chunks overlapping the range, oldest first
+  std::string open;                 // a copy of the open chunk (finished), if it overlaps
+  std::vector<ChunkHandle> ooo_chunks;
+  std::vector<int64_t> ooo_ts;  // the out-of-order buffer's samples in the range, sorted
+  std::vector<double> ooo_vs;
+
+  bool has_out_of_order() const { return !ooo_chunks.empty() || !ooo_ts.empty(); }
+  void Clear();
+};
+
+struct SeriesMemory {
+  uint64_t bytes = 0;   // the Series object and everything it owns, as malloc counts it
+  uint64_t chunks = 0;  // closed + open + out-of-order chunks
+};
+
+class Series {
+ public:
+  Series(SeriesRef ref, InternedLabels labels);
+  ~Series();
+  Series(const Series&) = delete;
+  Series& operator=(const Series&) = delete;
+
+  SeriesRef ref() const { return ref_; }
+  const InternedLabels& labels() const { return labels_; }
+  SpinLock& mu() const { return mu_; }
+
+  // Whether a WAL series record for this series has been logged (or replayed). Set after the
+  // Wal::Log() that carried it returned OK.
+  bool logged() const { return logged_.load(std::memory_order_acquire); }
+  void MarkLogged() { logged_.store(true, std::memory_order_release); }
+
+  // Newest in-order timestamp (kMinTime when empty) and oldest timestamp of any sample (kMaxTime
+  // when empty). Readable without the lock as hints; exact under it.
+  int64_t max_time() const { return max_t_.load(std::memory_order_acquire); }
+  int64_t min_time() const { return min_t_.load(std::memory_order_acquire); }
+  // Whether committed samples may lie in [min_t, max_t] (false for a series without samples).
+  bool Overlaps(int64_t min_t, int64_t max_t) const {
+    const int64_t lo = min_time(), hi = max_time();
+    return lo <= hi && lo <= max_t && hi >= min_t;
+  }
+
+  // --- Everything below REQUIRES mu() held. ---
+
+  // Classifies a sample against the committed samples. May decode a chunk for out-of-order
+  // timestamps (to find an existing sample at t); cheap for in-order ones.
+  Verdict Check(int64_t t, double v, int64_t ooo_window_ms);
+  // REQUIRES: Check() returned kInOrder / kOutOfOrder for this sample under the same lock hold.
+  void AppendInOrder(int64_t t, double v, uint32_t chunk_target);
+  void AppendOutOfOrder(int64_t t, double v, uint32_t chunk_target);
+
+  // Fills *out (cleared first) with what a reader of [min_t, max_t] needs.
+  void Snapshot(int64_t min_t, int64_t max_t, SeriesSnapshot* out);
+
+  SeriesMemory Memory() const;
+
+ private:
+  struct OutOfOrder {
+    std::vector<int64_t> ts;  // sorted, unique
+    std::vector<double> vs;
+    std::vector<ChunkMeta> chunks;  // compacted buffers; may overlap each other and in-order data
+  };
+
+  void StartOpenChunk(int64_t t);
+  void CutOpenChunk();
+  std::string_view FinishedOpenChunk();
+  bool FindSample(int64_t t, uint64_t* bits);
+
+  mutable SpinLock mu_;
+  std::atomic<bool> logged_{false};
+  uint16_t open_reserve_ = 0;  // bytes to reserve for the next open chunk (the last one's size)
+  SeriesRef ref_;
+  InternedLabels labels_;
+  std::atomic<int64_t> min_t_{kMaxTime};
+  std::atomic<int64_t> max_t_{kMinTime};
+  uint64_t last_bits_ = 0;  // value bits of the sample at max_t_
+  int64_t open_min_t_ = 0;
+  std::string open_buf_;
+  std::optional<compression::XorAppender> open_;  // writes into open_buf_
+  std::vector<ChunkMeta> closed_;                 // oldest first, non-overlapping
+  std::unique_ptr<OutOfOrder> ooo_;
+};
+
+}  // namespace vigil::storage::head
