@@ -1,0 +1,47 @@
+#pragma once
+
+// Function families of the evaluator. Internal to query/.
+
+#include <cstdint>
+#include <string_view>
+
+#include "query/eval/evaluator.h"
+
+namespace vigil::query::eval {
+
+// The samples of one series inside one step's window (end - range_ms, end].
+struct Window {
+  const int64_t* ts;
+  const double* vs;
+  size_t n;  // >= 1
+  int64_t end;
+  int64_t range_ms;
+  int64_t eval_t;  // the step's evaluation time (predict_linear's reference point)
+};
+
+// Computes one window's value; false when the function yields no sample (e.g. rate of one point).
+// args are the scalar arguments other than the range vector, at this step.
+using RangeKernel = bool (*)(const Window& w, const double* args, double* out);
+
+struct RangeFunction {
+  std::string_view name;
+  RangeKernel kernel;
+  uint8_t matrix_arg;  // index of the range-vector argument
+  bool keeps_name;     // last_over_time, first_over_time keep __name__
+  bool counter_info;   // rate, increase: info when the name does not look like a counter
+};
+
+const RangeFunction* LookupRangeFunction(std::string_view name);
+Result<Value> EvalRangeFunction(Evaluator& ev, const Call& c, const RangeFunction& f);
+
+// histogram.cc
+Result<Value> EvalHistogramQuantile(Evaluator& ev, const Call& c);
+Result<Value> EvalHistogramFraction(Evaluator& ev, const Call& c);
+
+// functions_label.cc
+Result<Value> EvalLabelReplace(Evaluator& ev, const Call& c);
+Result<Value> EvalLabelJoin(Evaluator& ev, const Call& c);
+// Merges series that ended up with the same labels; InvalidArgument if two share a step.
+Result<VectorSteps> MergeSameLabels(VectorSteps in, size_t steps);
+
+}  // namespace vigil::query::eval

@@ -1,0 +1,417 @@
+// Functions over range vectors: rate / increase / delta with Prometheus' extrapolation, irate,
+// idelta, deriv, predict_linear, changes, resets and the *_over_time family. Each series' raw
+// samples are loaded once; windows slide over them step by step.
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "query/eval/functions.h"
+#include "query/eval/helpers.h"
+#include "query/parser/text.h"
+
+namespace vigil::query::eval {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+bool ExtrapolatedRate(const Window& w, bool counter, bool rate, double* out) {
+  if (w.n < 2) return false;
+  const size_t last = w.n - 1;
+  double result = w.vs[last] - w.vs[0];
+  if (counter) {
+    double prev = w.vs[0];
+    for (size_t i = 1; i < w.n; ++i) {
+      if (w.vs[i] < prev) result += prev;
+      prev = w.vs[i];
+    }
+  }
+  const double range_start = static_cast<double>(w.end - w.range_ms);
+  double to_start = (static_cast<double>(w.ts[0]) - range_start) / 1000;
+  double to_end = static_cast<double>(w.end - w.ts[last]) / 1000;
+  const double sampled = static_cast<double>(w.ts[last] - w.ts[0]) / 1000;
+  const double avg_between = sampled / static_cast<double>(last);
+  const double threshold = avg_between * 1.1;
+  if (to_start >= threshold) to_start = avg_between / 2;
+  if (counter) {
+    double to_zero = to_start;
+    if (result > 0 && w.vs[0] >= 0) to_zero = sampled * (w.vs[0] / result);
+    if (to_zero < to_start) to_start = to_zero;
+  }
+  if (to_end >= threshold) to_end = avg_between / 2;
+  double factor = (sampled + to_start + to_end) / sampled;
+  if (rate) factor /= static_cast<double>(w.range_ms) / 1000;
+  *out = result * factor;
+  return true;
+}
+
+bool Rate(const Window& w, const double*, double* out) { return ExtrapolatedRate(w, true, true, out); }
+bool Increase(const Window& w, const double*, double* out) {
+  return ExtrapolatedRate(w, true, false, out);
+}
+bool Delta(const Window& w, const double*, double* out) {
+  return ExtrapolatedRate(w, false, false, out);
+}
+
+bool InstantValue(const Window& w, bool rate, double* out) {
+  if (w.n < 2) return false;
+  const double last = w.vs[w.n - 1], prev = w.vs[w.n - 2];
+  double r = (rate && last < prev) ? last : last - prev;
+  const int64_t interval = w.ts[w.n - 1] - w.ts[w.n - 2];
+  if (interval == 0) return false;
+  if (rate) r /= static_cast<double>(interval) / 1000;
+  *out = r;
+  return true;
+}
+bool Irate(const Window& w, const double*, double* out) { return InstantValue(w, true, out); }
+bool Idelta(const Window& w, const double*, double* out) { return InstantValue(w, false, out); }
+
+void LinearRegression(const Window& w, int64_t intercept_t, double* slope, double* intercept) {
+  double n = 0, sx = 0, cx = 0, sy = 0, cy = 0, sxy = 0, cxy = 0, sx2 = 0, cx2 = 0;
+  const double init_y = w.vs[0];
+  bool const_y = true;
+  for (size_t i = 0; i < w.n; ++i) {
+    const double y = w.vs[i];
+    if (const_y && i > 0 && y != init_y) const_y = false;
+    n += 1;
+    const double x = static_cast<double>(w.ts[i] - intercept_t) / 1e3;
+    KahanInc(x, &sx, &cx);
+    KahanInc(y, &sy, &cy);
+    KahanInc(x * y, &sxy, &cxy);
+    KahanInc(x * x, &sx2, &cx2);
+  }
+  if (const_y) {
+    if (std::isinf(init_y)) {
+      *slope = kNaN;
+      *intercept = kNaN;
+    } else {
+      *slope = 0;
+      *intercept = init_y;
+    }
+    return;
+  }
+  sx += cx;
+  sy += cy;
+  sxy += cxy;
+  sx2 += cx2;
+  const double cov = sxy - sx * sy / n;
+  const double var = sx2 - sx * sx / n;
+  *slope = cov / var;
+  *intercept = sy / n - *slope * sx / n;
+}
+
+bool Deriv(const Window& w, const double*, double* out) {
+  if (w.n < 2) return false;
+  double slope, intercept;
+  LinearRegression(w, w.ts[0], &slope, &intercept);
+  *out = slope;
+  return true;
+}
+
+bool PredictLinear(const Window& w, const double* args, double* out) {
+  if (w.n < 2) return false;
+  double slope, intercept;
+  LinearRegression(w, w.eval_t, &slope, &intercept);
+  *out = intercept + slope * args[0];
+  return true;
+}
+
+bool AvgOverTime(const Window& w, const double*, double* out) {
+  double sum = w.vs[0], c = 0, mean = 0, count = 1;
+  bool incremental = false;
+  for (size_t i = 1; i < w.n; ++i) {
+    const double f = w.vs[i];
+    count = static_cast<double>(i + 1);
+    if (!incremental) {
+      double s2 = sum, c2 = c;
+      KahanInc(f, &s2, &c2);
+      if (!std::isinf(s2)) {
+        sum = s2;
+        c = c2;
+        continue;
+      }
+      incremental = true;
+      mean = sum / (count - 1);
+      c /= count - 1;
+    }
+    const double q = (count - 1) / count;
+    double m = q * mean, cc = q * c;
+    KahanInc(f / count, &m, &cc);
+    mean = m;
+    c = cc;
+  }
+  *out = incremental ? mean + c : sum / count + c / count;
+  return true;
+}
+
+bool SumOverTime(const Window& w, const double*, double* out) {
+  double sum = 0, c = 0;
+  for (size_t i = 0; i < w.n; ++i) KahanInc(w.vs[i], &sum, &c);
+  *out = sum + c;
+  return true;
+}
+
+bool CountOverTime(const Window& w, const double*, double* out) {
+  *out = static_cast<double>(w.n);
+  return true;
+}
+
+bool MinOverTime(const Window& w, const double*, double* out) {
+  double m = w.vs[0];
+  for (size_t i = 0; i < w.n; ++i) {
+    if (w.vs[i] < m || std::isnan(m)) m = w.vs[i];
+  }
+  *out = m;
+  return true;
+}
+
+bool MaxOverTime(const Window& w, const double*, double* out) {
+  double m = w.vs[0];
+  for (size_t i = 0; i < w.n; ++i) {
+    if (w.vs[i] > m || std::isnan(m)) m = w.vs[i];
+  }
+  *out = m;
+  return true;
+}
+
+double Variance(const Window& w) {
+  double count = 0, mean = 0, cmean = 0, aux = 0, caux = 0;
+  for (size_t i = 0; i < w.n; ++i) {
+    const double f = w.vs[i];
+    count++;
+    const double delta = f - (mean + cmean);
+    KahanInc(delta / count, &mean, &cmean);
+    KahanInc(delta * (f - (mean + cmean)), &aux, &caux);
+  }
+  return (aux + caux) / count;
+}
+
+bool StdvarOverTime(const Window& w, const double*, double* out) {
+  *out = Variance(w);
+  return true;
+}
+bool StddevOverTime(const Window& w, const double*, double* out) {
+  *out = std::sqrt(Variance(w));
+  return true;
+}
+
+bool QuantileOverTime(const Window& w, const double* args, double* out) {
+  std::vector<double> v(w.vs, w.vs + w.n);
+  *out = Quantile(args[0], v);
+  return true;
+}
+
+bool MadOverTime(const Window& w, const double*, double* out) {
+  std::vector<double> v(w.vs, w.vs + w.n);
+  const double median = Quantile(0.5, v);
+  for (double& x : v) x = std::fabs(x - median);
+  *out = Quantile(0.5, v);
+  return true;
+}
+
+bool LastOverTime(const Window& w, const double*, double* out) {
+  *out = w.vs[w.n - 1];
+  return true;
+}
+bool FirstOverTime(const Window& w, const double*, double* out) {
+  *out = w.vs[0];
+  return true;
+}
+bool TsOfLastOverTime(const Window& w, const double*, double* out) {
+  *out = static_cast<double>(w.ts[w.n - 1]) / 1000;
+  return true;
+}
+bool TsOfFirstOverTime(const Window& w, const double*, double* out) {
+  *out = static_cast<double>(w.ts[0]) / 1000;
+  return true;
+}
+bool TsOfMaxOverTime(const Window& w, const double*, double* out) {
+  double m = w.vs[0];
+  int64_t t = w.ts[0];
+  for (size_t i = 0; i < w.n; ++i) {
+    if (w.vs[i] >= m || std::isnan(m)) {
+      m = w.vs[i];
+      t = w.ts[i];
+    }
+  }
+  *out = static_cast<double>(t) / 1000;
+  return true;
+}
+bool TsOfMinOverTime(const Window& w, const double*, double* out) {
+  double m = w.vs[0];
+  int64_t t = w.ts[0];
+  for (size_t i = 0; i < w.n; ++i) {
+    if (w.vs[i] <= m || std::isnan(m)) {
+      m = w.vs[i];
+      t = w.ts[i];
+    }
+  }
+  *out = static_cast<double>(t) / 1000;
+  return true;
+}
+bool PresentOverTime(const Window&, const double*, double* out) {
+  *out = 1;
+  return true;
+}
+
+bool Changes(const Window& w, const double*, double* out) {
+  double changes = 0, prev = w.vs[0];
+  for (size_t i = 1; i < w.n; ++i) {
+    const double cur = w.vs[i];
+    if (!(cur == prev || (std::isnan(cur) && std::isnan(prev)))) changes++;
+    prev = cur;
+  }
+  *out = changes;
+  return true;
+}
+
+bool Resets(const Window& w, const double*, double* out) {
+  double resets = 0, prev = w.vs[0];
+  for (size_t i = 1; i < w.n; ++i) {
+    if (w.vs[i] < prev) resets++;
+    prev = w.vs[i];
+  }
+  *out = resets;
+  return true;
+}
+
+bool DoubleExponentialSmoothing(const Window& w, const double* args, double* out) {
+  if (w.n < 2) return false;
+  const double sf = args[0], tf = args[1];
+  double s0 = 0, s1 = w.vs[0], b = w.vs[1] - w.vs[0];
+  for (size_t i = 1; i < w.n; ++i) {
+    const double x = sf * w.vs[i];
+    if (i > 1) b = tf * (s1 - s0) + (1 - tf) * b;
+    const double y = (1 - sf) * (s1 + b);
+    s0 = s1;
+    s1 = x + y;
+  }
+  *out = s1;
+  return true;
+}
+
+constexpr RangeFunction kRangeFunctions[] = {
+    {"avg_over_time", AvgOverTime, 0, false, false},
+    {"changes", Changes, 0, false, false},
+    {"count_over_time", CountOverTime, 0, false, false},
+    {"delta", Delta, 0, false, false},
+    {"deriv", Deriv, 0, false, false},
+    {"double_exponential_smoothing", DoubleExponentialSmoothing, 0, false, false},
+    {"first_over_time", FirstOverTime, 0, true, false},
+    {"idelta", Idelta, 0, false, false},
+    {"increase", Increase, 0, false, true},
+    {"irate", Irate, 0, false, false},
+    {"last_over_time", LastOverTime, 0, true, false},
+    {"mad_over_time", MadOverTime, 0, false, false},
+    {"max_over_time", MaxOverTime, 0, false, false},
+    {"min_over_time", MinOverTime, 0, false, false},
+    {"predict_linear", PredictLinear, 0, false, false},
+    {"present_over_time", PresentOverTime, 0, false, false},
+    {"quantile_over_time", QuantileOverTime, 1, false, false},
+    {"rate", Rate, 0, false, true},
+    {"resets", Resets, 0, false, false},
+    {"stddev_over_time", StddevOverTime, 0, false, false},
+    {"stdvar_over_time", StdvarOverTime, 0, false, false},
+    {"sum_over_time", SumOverTime, 0, false, false},
+    {"ts_of_first_over_time", TsOfFirstOverTime, 0, false, false},
+    {"ts_of_last_over_time", TsOfLastOverTime, 0, false, false},
+    {"ts_of_max_over_time", TsOfMaxOverTime, 0, false, false},
+    {"ts_of_min_over_time", TsOfMinOverTime, 0, false, false},
+};
+
+bool CounterName(std::string_view name) {
+  for (std::string_view suffix : {"_total", "_sum", "_count", "_bucket"}) {
+    if (name.size() >= suffix.size() && name.substr(name.size() - suffix.size()) == suffix) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+const RangeFunction* LookupRangeFunction(std::string_view name) {
+  for (const RangeFunction& f : kRangeFunctions) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+Result<Value> EvalRangeFunction(Evaluator& ev, const Call& c, const RangeFunction& f) {
+  const StepRange& r = ev.range();
+  const size_t n = r.n;
+  const size_t mi = f.matrix_arg;
+  std::vector<ScalarSteps> scalars;
+  for (size_t a = 0; a < c.args.size(); ++a) {
+    if (a == mi) continue;
+    VIGIL_ASSIGN_OR_RETURN(ScalarSteps s, ev.EvalScalar(*c.args[a]));
+    scalars.push_back(std::move(s));
+  }
+  if (c.func->name == "quantile_over_time") {
+    for (size_t i = 0; i < n; ++i) {
+      const double q = scalars[0].v[i];
+      if (!(q >= 0 && q <= 1)) {
+        ev.Warn("quantile value should be between 0 and 1, got " + detail::FormatNumber(q),
+                c.args[0]->span);
+      }
+    }
+  }
+  if (c.func->name == "double_exponential_smoothing") {
+    for (size_t i = 0; i < n; ++i) {
+      const double sf = scalars[0].v[i], tf = scalars[1].v[i];
+      if (!(sf > 0 && sf < 1)) {
+        return Status::InvalidArgument("invalid smoothing factor. Expected: 0 < sf < 1, got: " +
+                                       std::to_string(sf));
+      }
+      if (!(tf > 0 && tf < 1)) {
+        return Status::InvalidArgument("invalid trend factor. Expected: 0 < tf < 1, got: " +
+                                       std::to_string(tf));
+      }
+    }
+  }
+  VIGIL_ASSIGN_OR_RETURN(MatrixSteps m, ev.EvalMatrix(*c.args[mi]));
+  VectorSteps out;
+  double args[2] = {0, 0};
+  bool warned_counter = false;
+  uint64_t produced = 0;
+  for (RawSeries& rs : m.series) {
+    VIGIL_RETURN_IF_ERROR(ev.Check());
+    StepSeries s;
+    s.Init(n);
+    bool any = false;
+    size_t lo = 0, hi = 0;
+    const size_t total = rs.ts.size();
+    for (size_t i = 0; i < n; ++i) {
+      const int64_t end = m.WindowEnd(r.T(i));
+      const int64_t start = end - m.range_ms;
+      while (hi < total && rs.ts[hi] <= end) ++hi;
+      while (lo < hi && rs.ts[lo] <= start) ++lo;
+      if (lo >= hi) continue;
+      Window w{rs.ts.data() + lo, rs.vs.data() + lo, hi - lo, end, m.range_ms, r.T(i)};
+      for (size_t a = 0; a < scalars.size() && a < 2; ++a) args[a] = scalars[a].v[i];
+      if (f.counter_info && !warned_counter) {
+        std::string_view name = rs.labels.MetricName();
+        if (!name.empty() && !CounterName(name)) {
+          ev.Info("metric might not be a counter, name does not end in "
+                  "_total/_sum/_count/_bucket: " + detail::Quoted(name),
+                  c.args[mi]->span);
+          warned_counter = true;
+        }
+      }
+      double v;
+      if (!f.kernel(w, args, &v)) continue;
+      s.ok[i] = 1;
+      s.v[i] = v;
+      any = true;
+      ++produced;
+    }
+    if (!any) continue;
+    s.labels = std::move(rs.labels);
+    s.drop_name = f.keeps_name ? rs.drop_name : true;
+    out.series.push_back(std::move(s));
+  }
+  VIGIL_RETURN_IF_ERROR(ev.AddSamples(produced));
+  return Value(std::move(out));
+}
+
+}  // namespace vigil::query::eval

@@ -1,0 +1,182 @@
+// Vector selectors (lookback, staleness), matrix selectors and subqueries.
+
+#include <cmath>
+
+#include "query/eval/evaluator.h"
+#include "storage/matcher.h"
+
+namespace vigil::query::eval {
+namespace {
+
+constexpr size_t kBatch = 512;
+
+int64_t FloorDiv(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+}  // namespace
+
+Result<int64_t> Evaluator::ResolveDuration(int64_t ms, const DurationExprPtr& expr) const {
+  if (expr == nullptr || IsConstant(*expr)) return ms;
+  VIGIL_ASSIGN_OR_RETURN(
+      double secs, EvalDurationExpr(*expr, static_cast<double>(st_->query_step) / 1000.0,
+                                    static_cast<double>(st_->query_end - st_->query_start) / 1000.0));
+  return static_cast<int64_t>(std::llround(secs * 1000.0));
+}
+
+int64_t Evaluator::Offset(const TimeModifiers& m) const {
+  auto r = ResolveDuration(m.offset_ms, m.offset_expr);
+  return r.ok() ? *r : m.offset_ms;
+}
+
+std::optional<int64_t> Evaluator::AtTime(const TimeModifiers& m) const {
+  switch (m.at) {
+    case AtKind::kNone: return std::nullopt;
+    case AtKind::kTimestamp: return m.at_ms;
+    case AtKind::kStart: return st_->query_start;
+    case AtKind::kEnd: return st_->query_end;
+  }
+  return std::nullopt;
+}
+
+Result<std::vector<RawSeries>> Evaluator::Load(const VectorSelector& vs, int64_t min_t,
+                                               int64_t max_t, bool keep_stale) {
+  std::vector<storage::Matcher> matchers;
+  matchers.reserve(vs.matchers.size());
+  for (const LabelMatcher& m : vs.matchers) {
+    VIGIL_ASSIGN_OR_RETURN(
+        storage::Matcher sm,
+        storage::Matcher::Make(static_cast<storage::MatchType>(m.type), m.name, m.value));
+    matchers.push_back(std::move(sm));
+  }
+  std::vector<RawSeries> out;
+  if (max_t < min_t) return out;
+  std::unique_ptr<storage::SeriesSet> set = st_->querier->Select(matchers);
+  std::vector<int64_t> tbuf(kBatch);
+  std::vector<double> vbuf(kBatch);
+  while (set->Next()) {
+    VIGIL_RETURN_IF_ERROR(Check());
+    RawSeries rs;
+    std::unique_ptr<storage::SampleIterator> it = set->Samples();
+    it->Seek(min_t);
+    bool done = false;
+    while (!done) {
+      size_t n = it->Next(tbuf, vbuf);
+      if (n == 0) break;
+      size_t lo = 0;
+      while (lo < n && tbuf[lo] < min_t) ++lo;
+      size_t hi = lo;
+      while (hi < n && tbuf[hi] <= max_t) ++hi;
+      done = hi < n;
+      if (keep_stale) {
+        rs.ts.insert(rs.ts.end(), tbuf.begin() + lo, tbuf.begin() + hi);
+        rs.vs.insert(rs.vs.end(), vbuf.begin() + lo, vbuf.begin() + hi);
+      } else {
+        for (size_t i = lo; i < hi; ++i) {
+          if (IsStaleNaN(vbuf[i])) continue;
+          rs.ts.push_back(tbuf[i]);
+          rs.vs.push_back(vbuf[i]);
+        }
+      }
+    }
+    VIGIL_RETURN_IF_ERROR(it->status());
+    if (rs.ts.empty()) continue;
+    st_->samples_loaded += rs.ts.size();
+    VIGIL_RETURN_IF_ERROR(AddSamples(rs.ts.size()));
+    rs.labels = set->labels();
+    out.push_back(std::move(rs));
+  }
+  VIGIL_RETURN_IF_ERROR(set->status());
+  return out;
+}
+
+Result<VectorSteps> Evaluator::EvalVectorSelector(const VectorSelector& vs, bool timestamps) {
+  const int64_t off = Offset(vs.mods);
+  const std::optional<int64_t> at = AtTime(vs.mods);
+  const int64_t lookback = st_->options->lookback_delta_ms;
+  VectorSteps out;
+  if (range_.n == 0) return out;
+  const int64_t first_end = (at ? *at : range_.start) - off;
+  const int64_t last_end = (at ? *at : range_.end) - off;
+  VIGIL_ASSIGN_OR_RETURN(std::vector<RawSeries> raw,
+                         Load(vs, first_end - lookback + 1, last_end, /*keep_stale=*/true));
+  uint64_t produced = 0;
+  for (RawSeries& rs : raw) {
+    StepSeries s;
+    s.Init(range_.n);
+    size_t j = 0;
+    const size_t m = rs.ts.size();
+    bool any = false;
+    for (size_t i = 0; i < range_.n; ++i) {
+      const int64_t t = (at ? *at : range_.T(i)) - off;
+      while (j < m && rs.ts[j] <= t) ++j;
+      if (j == 0) continue;
+      const size_t k = j - 1;
+      if (rs.ts[k] <= t - lookback || IsStaleNaN(rs.vs[k])) continue;
+      s.ok[i] = 1;
+      s.v[i] = timestamps ? static_cast<double>(rs.ts[k]) / 1000.0 : rs.vs[k];
+      any = true;
+      ++produced;
+    }
+    if (!any) continue;
+    s.labels = std::move(rs.labels);
+    out.series.push_back(std::move(s));
+  }
+  VIGIL_RETURN_IF_ERROR(AddSamples(produced));
+  return out;
+}
+
+Result<MatrixSteps> Evaluator::EvalMatrix(const Expr& e) {
+  if (e.kind == ExprKind::kSubquery) return EvalSubquery(e.As<Subquery>());
+  if (e.kind == ExprKind::kParen) return EvalMatrix(*e.As<Paren>().expr);
+  if (e.kind != ExprKind::kMatrixSelector) return Status::Internal("expected a range vector");
+  const auto& ms = e.As<MatrixSelector>();
+  const auto& vs = ms.vector_selector->As<VectorSelector>();
+  MatrixSteps out;
+  VIGIL_ASSIGN_OR_RETURN(out.range_ms, ResolveDuration(ms.range_ms, ms.range_expr));
+  out.offset_ms = Offset(vs.mods);
+  out.at_ms = AtTime(vs.mods);
+  if (range_.n == 0) return out;
+  const int64_t first_end = out.WindowEnd(range_.start);
+  const int64_t last_end = out.WindowEnd(range_.end);
+  VIGIL_ASSIGN_OR_RETURN(out.series,
+                         Load(vs, first_end - out.range_ms + 1, last_end, /*keep_stale=*/false));
+  return out;
+}
+
+Result<MatrixSteps> Evaluator::EvalSubquery(const Subquery& sq) {
+  MatrixSteps out;
+  VIGIL_ASSIGN_OR_RETURN(out.range_ms, ResolveDuration(sq.range_ms, sq.range_expr));
+  VIGIL_ASSIGN_OR_RETURN(int64_t step, ResolveDuration(sq.step_ms, sq.step_expr));
+  if (step <= 0) step = st_->options->default_subquery_step_ms;
+  out.offset_ms = Offset(sq.mods);
+  out.at_ms = AtTime(sq.mods);
+  if (range_.n == 0) return out;
+  const int64_t first_end = out.WindowEnd(range_.start);
+  const int64_t last_end = out.WindowEnd(range_.end);
+  const int64_t lo = first_end - out.range_ms;
+  // The first absolute multiple of the step after lo, so that every evaluation of the outer
+  // query sees the same inner timestamps (step invariance).
+  int64_t start = FloorDiv(lo, step) * step;
+  if (start <= lo) start += step;
+  Evaluator inner(st_, StepRange::Make(start, last_end, step));
+  VIGIL_ASSIGN_OR_RETURN(VectorSteps v, inner.EvalVector(*sq.expr));
+  const StepRange& r = inner.range();
+  out.series.reserve(v.series.size());
+  for (StepSeries& s : v.series) {
+    RawSeries rs;
+    rs.labels = std::move(s.labels);
+    rs.drop_name = s.drop_name;
+    for (size_t i = 0; i < r.n; ++i) {
+      if (!s.ok[i]) continue;
+      rs.ts.push_back(r.T(i));
+      rs.vs.push_back(s.v[i]);
+    }
+    if (!rs.ts.empty()) out.series.push_back(std::move(rs));
+  }
+  return out;
+}
+
+}  // namespace vigil::query::eval
