@@ -32,8 +32,9 @@ void AccAdd(AggregateOp op, Acc& g, double f) {
     g.incremental = false;
     switch (op) {
       case AggregateOp::kStddev: case AggregateOp::kStdvar:
-        g.mean = f;
+        g.mean = 0;
         g.value = 0;
+        g.count = 0;
         break;
       case AggregateOp::kGroup:
         g.value = 1;
@@ -42,7 +43,7 @@ void AccAdd(AggregateOp op, Acc& g, double f) {
         g.value = f;
         g.mean = f;
     }
-    return;
+    if (op != AggregateOp::kStddev && op != AggregateOp::kStdvar) return;
   }
   switch (op) {
     case AggregateOp::kSum:

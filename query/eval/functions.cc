@@ -145,6 +145,8 @@ const Expr& Unwrap(const Expr& e) {
 
 }  // namespace
 
+const std::string& StringArg(const Expr& e) { return Unwrap(e).As<StringLiteral>().value; }
+
 Result<Value> Evaluator::EvalCall(const Call& c) {
   const std::string_view name = c.func->name;
   const size_t n = range_.n;
@@ -312,7 +314,7 @@ Result<Value> Evaluator::EvalCall(const Call& c) {
       name == "sort_by_label_desc") {
     VIGIL_ASSIGN_OR_RETURN(VectorSteps v, EvalVector(*c.args[0]));
     if (n != 1) {
-      if (name == "sort" || name == "sort_desc") {
+      {
         Warn("sort is ineffective for range queries since results are always ordered by labels",
              c.span);
       }
@@ -330,7 +332,7 @@ Result<Value> Evaluator::EvalCall(const Call& c) {
       return Value(std::move(v));
     }
     std::vector<std::string> names;
-    for (size_t i = 1; i < c.args.size(); ++i) names.push_back(c.args[i]->As<StringLiteral>().value);
+    for (size_t i = 1; i < c.args.size(); ++i) names.push_back(StringArg(*c.args[i]));
     const bool desc = name == "sort_by_label_desc";
     std::stable_sort(v.series.begin(), v.series.end(),
                      [&](const StepSeries& a, const StepSeries& b) {
@@ -345,7 +347,7 @@ Result<Value> Evaluator::EvalCall(const Call& c) {
   }
   if (name == "label_replace") return EvalLabelReplace(*this, c);
   if (name == "label_join") return EvalLabelJoin(*this, c);
-  if (name == "histogram_quantile") return EvalHistogramQuantile(*this, c);
+  if (name == "histogram_quantile" || name == "histogram_quantiles") return EvalHistogramQuantile(*this, c);
   if (name == "histogram_fraction") return EvalHistogramFraction(*this, c);
   if (name == "info") return Eval(*c.args[0]);
   if (name == "histogram_count" || name == "histogram_sum" || name == "histogram_avg" ||

@@ -3,6 +3,7 @@
 // Function families of the evaluator. Internal to query/.
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "query/eval/evaluator.h"
@@ -33,6 +34,9 @@ struct RangeFunction {
 
 const RangeFunction* LookupRangeFunction(std::string_view name);
 Result<Value> EvalRangeFunction(Evaluator& ev, const Call& c, const RangeFunction& f);
+
+// The value of a string argument (string literals, possibly in parentheses).
+const std::string& StringArg(const Expr& e);
 
 // histogram.cc
 Result<Value> EvalHistogramQuantile(Evaluator& ev, const Call& c);

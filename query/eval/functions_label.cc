@@ -94,10 +94,10 @@ Result<VectorSteps> MergeSameLabels(VectorSteps in, size_t steps) {
 }
 
 Result<Value> EvalLabelReplace(Evaluator& ev, const Call& c) {
-  const std::string& dst = c.args[1]->As<StringLiteral>().value;
-  const std::string& repl = c.args[2]->As<StringLiteral>().value;
-  const std::string& src = c.args[3]->As<StringLiteral>().value;
-  const std::string& regex = c.args[4]->As<StringLiteral>().value;
+  const std::string& dst = StringArg(*c.args[1]);
+  const std::string& repl = StringArg(*c.args[2]);
+  const std::string& src = StringArg(*c.args[3]);
+  const std::string& regex = StringArg(*c.args[4]);
   re2::RE2::Options opts;
   opts.set_log_errors(false);
   opts.set_dot_nl(true);
@@ -129,11 +129,11 @@ Result<Value> EvalLabelReplace(Evaluator& ev, const Call& c) {
 }
 
 Result<Value> EvalLabelJoin(Evaluator& ev, const Call& c) {
-  const std::string& dst = c.args[1]->As<StringLiteral>().value;
-  const std::string& sep = c.args[2]->As<StringLiteral>().value;
+  const std::string& dst = StringArg(*c.args[1]);
+  const std::string& sep = StringArg(*c.args[2]);
   std::vector<std::string> srcs;
   for (size_t i = 3; i < c.args.size(); ++i) {
-    const std::string& src = c.args[i]->As<StringLiteral>().value;
+    const std::string& src = StringArg(*c.args[i]);
     if (!ValidLabelName(src)) {
       return Status::InvalidArgument("invalid source label name in label_join(): " + src);
     }

@@ -202,6 +202,12 @@ bool QuantileOverTime(const Window& w, const double* args, double* out) {
 }
 
 bool MadOverTime(const Window& w, const double*, double* out) {
+  for (size_t i = 0; i < w.n; ++i) {
+    if (std::isnan(w.vs[i])) {
+      *out = kNaN;
+      return true;
+    }
+  }
   std::vector<double> v(w.vs, w.vs + w.n);
   const double median = Quantile(0.5, v);
   for (double& x : v) x = std::fabs(x - median);

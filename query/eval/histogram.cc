@@ -179,34 +179,81 @@ Result<BucketGroups> GroupBuckets(Evaluator& ev, const VectorSteps& in, const Ex
   return g;
 }
 
-Result<Value> EvalBuckets(Evaluator& ev, const Call& c, bool quantile) {
+enum class Mode { kQuantile, kQuantiles, kFraction };
+
+// Quantile values as label values: shortest form with at least one decimal ("0.0", "0.25").
+std::string QuantileLabel(double q) {
+  std::string s = detail::FormatNumber(q);
+  if (s.find_first_of(".eIN") == std::string::npos) s += ".0";
+  return s;
+}
+
+Result<Value> EvalBuckets(Evaluator& ev, const Call& c, Mode mode) {
   const size_t n = ev.range().n;
-  ScalarSteps p0, p1;
-  VIGIL_ASSIGN_OR_RETURN(p0, ev.EvalScalar(*c.args[0]));
-  if (!quantile) {
-      VIGIL_ASSIGN_OR_RETURN(p1, ev.EvalScalar(*c.args[1]));
+  // The quantiles (or the fraction's bounds) per step.
+  std::vector<ScalarSteps> params;
+  std::vector<std::string> qlabels;
+  const Expr* arg = nullptr;
+  std::string label_name;
+  switch (mode) {
+    case Mode::kQuantile: {
+      VIGIL_ASSIGN_OR_RETURN(ScalarSteps q, ev.EvalScalar(*c.args[0]));
+      params.push_back(std::move(q));
+      arg = c.args[1].get();
+      break;
     }
-  const Expr& arg = *c.args[quantile ? 1 : 2];
-  if (quantile) {
-    for (size_t i = 0; i < n; ++i) {
-      const double q = p0.v[i];
-      if (!(q >= 0 && q <= 1)) {
-        ev.Warn("quantile value should be between 0 and 1, got " + detail::FormatNumber(q),
-                c.args[0]->span);
+    case Mode::kQuantiles: {
+      arg = c.args[0].get();
+      label_name = StringArg(*c.args[1]);
+      for (size_t i = 2; i < c.args.size(); ++i) {
+        VIGIL_ASSIGN_OR_RETURN(ScalarSteps q, ev.EvalScalar(*c.args[i]));
+        qlabels.push_back(QuantileLabel(q.v.empty() ? 0 : q.v[0]));
+        params.push_back(std::move(q));
+      }
+      break;
+    }
+    case Mode::kFraction: {
+      VIGIL_ASSIGN_OR_RETURN(ScalarSteps lo, ev.EvalScalar(*c.args[0]));
+      VIGIL_ASSIGN_OR_RETURN(ScalarSteps hi, ev.EvalScalar(*c.args[1]));
+      params.push_back(std::move(lo));
+      params.push_back(std::move(hi));
+      arg = c.args[2].get();
+      break;
+    }
+  }
+  if (mode != Mode::kFraction) {
+    for (const ScalarSteps& q : params) {
+      for (size_t i = 0; i < n; ++i) {
+        if (!(q.v[i] >= 0 && q.v[i] <= 1)) {
+          ev.Warn("quantile value should be between 0 and 1, got " + detail::FormatNumber(q.v[i]),
+                  mode == Mode::kQuantile ? c.args[0]->span : c.args[2]->span);
+        }
       }
     }
   }
-  VIGIL_ASSIGN_OR_RETURN(VectorSteps in, ev.EvalVector(arg));
-  VIGIL_ASSIGN_OR_RETURN(BucketGroups g, GroupBuckets(ev, in, arg));
+  VIGIL_ASSIGN_OR_RETURN(VectorSteps in, ev.EvalVector(*arg));
+  VIGIL_ASSIGN_OR_RETURN(BucketGroups g, GroupBuckets(ev, in, *arg));
   const size_t ng = g.labels.size();
+  const size_t per_group = mode == Mode::kQuantiles ? params.size() : 1;
   VectorSteps out;
-  out.series.resize(ng);
+  out.series.resize(ng * per_group);
+  storage::LabelsBuilder lb;
   for (size_t k = 0; k < ng; ++k) {
-    out.series[k].labels = g.labels[k];
-    out.series[k].drop_name = true;
-    out.series[k].Init(n);
+    for (size_t j = 0; j < per_group; ++j) {
+      StepSeries& s = out.series[k * per_group + j];
+      if (mode == Mode::kQuantiles) {
+        lb.Reset(g.labels[k]);
+        lb.Set(label_name, qlabels[j]);
+        VIGIL_ASSIGN_OR_RETURN(s.labels, lb.Build());
+      } else {
+        s.labels = g.labels[k];
+      }
+      s.drop_name = true;
+      s.Init(n);
+    }
   }
   std::vector<std::vector<Bucket>> buckets(ng);
+  std::vector<Bucket> scratch;
   for (size_t i = 0; i < n; ++i) {
     for (auto& b : buckets) b.clear();
     for (size_t s = 0; s < in.series.size(); ++s) {
@@ -215,21 +262,25 @@ Result<Value> EvalBuckets(Evaluator& ev, const Call& c, bool quantile) {
     }
     for (size_t k = 0; k < ng; ++k) {
       if (buckets[k].empty()) continue;
-      double v;
-      if (quantile) {
-        bool forced;
-        v = BucketQuantile(p0.v[i], buckets[k], &forced);
-        if (forced) {
-          ev.Info("input to histogram_quantile needed to be fixed for monotonicity (see "
-                  "https://prometheus.io/docs/prometheus/latest/querying/functions/"
-                  "#histogram_quantile) for metric name " + detail::Quoted(g.names[k]),
-                  arg.span);
+      for (size_t j = 0; j < per_group; ++j) {
+        scratch = buckets[k];
+        double v;
+        if (mode == Mode::kFraction) {
+          v = BucketFraction(params[0].v[i], params[1].v[i], scratch);
+        } else {
+          bool forced;
+          v = BucketQuantile(params[j].v[i], scratch, &forced);
+          if (forced) {
+            ev.Info("input to histogram_quantile needed to be fixed for monotonicity (see "
+                    "https://prometheus.io/docs/prometheus/latest/querying/functions/"
+                    "#histogram_quantile) for metric name " + detail::Quoted(g.names[k]),
+                    arg->span);
+          }
         }
-      } else {
-        v = BucketFraction(p0.v[i], p1.v[i], buckets[k]);
+        StepSeries& s = out.series[k * per_group + j];
+        s.ok[i] = 1;
+        s.v[i] = v;
       }
-      out.series[k].ok[i] = 1;
-      out.series[k].v[i] = v;
     }
   }
   VectorSteps kept;
@@ -242,11 +293,11 @@ Result<Value> EvalBuckets(Evaluator& ev, const Call& c, bool quantile) {
 }  // namespace
 
 Result<Value> EvalHistogramQuantile(Evaluator& ev, const Call& c) {
-  return EvalBuckets(ev, c, true);
+  return EvalBuckets(ev, c, c.func->name == "histogram_quantiles" ? Mode::kQuantiles : Mode::kQuantile);
 }
 
 Result<Value> EvalHistogramFraction(Evaluator& ev, const Call& c) {
-  return EvalBuckets(ev, c, false);
+  return EvalBuckets(ev, c, Mode::kFraction);
 }
 
 }  // namespace vigil::query::eval

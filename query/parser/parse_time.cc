@@ -107,6 +107,22 @@ bool Parser::DurationLiteral(const Token& t, double* seconds) {
   return true;
 }
 
+bool Parser::DurationLiteralMs(const Token& t, bool negative, int64_t* ms) {
+  if (t.kind == Tok::kDuration) {
+    Result<int64_t> r = ParseDuration(t.text);
+    if (!r.ok()) {
+      Fail({t.pos, t.pos + t.len}, r.status().message());
+      return false;
+    }
+    *ms = negative ? -*r : *r;
+    return true;
+  }
+  double seconds;
+  if (!DurationLiteral(t, &seconds)) return false;
+  *ms = SecondsToMs(negative ? -seconds : seconds);
+  return true;
+}
+
 DurationExprPtr Parser::ParseDurationAtom() {
   const Token& t = Peek();
   if (t.kind == Tok::kNumber || t.kind == Tok::kDuration) {
@@ -203,10 +219,7 @@ bool Parser::ParseDurationValue(std::string_view context, std::string_view expec
   bool simple = (t.kind == Tok::kNumber || t.kind == Tok::kDuration) &&
                 (PeekIs(Tok::kColon, 1) || PeekIs(Tok::kRightBracket, 1));
   if (simple) {
-    double seconds;
-    if (!DurationLiteral(Consume(), &seconds)) return false;
-    *ms = SecondsToMs(seconds);
-    return true;
+    return DurationLiteralMs(Consume(), false, ms);
   }
   if (!options_.duration_expressions) {
     if (t.kind == Tok::kNumber || t.kind == Tok::kDuration) {
@@ -320,9 +333,7 @@ bool Parser::ParseOffset(Expr* e, uint32_t modifier_pos) {
       }
       negative = Consume().kind == Tok::kSub;
     }
-    double seconds;
-    if (!DurationLiteral(Consume(), &seconds)) return false;
-    mods->offset_ms = SecondsToMs(negative ? -seconds : seconds);
+    if (!DurationLiteralMs(Consume(), negative, &mods->offset_ms)) return false;
   } else if (options_.duration_expressions &&
              (t.kind == Tok::kLeftParen || t.kind == Tok::kSub || t.kind == Tok::kAdd ||
               (t.kind == Tok::kIdentifier && PeekIs(Tok::kLeftParen, 1)))) {

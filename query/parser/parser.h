@@ -81,6 +81,8 @@ class Parser {
   DurationExprPtr ParseDurationUnary();
   DurationExprPtr ParseDurationAtom();
   bool DurationLiteral(const Token& t, double* seconds);
+  // As DurationLiteral, in milliseconds: exact for durations (`1001ms`), truncated for seconds.
+  bool DurationLiteralMs(const Token& t, bool negative, int64_t* ms);
 
   Lexer lexer_;
   ParseOptions options_;

@@ -369,6 +369,10 @@ std::string ScriptRun::CompareMatrix(const EvalCmd& cmd, const MatrixValue& m, i
 // same samples at t.
 std::string ScriptRun::RangeModeCheck(const EvalCmd& cmd, const QueryResult& instant) {
   if (cmd.ordered || !(instant.IsVector() || instant.IsScalar())) return "";
+  // step(), range(), start() and end() depend on the query range by definition.
+  for (std::string_view fn : {"step()", "range()", "start()", "end()"}) {
+    if (cmd.expr.find(fn) != std::string::npos) return "";
+  }
   Result<QueryResult> r =
       engine_.RangeQuery(storage_, cmd.expr, cmd.start - 60000, cmd.start + 60000, 60000);
   if (!r.ok()) return "range-mode check: unexpected error: " + MessageOf(r.status());
