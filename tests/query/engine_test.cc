@@ -1,0 +1,123 @@
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <thread>
+
+#include "query/engine.h"
+#include "query/promqltest/mem_storage.h"
+#include "storage/head/head.h"
+
+namespace vigil::query {
+namespace {
+
+using promqltest::MemStorage;
+
+storage::Labels L(std::initializer_list<storage::Label> l) { return storage::Labels::FromPairs(l); }
+
+// Serves queries from a Head, as the server will from the Db.
+class HeadQueryable final : public Queryable {
+ public:
+  explicit HeadQueryable(storage::Head* head) : head_(head) {}
+  Result<std::unique_ptr<storage::Querier>> Querier(int64_t min_t, int64_t max_t) override {
+    return head_->NewQuerier(min_t, max_t);
+  }
+
+ private:
+  storage::Head* head_;
+};
+
+void Fill(MemStorage* s, int series, int samples, int64_t interval) {
+  for (int i = 0; i < series; ++i) {
+    auto ls = L({{"__name__", "x"}, {"job", i % 2 ? "a" : "b"}, {"i", std::to_string(i)}});
+    for (int k = 0; k < samples; ++k) s->Add(ls, k * interval, k * 1.0);
+  }
+}
+
+TEST_CASE("Instant and range queries return typed results", "[query][engine]") {
+  MemStorage s;
+  Fill(&s, 4, 100, 15000);
+  Engine engine(EngineOptions{});
+  auto r = engine.InstantQuery(s, "sum by (job) (rate(x[5m]))", 1200000);
+  REQUIRE(r.ok());
+  REQUIRE(r->IsVector());
+  auto& v = std::get<VectorValue>(r->value);
+  REQUIRE(v.size() == 2);
+  CHECK(std::fabs(v[0].point.v - 2.0 / 15) < 1e-9);
+  CHECK(v[0].point.t == 1200000);
+
+  auto sc = engine.InstantQuery(s, "1 + 2", 0);
+  REQUIRE(sc.ok());
+  CHECK(std::get<ScalarValue>(sc->value).point.v == 3);
+
+  auto str = engine.InstantQuery(s, "\"hi\"", 0);
+  REQUIRE(str.ok());
+  CHECK(std::get<StringValue>(str->value).value == "hi");
+
+  auto rg = engine.RangeQuery(s, "x{i=\"1\"}", 0, 600000, 60000);
+  REQUIRE(rg.ok());
+  auto& m = std::get<MatrixValue>(rg->value);
+  REQUIRE(m.size() == 1);
+  CHECK(m[0].points.size() == 11);
+  CHECK(m[0].points[10].v == 40);
+
+  auto bad = engine.RangeQuery(s, "x[5m]", 0, 60000, 60000);
+  CHECK(bad.status().IsInvalidArgument());
+  auto parse = engine.InstantQuery(s, "sum(", 0);
+  CHECK(parse.status().IsInvalidArgument());
+}
+
+TEST_CASE("max_samples fails the query with ResourceExhausted", "[query][engine]") {
+  MemStorage s;
+  Fill(&s, 10, 100, 15000);
+  EngineOptions o;
+  o.max_samples = 500;
+  Engine engine(o);
+  auto r = engine.RangeQuery(s, "x", 0, 1500000, 15000);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == StatusCode::kResourceExhausted);
+  CHECK(r.status().message().find("too many samples") != std::string::npos);
+  // The engine stays usable.
+  auto ok = engine.InstantQuery(s, "count(x)", 100000);
+  REQUIRE(ok.ok());
+}
+
+TEST_CASE("Cancellation and timeout stop a query", "[query][engine]") {
+  MemStorage s;
+  Fill(&s, 50, 2000, 15000);
+  QueryContext ctx;
+  ctx.cancelled = true;
+  Engine engine(EngineOptions{});
+  auto r = engine.RangeQuery(s, "sum(rate(x[5m]))", 0, 30000000, 15000, &ctx);
+  CHECK(r.status().code() == StatusCode::kCancelled);
+
+  EngineOptions o;
+  o.timeout_ms = 1;
+  Engine slow(o);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  auto t = slow.RangeQuery(s, "sum(rate(x[5m])) + sum(x)", 0, 30000000, 15000);
+  if (!t.ok()) CHECK(t.status().code() == StatusCode::kDeadlineExceeded);
+}
+
+TEST_CASE("Queries read through the head's querier", "[query][engine][head]") {
+  storage::Head head(storage::HeadOptions{});
+  auto app = head.NewAppender(nullptr);
+  for (int i = 0; i < 3; ++i) {
+    auto ls = L({{"__name__", "up"}, {"instance", std::to_string(i)}});
+    for (int k = 0; k <= 20; ++k) REQUIRE(app->Append(ls, k * 30000, i * 10 + k).ok());
+  }
+  REQUIRE(app->Commit().ok());
+  HeadQueryable q(&head);
+  Engine engine(EngineOptions{});
+  auto r = engine.InstantQuery(q, "sum(up)", 600000);
+  REQUIRE(r.ok());
+  CHECK(std::get<VectorValue>(r->value)[0].point.v == 60 + 30);
+  auto rr = engine.RangeQuery(q, "max_over_time(up[1m])", 0, 600000, 60000);
+  REQUIRE(rr.ok());
+  CHECK(std::get<MatrixValue>(rr->value).size() == 3);
+  auto stale = engine.InstantQuery(q, "up", 600000 + 5 * 60000);
+  REQUIRE(stale.ok());
+  CHECK(std::get<VectorValue>(stale->value).empty());
+}
+
+}  // namespace
+}  // namespace vigil::query
