@@ -16,7 +16,7 @@
 
 #include "compression/detail/bit_reader.h"
 #include "compression/detail/bit_writer.h"
-#include "compression/detail/int_series.h"
+#include "compression/detail/int_series_reader.h"
 #include "compression/detail/xor_codec.h"
 
 namespace vigil::compression {

@@ -4,7 +4,9 @@
 #include <bit>
 
 #include "compression/chunk.h"
+#include "compression/detail/bit_cursor.h"
 #include "compression/detail/chunk_format.h"
+#include "compression/detail/fill.h"
 #include "compression/detail/xor_codec.h"
 
 namespace vigil::compression {
@@ -45,15 +47,15 @@ void ChunkDecoder::Init() {
   }
   switch (encoding_) {
     case Encoding::kConstant: {
-      BitReader r(data, size, end);
-      constant_bits_ = r.Read64(64);
-      ok_ = r.ok();
+      detail::BitCursor c(data, size, end);
+      constant_bits_ = c.Read(64);
+      ok_ = c.ok();
       break;
     }
     case Encoding::kDecimal: {
-      BitReader r(data, size, end);
-      unsigned scale = static_cast<unsigned>(r.Read(4));
-      if (!r.ok() || scale > detail::kMaxDecimalScale) {
+      detail::BitCursor c(data, size, end);
+      unsigned scale = static_cast<unsigned>(c.Read(4));
+      if (!c.ok() || scale > detail::kMaxDecimalScale) {
         ok_ = false;
         return;
       }
@@ -117,25 +119,17 @@ void ChunkDecoder::NextXor(std::span<int64_t> ts, std::span<double> vs) {
 
 void ChunkDecoder::NextColumnar(std::span<int64_t> ts, std::span<double> vs) {
   const size_t k = ts.size();
-  ts_.Decode(k, [ts](size_t i, uint64_t x) { ts[i] = static_cast<int64_t>(x); });
+  ts_.Decode(k, detail::TimestampSink{ts.data()});
   switch (encoding_) {
-    case Encoding::kConstant: {
-      const double c = std::bit_cast<double>(constant_bits_);
-      std::fill(vs.begin(), vs.end(), c);
+    case Encoding::kConstant:
+      detail::FillConstant(vs.data(), k, std::bit_cast<double>(constant_bits_));
       break;
-    }
     case Encoding::kIntDoubleDelta:
-      ints_.Decode(k, [vs](size_t i, uint64_t x) {
-        vs[i] = static_cast<double>(static_cast<int64_t>(x));
-      });
+      ints_.Decode(k, detail::DoubleSink<false>{vs.data()});
       break;
-    case Encoding::kDecimal: {
-      const double divisor = divisor_;
-      ints_.Decode(k, [vs, divisor](size_t i, uint64_t x) {
-        vs[i] = static_cast<double>(static_cast<int64_t>(x)) / divisor;
-      });
+    case Encoding::kDecimal:
+      ints_.Decode(k, detail::DoubleSink<true>{vs.data(), divisor_});
       break;
-    }
     case Encoding::kXorColumnar: {
       BitReader r = reader_;
       detail::XorValueReader values = xor_values_;

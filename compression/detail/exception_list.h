@@ -1,0 +1,116 @@
+#pragma once
+
+// The exception list of an integer series section (compression/docs/int_series.md): entries of a
+// Rice-coded index gap and the high bits of a residual that does not fit the base width. Read by
+// IntSeriesReader one block of residuals at a time.
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+
+#include "compression/detail/bit_cursor.h"
+
+namespace vigil::compression::detail {
+
+// One exception: residual index (absolute) and high bits.
+struct Exception {
+  uint64_t hi;
+  uint32_t idx;
+};
+
+// The exception list, read on demand. An entry read past the block being decoded is kept as the
+// pending exception for the next block.
+struct ExceptionList {
+  const char* data = nullptr;
+  size_t size = 0;
+  uint64_t pos = 0;   // bit position of the next entry to read
+  uint64_t end = 0;   // bit position where the list ends
+  uint32_t from = 0;  // index the next entry's gap counts from
+  uint32_t m = 0;     // residual count: every index must be below it
+  unsigned rice_k = 0;
+  unsigned width = 0;     // high bits per exception, 1..64
+  uint64_t gap_mask = 0;  // low rice_k bits
+  uint64_t hi_mask = 0;   // low width bits
+  bool pending = false;
+  bool failed = false;
+  Exception next{};  // the pending exception
+
+  // Calls visit(index, high bits) for the exceptions with an index below r_end, in order.
+  // REQUIRES: r_end <= m.
+  template <typename Visit>
+  void ForEach(uint64_t r_end, Visit visit);
+  // Moves the exceptions with an index below r_end to `out` and returns how many there were.
+  // REQUIRES: r_end <= m, room for r_end - (index of the previous exception + 1) entries.
+  size_t Take(uint64_t r_end, Exception* out) {
+    Exception* o = out;
+    ForEach(r_end, [&o](uint32_t idx, uint64_t hi) { *o++ = {hi, idx}; });
+    return static_cast<size_t>(o - out);
+  }
+  // Decodes the entry at bit *p with every check (entries longer than one load): the exception
+  // at index `from` + gap. False if it is corrupt. (int_series.cc)
+  bool ReadLongEntry(uint64_t* p, uint64_t from, Exception* e) const;
+};
+
+template <typename Visit>
+inline void ExceptionList::ForEach(uint64_t r_end, Visit visit) {
+  if (pending) {
+    if (next.idx >= r_end) return;
+    visit(next.idx, next.hi);
+    pending = false;
+  }
+  if (pos >= end) return;  // no exceptions (left)
+  // Rice(gap, k) is q zeros, a one and k low bits; the high bits follow. One load sees the whole
+  // unary part (the writer keeps q <= 56) and, unless the entry is longer than 57 bits, all of it.
+  // The loop keeps the cursor in locals (the caller's stores could alias the members as far as the
+  // compiler knows) and defers two checks to the end: an index is only compared with r_end <= m
+  // before it is visited, an overrun of the list is checked once. ~35 instructions per exception.
+  const char* const d = data;
+  const size_t sz = size;
+  const uint64_t e = end;
+  const unsigned k = rice_k;
+  const unsigned w = width;
+  const unsigned fixed = 1 + k + w;
+  const uint64_t gmask = gap_mask;
+  const uint64_t hmask = hi_mask;
+  uint64_t p = pos;
+  uint64_t f = from;
+  bool ok = true;
+  while (p < e) {
+    const uint64_t window = LoadBitsAt(d, sz, p);
+    const unsigned q = static_cast<unsigned>(std::countl_zero(window));
+    const unsigned len = q + fixed;
+    uint64_t i;
+    uint64_t h;
+    if (len <= 57) [[likely]] {
+      const uint64_t v = window >> (64 - len);
+      i = f + ((uint64_t{q} << k) | ((v >> w) & gmask));
+      h = v & hmask;
+      p += len;
+    } else {
+      Exception x;
+      if (!ReadLongEntry(&p, f, &x)) {
+        ok = false;
+        break;
+      }
+      i = x.idx;
+      h = x.hi;
+    }
+    f = i + 1;
+    if (i >= r_end) {
+      pending = true;
+      next = {h, static_cast<uint32_t>(i)};
+      ok = i < m;
+      break;
+    }
+    visit(static_cast<uint32_t>(i), h);
+  }
+  pos = p;
+  from = static_cast<uint32_t>(f);
+  if (!ok || p > e) {
+    pending = false;
+    failed = true;
+    pos = e;
+  }
+}
+
+}  // namespace vigil::compression::detail
