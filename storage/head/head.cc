@@ -34,6 +34,7 @@ void AtomicMax(std::atomic<int64_t>* a, int64_t v) {
 HeadState::HeadState(const HeadOptions& options)
     : ooo_window_ms(std::max<int64_t>(options.out_of_order_window_ms, 0)),
       chunk_target(ClampChunkTarget(options.chunk_target_samples)),
+      adaptive_chunks(options.adaptive_closed_chunks),
       hash_fn(options.label_hash_for_testing) {}
 
 HeadState::~HeadState() {
@@ -42,8 +43,29 @@ HeadState::~HeadState() {
 
 Series* HeadState::FindByLabels(const Labels& ls, uint64_t hash) const {
   const SeriesMap::Stripe& stripe = by_hash.StripeOf(hash);
-  std::lock_guard<std::mutex> lock(stripe.mu);
-  return stripe.table.Find(hash, [&](Series* s) { return s->labels().Equals(ls, symbols); });
+  std::lock_guard<SpinLock> lock(stripe.mu);
+  return stripe.table.Find(hash, [&](Series* s) { return SameLabels(*s, ls); });
+}
+
+bool HeadState::SameLabels(const Series& s, const Labels& ls) const {
+  // InternedLabels::Equals, with the short-string compare inlined: this runs for every Append by
+  // labels, and most names and values are a few bytes long.
+  auto same = [](std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (a[i] != b[i]) return false;
+    }
+    return true;
+  };
+  auto it = ls.begin();
+  for (const SymbolPair& p : s.labels().pairs()) {
+    if (it == ls.end() || !same(symbols.Lookup(p.value), it->value) ||
+        !same(symbols.Lookup(p.name), it->name)) {
+      return false;
+    }
+    ++it;
+  }
+  return it == ls.end();
 }
 
 Series* HeadState::GetOrCreate(const Labels& ls, uint64_t hash, bool* created) {
@@ -52,16 +74,20 @@ Series* HeadState::GetOrCreate(const Labels& ls, uint64_t hash, bool* created) {
   // Intern outside the stripe lock; a racing creator may win, then these ids are just unused.
   InternedLabels interned = InternedLabels::Intern(ls, &symbols);
   SeriesMap::Stripe& stripe = by_hash.StripeOf(hash);
-  std::lock_guard<std::mutex> lock(stripe.mu);
-  if (Series* s = stripe.table.Find(hash, [&](Series* c) { return c->labels() == interned; })) {
-    return s;
+  Series* s;
+  {
+    std::lock_guard<SpinLock> lock(stripe.mu);
+    if (Series* found = stripe.table.Find(hash, [&](Series* c) { return c->labels() == interned; })) {
+      return found;
+    }
+    s = new Series(next_ref.fetch_add(1, std::memory_order_relaxed), std::move(interned));
+    // Ref map first: whoever finds the series can resolve its ref.
+    by_ref.Insert(s->ref(), s);
+    stripe.table.Insert(hash, s);
   }
-  const SeriesRef ref = next_ref.fetch_add(1, std::memory_order_relaxed);
-  auto* s = new Series(ref, std::move(interned));
-  // Ref map first: whoever finds the ref in the postings can resolve it.
-  by_ref.Insert(ref, s);
-  stripe.table.Insert(hash, s);
-  postings.Add(ref, s->labels());
+  // Outside the stripe lock (the postings lock may wait for a long query). Until this returns,
+  // a racing appender may commit samples to the series that queries cannot find yet.
+  postings.Add(s->ref(), s->labels());
   *created = true;
   return s;
 }
@@ -72,8 +98,8 @@ Status HeadState::RecreateSeries(SeriesRef ref, const Labels& ls) {
   }
   const uint64_t hash = HashOf(ls);
   SeriesMap::Stripe& stripe = by_hash.StripeOf(hash);
-  std::lock_guard<std::mutex> lock(stripe.mu);
-  Series* by_labels = stripe.table.Find(hash, [&](Series* s) { return s->labels().Equals(ls, symbols); });
+  std::lock_guard<SpinLock> lock(stripe.mu);
+  Series* by_labels = stripe.table.Find(hash, [&](Series* s) { return SameLabels(*s, ls); });
   Series* by_ref_now = by_ref.Find(ref);
   if (by_ref_now != nullptr && by_ref_now != by_labels) {
     return Status::Corruption("wal series record: ref " + std::to_string(ref) + " names " +

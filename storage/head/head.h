@@ -45,6 +45,9 @@ struct HeadOptions {
   uint32_t chunk_target_samples = 120;
   // Not owned. nullptr = SystemClock(). Reserved for time-based head truncation (not used yet).
   Clock* clock = nullptr;
+  // Re-encode chunks with the adaptive compression::EncodeChunk when they are cut (smaller, costs
+  // CPU on the append path); false keeps the Gorilla bytes of the open chunk.
+  bool adaptive_closed_chunks = true;
   // Test hook: replaces Labels::Hash() as the series identity hash (e.g. to force collisions).
   uint64_t (*label_hash_for_testing)(const Labels&) = nullptr;
 };

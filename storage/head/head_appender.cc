@@ -112,6 +112,7 @@ void HeadAppender::Apply() {
   uint64_t accepted = 0, ooo = 0, rejected = 0;
   int64_t min_t = kMaxTime, max_t = kMinTime;
   const uint32_t target = head_->chunk_target;
+  const bool adaptive = head_->adaptive_chunks;
   Series* locked = nullptr;
   for (size_t i = 0; i < samples_.size(); ++i) {
     Series* s = series_[i];
@@ -124,7 +125,7 @@ void HeadAppender::Apply() {
     const double v = samples_[i].v;
     // Inline fast path of HeadState::ApplyLocked for in-order samples.
     if (t > s->max_time()) {
-      s->AppendInOrder(t, v, target);
+      s->AppendInOrder(t, v, target, adaptive);
       ++accepted;
     } else if (head_->ApplyLocked(s, t, v, &accepted, &ooo, &rejected) != Verdict::kOutOfOrder) {
       continue;

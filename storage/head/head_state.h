@@ -22,6 +22,7 @@ struct HeadState {
 
   const int64_t ooo_window_ms;
   const uint32_t chunk_target;
+  const bool adaptive_chunks;
   uint64_t (*const hash_fn)(const Labels&);
 
   SymbolTable symbols;
@@ -39,6 +40,8 @@ struct HeadState {
 
   uint64_t HashOf(const Labels& ls) const { return hash_fn ? hash_fn(ls) : ls.Hash(); }
 
+  // Whether s has exactly the labels ls.
+  bool SameLabels(const Series& s, const Labels& ls) const;
   // The series with exactly these labels, or nullptr. `hash` is HashOf(ls).
   Series* FindByLabels(const Labels& ls, uint64_t hash) const;
   // Finds the series or creates it with the next ref (visible in the maps and postings at once;
@@ -54,7 +57,7 @@ struct HeadState {
     const Verdict verdict = s->Check(t, v, ooo_window_ms);
     switch (verdict) {
       case Verdict::kInOrder:
-        s->AppendInOrder(t, v, chunk_target);
+        s->AppendInOrder(t, v, chunk_target, adaptive_chunks);
         ++*accepted;
         break;
       case Verdict::kOutOfOrder:

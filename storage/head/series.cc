@@ -12,8 +12,10 @@ namespace {
 
 constexpr size_t kMinOpenReserve = 32;
 
-int64_t BlockOf(int64_t t) {
-  return t >= 0 ? t / kBlockRangeMs : -((-(t + 1)) / kBlockRangeMs) - 1;
+// The last timestamp of t's 2 h block (floor division, so negative timestamps work too).
+int64_t BlockEnd(int64_t t) {
+  const int64_t block = t >= 0 ? t / kBlockRangeMs : -((-(t + 1)) / kBlockRangeMs) - 1;
+  return block >= kMaxTime / kBlockRangeMs ? kMaxTime : (block + 1) * kBlockRangeMs - 1;
 }
 
 // Decodes `chunk` looking for timestamp t. Chunks hold their samples in time order.
@@ -91,14 +93,14 @@ Verdict Series::Check(int64_t t, double v, int64_t ooo_window_ms) {
   return Verdict::kOutOfOrder;
 }
 
-void Series::AppendInOrder(int64_t t, double v, uint32_t chunk_target) {
-  if (open_ && BlockOf(t) != BlockOf(open_min_t_)) CutOpenChunk();
+void Series::AppendInOrder(int64_t t, double v, uint32_t chunk_target, bool adaptive) {
+  if (open_ && t > open_block_end_) CutOpenChunk(adaptive);
   if (!open_) StartOpenChunk(t);
   open_->Append(t, v);
   last_bits_ = std::bit_cast<uint64_t>(v);
   max_t_.store(t, std::memory_order_release);
   if (t < min_t_.load(std::memory_order_relaxed)) min_t_.store(t, std::memory_order_release);
-  if (open_->num_samples() >= chunk_target) CutOpenChunk();
+  if (open_->num_samples() >= chunk_target) CutOpenChunk(adaptive);
 }
 
 void Series::AppendOutOfOrder(int64_t t, double v, uint32_t chunk_target) {
@@ -119,6 +121,7 @@ void Series::StartOpenChunk(int64_t t) {
   open_buf_.reserve(std::max<size_t>(open_reserve_, kMinOpenReserve));
   open_.emplace(&open_buf_);
   open_min_t_ = t;
+  open_block_end_ = BlockEnd(t);
 }
 
 std::string_view Series::FinishedOpenChunk() {
@@ -127,9 +130,14 @@ std::string_view Series::FinishedOpenChunk() {
   return open_buf_;
 }
 
-void Series::CutOpenChunk() {
+void Series::CutOpenChunk(bool adaptive) {
   assert(open_);
   const std::string_view bytes = FinishedOpenChunk();
+  if (!adaptive) {
+    closed_.push_back({open_min_t_, max_t_.load(std::memory_order_relaxed), ChunkData::Make(bytes)});
+    ReleaseOpenChunk();
+    return;
+  }
   int64_t ts[kMaxChunkSamples];
   double vs[kMaxChunkSamples];
   compression::ChunkDecoder dec(bytes);
@@ -148,6 +156,10 @@ void Series::CutOpenChunk() {
     data = ChunkData::Make(bytes);  // keep the Gorilla bytes as they are
   }
   closed_.push_back({open_min_t_, max_t_.load(std::memory_order_relaxed), data});
+  ReleaseOpenChunk();
+}
+
+void Series::ReleaseOpenChunk() {
   open_reserve_ = static_cast<uint16_t>(std::min<size_t>(open_buf_.size() + 8, 4096));
   open_.reset();
   std::string().swap(open_buf_);

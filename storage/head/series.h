@@ -96,7 +96,9 @@ class Series {
   // timestamps (to find an existing sample at t); cheap for in-order ones.
   Verdict Check(int64_t t, double v, int64_t ooo_window_ms);
   // REQUIRES: Check() returned kInOrder / kOutOfOrder for this sample under the same lock hold.
-  void AppendInOrder(int64_t t, double v, uint32_t chunk_target);
+  // `adaptive`: re-encode the chunk with compression::EncodeChunk when it is cut (else keep the
+  // Gorilla bytes).
+  void AppendInOrder(int64_t t, double v, uint32_t chunk_target, bool adaptive = true);
   void AppendOutOfOrder(int64_t t, double v, uint32_t chunk_target);
 
   // Fills *out (cleared first) with what a reader of [min_t, max_t] needs.
@@ -112,7 +114,8 @@ class Series {
   };
 
   void StartOpenChunk(int64_t t);
-  void CutOpenChunk();
+  void CutOpenChunk(bool adaptive = true);
+  void ReleaseOpenChunk();
   std::string_view FinishedOpenChunk();
   bool FindSample(int64_t t, uint64_t* bits);
 
@@ -125,6 +128,7 @@ class Series {
   std::atomic<int64_t> max_t_{kMinTime};
   uint64_t last_bits_ = 0;  // value bits of the sample at max_t_
   int64_t open_min_t_ = 0;
+  int64_t open_block_end_ = 0;  // last timestamp of the open chunk's 2 h block
   std::string open_buf_;
   std::optional<compression::XorAppender> open_;  // writes into open_buf_
   std::vector<ChunkMeta> closed_;                 // oldest first, non-overlapping

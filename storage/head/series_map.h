@@ -1,9 +1,11 @@
 #pragma once
 
 // The head's two striped series maps: by SeriesRef and by label hash. Each is 4096 cache-line
-// sized stripes (alignas(64): a std::mutex and a FlatTable), so threads touching different series
-// rarely share a lock or a cache line. The stripe of a ref is its low 12 bits (dense refs spread
-// round-robin); the stripe of a label hash is its low 12 bits.
+// sized stripes (alignas(64): a spin lock and a FlatTable), so threads touching different series
+// rarely share a lock or a cache line. Stripe locks are held only for a probe or an insert (never
+// across another lock's wait; replay, single-threaded, is the exception), so a spin lock that
+// yields is cheaper than a std::mutex here. The stripe of a ref is its low 12 bits (dense refs
+// spread round-robin); the stripe of a label hash is its low 12 bits.
 //
 // Ownership: the by-hash map owns the series (each series is in it exactly once); the by-ref map
 // may hold extra refs for one series when WAL replay met one label set under two refs.
@@ -17,6 +19,7 @@
 
 #include "storage/head/flat_table.h"
 #include "storage/head/series.h"
+#include "storage/head/spin_lock.h"
 
 namespace vigil::storage::head {
 
@@ -26,7 +29,7 @@ class SeriesMap {
   static constexpr size_t kStripes = size_t{1} << kStripeBits;
 
   struct alignas(64) Stripe {
-    mutable std::mutex mu;
+    mutable SpinLock mu;
     FlatTable<Series*> table;
   };
 
@@ -38,12 +41,12 @@ class SeriesMap {
   // The first series under key (for the by-ref map: the series).
   Series* Find(uint64_t key) const {
     const Stripe& s = StripeOf(key);
-    std::lock_guard<std::mutex> lock(s.mu);
+    std::lock_guard<SpinLock> lock(s.mu);
     return s.table.Find(key);
   }
   void Insert(uint64_t key, Series* series) {
     Stripe& s = StripeOf(key);
-    std::lock_guard<std::mutex> lock(s.mu);
+    std::lock_guard<SpinLock> lock(s.mu);
     s.table.Insert(key, series);
   }
 
@@ -52,7 +55,7 @@ class SeriesMap {
   template <typename F>
   void ForEach(F&& f) const {
     for (size_t i = 0; i < kStripes; ++i) {
-      std::lock_guard<std::mutex> lock(stripes_[i].mu);
+      std::lock_guard<SpinLock> lock(stripes_[i].mu);
       stripes_[i].table.ForEach(f);
     }
   }
@@ -60,7 +63,7 @@ class SeriesMap {
   size_t size() const {
     size_t n = 0;
     for (size_t i = 0; i < kStripes; ++i) {
-      std::lock_guard<std::mutex> lock(stripes_[i].mu);
+      std::lock_guard<SpinLock> lock(stripes_[i].mu);
       n += stripes_[i].table.size();
     }
     return n;
@@ -69,7 +72,7 @@ class SeriesMap {
   size_t MemoryUsage() const {
     size_t n = kStripes * sizeof(Stripe);
     for (size_t i = 0; i < kStripes; ++i) {
-      std::lock_guard<std::mutex> lock(stripes_[i].mu);
+      std::lock_guard<SpinLock> lock(stripes_[i].mu);
       n += AllocSize(stripes_[i].table.MemoryUsage());
     }
     return n;
