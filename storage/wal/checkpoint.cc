@@ -1,5 +1,6 @@
 #include "storage/wal/checkpoint.h"
 
+#include <optional>
 #include <unordered_set>
 #include <vector>
 
@@ -115,6 +116,22 @@ Result<CheckpointStats> Checkpoint(FileSystem* fs, const std::string& dir, uint6
                                    int64_t min_time) {
   CheckpointStats stats;
   stats.index = to;
+  // Segments older than `from` and not yet in a checkpoint would be deleted without being folded.
+  {
+    VIGIL_ASSIGN_OR_RETURN(std::vector<uint64_t> checkpoints, ListCheckpoints(fs, dir));
+    std::optional<uint64_t> covered;
+    for (uint64_t c : checkpoints) {
+      if (c < to) covered = c;
+    }
+    VIGIL_ASSIGN_OR_RETURN(std::vector<uint64_t> segments, ListSegments(fs, dir));
+    for (uint64_t s : segments) {
+      if ((!covered || s > *covered) && s < from) {
+        return Status::InvalidArgument("wal checkpoint: segment " + SegmentFileName(s) +
+                                       " is older than the first segment to fold (" +
+                                       SegmentFileName(from) + ") and in no checkpoint");
+      }
+    }
+  }
   VIGIL_ASSIGN_OR_RETURN(std::unique_ptr<WalReader> reader,
                          WalReader::OpenRange(fs, dir, from, to, /*with_checkpoint=*/true));
   const std::string final_dir = JoinPath(dir, CheckpointDirName(to));

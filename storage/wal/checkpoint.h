@@ -37,7 +37,8 @@ struct CheckpointStats {
 // directory synced; only then are segments <= `to` and older checkpoints deleted. A crash at any
 // point leaves a directory that replays to the same head state.
 // REQUIRES: no writer appends to segments <= `to` (Wal::LastSegment() > to); segments
-// [from, to] exist. Corruption in the input fails the checkpoint and changes nothing.
+// [from, to] exist. InvalidArgument if a segment before `from` is in no checkpoint (it would be
+// deleted unfolded). Corruption in the input fails the checkpoint and changes nothing.
 Result<CheckpointStats> Checkpoint(FileSystem* fs, const std::string& dir, uint64_t from,
                                    uint64_t to, const std::function<bool(SeriesRef)>& keep_series,
                                    int64_t min_time);

@@ -36,18 +36,7 @@ Result<std::unique_ptr<Wal>> Wal::Open(FileSystem* fs, std::string dir, WalOptio
   if (options.sync_policy == SyncPolicy::kInterval && options.sync_interval.count() <= 0) {
     return Status::InvalidArgument("wal: sync_interval must be positive");
   }
-  // Create missing directories durably: each new one is synced into its parent.
-  std::vector<std::string> created;
-  for (std::string d = dir; !fs->DirExists(d); d = DirName(d)) {
-    created.push_back(d);
-    if (DirName(d) == d) break;
-  }
-  if (!created.empty()) {
-    VIGIL_RETURN_IF_ERROR(fs->CreateDirs(dir));
-    for (auto it = created.rbegin(); it != created.rend(); ++it) {
-      VIGIL_RETURN_IF_ERROR(fs->SyncDir(DirName(*it)));
-    }
-  }
+  VIGIL_RETURN_IF_ERROR(CreateDirsDurably(fs, dir));
   VIGIL_ASSIGN_OR_RETURN(std::vector<uint64_t> segments, ListSegments(fs, dir));
   VIGIL_ASSIGN_OR_RETURN(std::vector<uint64_t> checkpoints, ListCheckpoints(fs, dir));
   uint64_t next = 0;

@@ -137,6 +137,8 @@ TEST_CASE("wal checkpoint: a second checkpoint folds the first and deletes it", 
   auto wal = Populate(fs.get(), 6);
   auto keep_all = [](SeriesRef) { return true; };
   REQUIRE(Checkpoint(wal.get(), 0, 1, keep_all, 0).ok());
+  // Segment 2 is the first one not folded yet: starting at 3 would lose it.
+  CHECK(Checkpoint(wal.get(), 3, 4, keep_all, 0).status().IsInvalidArgument());
   std::set<SeriesRef> asked;
   auto stats = Checkpoint(wal.get(), 2, 3, [&](SeriesRef ref) {
     CHECK(asked.insert(ref).second);  // once per ref

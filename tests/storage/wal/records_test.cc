@@ -6,6 +6,7 @@
 #include <limits>
 #include <random>
 
+#include "storage/labels.h"
 #include "storage/series_ref.h"
 
 namespace vigil::storage::wal {
@@ -44,6 +45,23 @@ TEST_CASE("wal records: series round trip keeps refs and label views", "[storage
   REQUIRE(labels.size() == 3);
   CHECK(labels[0] == pairs2[0]);
   CHECK(labels[2] == pairs2[2]);
+}
+
+TEST_CASE("wal records: series labels are the Labels encoding", "[storage][wal]") {
+  const Labels labels = Labels::FromPairs({{"job", "api"}, {"__name__", "up"}, {"zone", "eu-1"}});
+  std::string rec;
+  EncodeSeries(std::vector<RefSeries>{{42, labels.Encoded()}}, &rec);
+  std::vector<RefSeries> out;
+  REQUIRE(DecodeSeries(rec, &out).ok());
+  REQUIRE(out.size() == 1);
+  auto back = Labels::FromEncoded(out[0].labels);
+  REQUIRE(back.ok());
+  CHECK(*back == labels);
+  // EncodeLabelPairs on sorted pairs writes the same bytes as Labels.
+  std::string pairs;
+  const LabelView sorted[] = {{"__name__", "up"}, {"job", "api"}, {"zone", "eu-1"}};
+  EncodeLabelPairs(sorted, &pairs);
+  CHECK(pairs == labels.Encoded());
 }
 
 TEST_CASE("wal records: samples keep NaN payloads, -0.0 and extreme values bit-exactly",
