@@ -22,6 +22,20 @@ Result<std::string> ReadFileToString(FileSystem* fs, const std::string& path) {
   return out;
 }
 
+Status CreateDirsDurably(FileSystem* fs, const std::string& path) {
+  std::vector<std::string> created;
+  for (std::string d = path; !fs->DirExists(d); d = DirName(d)) {
+    created.push_back(d);
+    if (DirName(d) == d) break;
+  }
+  if (created.empty()) return Status::OK();
+  VIGIL_RETURN_IF_ERROR(fs->CreateDirs(path));
+  for (auto it = created.rbegin(); it != created.rend(); ++it) {
+    VIGIL_RETURN_IF_ERROR(fs->SyncDir(DirName(*it)));
+  }
+  return Status::OK();
+}
+
 Status WriteFileAtomic(FileSystem* fs, const std::string& path, std::string_view data) {
   const std::string tmp = path + ".tmp";
   Status st = [&]() -> Status {

@@ -161,6 +161,10 @@ Result<std::string> ReadFileToString(FileSystem* fs, const std::string& path);
 // REQUIRES: no other writer publishes the same `path` concurrently (they would share the tmp name).
 Status WriteFileAtomic(FileSystem* fs, const std::string& path, std::string_view data);
 
+// Creates `path` and its missing parents so that they survive a crash: each directory created is
+// synced into its parent. OK if `path` exists already (nothing is synced then).
+Status CreateDirsDurably(FileSystem* fs, const std::string& path);
+
 // "a/b/c" -> "a/b"; "c" -> "."; "/c" -> "/".
 std::string DirName(std::string_view path);
 // "a/b/c" -> "c".
