@@ -4,7 +4,8 @@
 #   2. sanitizer build (ASan + UBSan) and the fast tests
 #   3. crash tests (tagged [crash]) on the release build
 #   4. slow tests (tagged [slow]) on the release build
-# Usage: tools/run-tests.sh [--skip-deps] [--only fast|asan|crash|slow]
+#   5. conformance: tests over ../shared (Prometheus' PromQL scripts, datasets), when it is present
+# Usage: tools/run-tests.sh [--skip-deps] [--only fast|asan|crash|slow|conformance]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -33,7 +34,7 @@ configure() {  # dir build-type
   cmake -S . -B "$1" -G Ninja -DCMAKE_BUILD_TYPE="$2" -DVIGIL_WERROR=ON >/dev/null
 }
 
-if want fast || want crash || want slow; then
+if want fast || want crash || want slow || want conformance; then
   step "release build"
   configure build RelWithDebInfo
   ninja -C build -j "$jobs"
@@ -57,5 +58,15 @@ fi
 if want slow; then
   step "slow tests"
   ctest --test-dir build -L slow -j "$jobs" --output-on-failure
+fi
+if want conformance; then
+  step "conformance (../shared)"
+  shared="$top/../shared/conformance/promql/testdata"
+  if [ -d "$shared" ]; then
+    ctest --test-dir build -L conformance --output-on-failure
+  else
+    echo "NOT RUN: $shared is not present next to the repository; the conformance tests need it."
+    echo "         (they fail, not skip, when run by hand without it: ctest --test-dir build -L conformance)"
+  fi
 fi
 step "all requested steps passed"

@@ -83,7 +83,7 @@ std::vector<EvalCase> ReadScript(const std::filesystem::path& path) {
   return out;
 }
 
-TEST_CASE("every conformance eval query parses like Prometheus", "[query][parser][conformance]") {
+TEST_CASE("every conformance eval query parses like Prometheus", "[.][conformance][query][parser]") {
   const std::filesystem::path dir =
       std::filesystem::path(VIGIL_SOURCE_DIR) / ".." / "shared" / "conformance" / "promql" /
       "testdata";
