@@ -73,13 +73,14 @@ Result<QueryResult> Engine::InstantQuery(Queryable& storage, std::string_view ex
   return Run(storage, expr, t_ms, t_ms, 0, true, ctx);
 }
 
-Result<QueryResult> Engine::RangeQuery(Queryable& storage, std::string_view expr,
-                                       int64_t start_ms, int64_t end_ms, int64_t step_ms,
-                                       QueryContext* ctx) const {
+Result<QueryResult> Engine::RangeQuery(Queryable& storage, std::string_view expr, int64_t start_ms,
+                                       int64_t end_ms, int64_t step_ms, QueryContext* ctx) const {
   if (step_ms <= 0) {
-    return Status::InvalidArgument("zero or negative query resolution step widths are not accepted");
+    return Status::InvalidArgument(
+        "zero or negative query resolution step widths are not accepted");
   }
-  if (end_ms < start_ms) return Status::InvalidArgument("end timestamp must not be before start time");
+  if (end_ms < start_ms)
+    return Status::InvalidArgument("end timestamp must not be before start time");
   return Run(storage, expr, start_ms, end_ms, step_ms, false, ctx);
 }
 

@@ -75,8 +75,7 @@ class Engine {
 
  private:
   Result<QueryResult> Run(Queryable& storage, std::string_view expr, int64_t start_ms,
-                          int64_t end_ms, int64_t step_ms, bool instant,
-                          QueryContext* ctx) const;
+                          int64_t end_ms, int64_t step_ms, bool instant, QueryContext* ctx) const;
 
   EngineOptions options_;
 };

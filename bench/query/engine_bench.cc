@@ -76,10 +76,10 @@ void BM_RangeSumRate(benchmark::State& state) {
     steps += six_hours / 60000 + 1;
     benchmark::DoNotOptimize(r);
   }
-  state.counters["samples/s"] = benchmark::Counter(static_cast<double>(samples),
-                                                   benchmark::Counter::kIsRate);
-  state.counters["steps/s"] = benchmark::Counter(static_cast<double>(steps),
-                                                 benchmark::Counter::kIsRate);
+  state.counters["samples/s"] =
+      benchmark::Counter(static_cast<double>(samples), benchmark::Counter::kIsRate);
+  state.counters["steps/s"] =
+      benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_RangeSumRate)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
@@ -99,10 +99,10 @@ void BM_InstantTopk(benchmark::State& state) {
     series += 100000;
     benchmark::DoNotOptimize(r);
   }
-  state.counters["samples/s"] = benchmark::Counter(static_cast<double>(samples),
-                                                   benchmark::Counter::kIsRate);
-  state.counters["series/s"] = benchmark::Counter(static_cast<double>(series),
-                                                  benchmark::Counter::kIsRate);
+  state.counters["samples/s"] =
+      benchmark::Counter(static_cast<double>(samples), benchmark::Counter::kIsRate);
+  state.counters["series/s"] =
+      benchmark::Counter(static_cast<double>(series), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_InstantTopk)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 

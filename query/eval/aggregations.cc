@@ -17,7 +17,7 @@ namespace {
 
 struct Acc {
   double value = 0;
-  double c = 0;     // Kahan compensation
+  double c = 0;  // Kahan compensation
   double mean = 0;
   double count = 0;
   bool seen = false;
@@ -31,7 +31,8 @@ void AccAdd(AggregateOp op, Acc& g, double f) {
     g.c = 0;
     g.incremental = false;
     switch (op) {
-      case AggregateOp::kStddev: case AggregateOp::kStdvar:
+      case AggregateOp::kStddev:
+      case AggregateOp::kStdvar:
         g.mean = 0;
         g.value = 0;
         g.count = 0;
@@ -79,7 +80,8 @@ void AccAdd(AggregateOp op, Acc& g, double f) {
     case AggregateOp::kMax:
       if (g.value < f || std::isnan(g.value)) g.value = f;
       break;
-    case AggregateOp::kStddev: case AggregateOp::kStdvar: {
+    case AggregateOp::kStddev:
+    case AggregateOp::kStdvar: {
       g.count++;
       const double delta = f - (g.mean + g.c);
       KahanInc(delta / g.count, &g.mean, &g.c);
@@ -93,14 +95,19 @@ void AccAdd(AggregateOp op, Acc& g, double f) {
 
 double AccResult(AggregateOp op, const Acc& g) {
   switch (op) {
-    case AggregateOp::kSum: return g.value + g.c;
+    case AggregateOp::kSum:
+      return g.value + g.c;
     case AggregateOp::kAvg:
       if (g.incremental) return g.mean + g.c;
       return g.value / g.count + g.c / g.count;
-    case AggregateOp::kCount: return g.count;
-    case AggregateOp::kStdvar: return g.value / g.count;
-    case AggregateOp::kStddev: return std::sqrt(g.value / g.count);
-    default: return g.value;
+    case AggregateOp::kCount:
+      return g.count;
+    case AggregateOp::kStdvar:
+      return g.value / g.count;
+    case AggregateOp::kStddev:
+      return std::sqrt(g.value / g.count);
+    default:
+      return g.value;
   }
 }
 
@@ -189,7 +196,9 @@ Result<Value> Evaluator::EvalAggregate(const Aggregate& a) {
   for (size_t i = 0; i < param.v.size(); ++i) {
     double p = param.v[i];
     switch (a.op) {
-      case AggregateOp::kTopK: case AggregateOp::kBottomK: case AggregateOp::kLimitK:
+      case AggregateOp::kTopK:
+      case AggregateOp::kBottomK:
+      case AggregateOp::kLimitK:
         if (std::isnan(p)) return Status::InvalidArgument("Parameter value is NaN");
         if (p >= 9.223372036854775807e18 || p < -9.223372036854775807e18) {
           return Status::InvalidArgument("Scalar value " + detail::FormatNumber(p) +
@@ -255,7 +264,9 @@ Result<Value> Evaluator::EvalAggregate(const Aggregate& a) {
   const size_t ng = group_labels.size();
 
   switch (a.op) {
-    case AggregateOp::kTopK: case AggregateOp::kBottomK: case AggregateOp::kLimitK:
+    case AggregateOp::kTopK:
+    case AggregateOp::kBottomK:
+    case AggregateOp::kLimitK:
     case AggregateOp::kLimitRatio: {
       std::vector<size_t> out_of(in.series.size(), SIZE_MAX);
       VectorSteps out;

@@ -14,8 +14,13 @@ namespace {
 
 bool DropsName(BinaryOp op) {
   switch (op) {
-    case BinaryOp::kAdd: case BinaryOp::kSub: case BinaryOp::kMul: case BinaryOp::kDiv:
-    case BinaryOp::kMod: case BinaryOp::kPow: case BinaryOp::kAtan2:
+    case BinaryOp::kAdd:
+    case BinaryOp::kSub:
+    case BinaryOp::kMul:
+    case BinaryOp::kDiv:
+    case BinaryOp::kMod:
+    case BinaryOp::kPow:
+    case BinaryOp::kAtan2:
       return true;
     default:
       return false;
@@ -26,20 +31,41 @@ bool DropsName(BinaryOp op) {
 double Apply(BinaryOp op, double l, double r, bool* keep) {
   *keep = true;
   switch (op) {
-    case BinaryOp::kAdd: return l + r;
-    case BinaryOp::kSub: return l - r;
-    case BinaryOp::kMul: return l * r;
-    case BinaryOp::kDiv: return l / r;
-    case BinaryOp::kMod: return std::fmod(l, r);
-    case BinaryOp::kPow: return std::pow(l, r);
-    case BinaryOp::kAtan2: return std::atan2(l, r);
-    case BinaryOp::kEql: *keep = l == r; return l;
-    case BinaryOp::kNeq: *keep = l != r; return l;
-    case BinaryOp::kGtr: *keep = l > r; return l;
-    case BinaryOp::kLss: *keep = l < r; return l;
-    case BinaryOp::kGte: *keep = l >= r; return l;
-    case BinaryOp::kLte: *keep = l <= r; return l;
-    default: *keep = false; return 0;
+    case BinaryOp::kAdd:
+      return l + r;
+    case BinaryOp::kSub:
+      return l - r;
+    case BinaryOp::kMul:
+      return l * r;
+    case BinaryOp::kDiv:
+      return l / r;
+    case BinaryOp::kMod:
+      return std::fmod(l, r);
+    case BinaryOp::kPow:
+      return std::pow(l, r);
+    case BinaryOp::kAtan2:
+      return std::atan2(l, r);
+    case BinaryOp::kEql:
+      *keep = l == r;
+      return l;
+    case BinaryOp::kNeq:
+      *keep = l != r;
+      return l;
+    case BinaryOp::kGtr:
+      *keep = l > r;
+      return l;
+    case BinaryOp::kLss:
+      *keep = l < r;
+      return l;
+    case BinaryOp::kGte:
+      *keep = l >= r;
+      return l;
+    case BinaryOp::kLte:
+      *keep = l <= r;
+      return l;
+    default:
+      *keep = false;
+      return 0;
   }
 }
 
@@ -126,8 +152,6 @@ Value VectorScalar(BinaryOp op, bool return_bool, VectorSteps vec, const ScalarS
 }
 
 }  // namespace
-
-
 
 Result<Value> Evaluator::EvalBinary(const Binary& b) {
   VIGIL_ASSIGN_OR_RETURN(Value lv, Eval(*b.lhs));
@@ -222,10 +246,9 @@ Result<Value> Evaluator::EvalBinary(const Binary& b) {
         const storage::Labels& c = one.series[k].labels;
         const bool a_first = a < c;
         return Status::InvalidArgument(
-            "found duplicate series for the match group " +
-            LabelsString(signer.MatchLabels(c)) + " on the " + (swapped ? "left" : "right") +
-            " hand-side of the operation: [" + LabelsString(a_first ? a : c) + ", " +
-            LabelsString(a_first ? c : a) +
+            "found duplicate series for the match group " + LabelsString(signer.MatchLabels(c)) +
+            " on the " + (swapped ? "left" : "right") + " hand-side of the operation: [" +
+            LabelsString(a_first ? a : c) + ", " + LabelsString(a_first ? c : a) +
             "];many-to-many matching not allowed: matching labels must be unique on one side");
       }
       one_at_step[sig] = i;

@@ -42,9 +42,9 @@ struct StepRange {
 // One series of an instant vector over the steps of the range.
 struct StepSeries {
   storage::Labels labels;
-  std::vector<double> v;     // one per step
-  std::vector<uint8_t> ok;   // 1 where the series has a value at the step
-  bool drop_name = false;    // __name__ is removed when the query finishes (delayed removal)
+  std::vector<double> v;    // one per step
+  std::vector<uint8_t> ok;  // 1 where the series has a value at the step
+  bool drop_name = false;   // __name__ is removed when the query finishes (delayed removal)
 
   void Init(size_t n) {
     v.assign(n, 0);
@@ -115,7 +115,7 @@ struct QueryState {
   std::string_view text;
   int64_t query_start = 0;  // for start() / end()
   int64_t query_end = 0;
-  int64_t query_step = 0;   // 0 for instant queries
+  int64_t query_step = 0;  // 0 for instant queries
   std::chrono::steady_clock::time_point deadline;
   bool has_deadline = false;
   uint64_t samples = 0;         // held (approximation: loaded + produced)

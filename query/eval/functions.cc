@@ -43,10 +43,10 @@ struct NamedMath {
   MathFn fn;
 };
 constexpr NamedMath kMath[] = {
-    {"abs", Abs},     {"ceil", Ceil},   {"floor", Floor}, {"exp", Exp},     {"sqrt", Sqrt},
-    {"ln", Ln},       {"log2", Log2},   {"log10", Log10}, {"sgn", Sgn},     {"deg", Deg},
-    {"rad", Rad},     {"sin", Sin},     {"cos", Cos},     {"tan", Tan},     {"asin", Asin},
-    {"acos", Acos},   {"atan", Atan},   {"sinh", Sinh},   {"cosh", Cosh},   {"tanh", Tanh},
+    {"abs", Abs},     {"ceil", Ceil},   {"floor", Floor}, {"exp", Exp},   {"sqrt", Sqrt},
+    {"ln", Ln},       {"log2", Log2},   {"log10", Log10}, {"sgn", Sgn},   {"deg", Deg},
+    {"rad", Rad},     {"sin", Sin},     {"cos", Cos},     {"tan", Tan},   {"asin", Asin},
+    {"acos", Acos},   {"atan", Atan},   {"sinh", Sinh},   {"cosh", Cosh}, {"tanh", Tanh},
     {"asinh", Asinh}, {"acosh", Acosh}, {"atanh", Atanh},
 };
 
@@ -100,8 +100,8 @@ double DatePart(std::string_view fn, double secs) {
 }
 
 bool IsDateFunction(std::string_view n) {
-  return n == "day_of_month" || n == "day_of_week" || n == "day_of_year" ||
-         n == "days_in_month" || n == "hour" || n == "minute" || n == "month" || n == "year";
+  return n == "day_of_month" || n == "day_of_week" || n == "day_of_year" || n == "days_in_month" ||
+         n == "hour" || n == "minute" || n == "month" || n == "year";
 }
 
 // A series without labels, present at every step.
@@ -167,8 +167,8 @@ Result<Value> Evaluator::EvalCall(const Call& c) {
   }
   if (name == "pi") return Value(ScalarSteps{std::vector<double>(n, std::numbers::pi)});
   if (name == "start" || name == "end" || name == "step" || name == "range") {
-    double v = name == "start" ? static_cast<double>(st_->query_start) / 1000
-               : name == "end" ? static_cast<double>(st_->query_end) / 1000
+    double v = name == "start"  ? static_cast<double>(st_->query_start) / 1000
+               : name == "end"  ? static_cast<double>(st_->query_end) / 1000
                : name == "step" ? static_cast<double>(st_->query_step) / 1000
                                 : static_cast<double>(st_->query_end - st_->query_start) / 1000;
     return Value(ScalarSteps{std::vector<double>(n, v)});
@@ -347,7 +347,8 @@ Result<Value> Evaluator::EvalCall(const Call& c) {
   }
   if (name == "label_replace") return EvalLabelReplace(*this, c);
   if (name == "label_join") return EvalLabelJoin(*this, c);
-  if (name == "histogram_quantile" || name == "histogram_quantiles") return EvalHistogramQuantile(*this, c);
+  if (name == "histogram_quantile" || name == "histogram_quantiles")
+    return EvalHistogramQuantile(*this, c);
   if (name == "histogram_fraction") return EvalHistogramFraction(*this, c);
   if (name == "info") return Eval(*c.args[0]);
   if (name == "histogram_count" || name == "histogram_sum" || name == "histogram_avg" ||

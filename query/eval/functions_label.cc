@@ -16,7 +16,8 @@ bool IsNameChar(char c) {
 }
 
 // Go's regexp.Expand: $1, ${1}, $name, ${name}, $$.
-std::string Expand(const re2::RE2& re, std::string_view repl, const std::vector<re2::StringPiece>& groups) {
+std::string Expand(const re2::RE2& re, std::string_view repl,
+                   const std::vector<re2::StringPiece>& groups) {
   std::string out;
   const auto& named = re.NamedCapturingGroups();
   size_t i = 0;

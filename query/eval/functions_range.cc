@@ -45,7 +45,9 @@ bool ExtrapolatedRate(const Window& w, bool counter, bool rate, double* out) {
   return true;
 }
 
-bool Rate(const Window& w, const double*, double* out) { return ExtrapolatedRate(w, true, true, out); }
+bool Rate(const Window& w, const double*, double* out) {
+  return ExtrapolatedRate(w, true, true, out);
+}
 bool Increase(const Window& w, const double*, double* out) {
   return ExtrapolatedRate(w, true, false, out);
 }
@@ -398,9 +400,11 @@ Result<Value> EvalRangeFunction(Evaluator& ev, const Call& c, const RangeFunctio
       if (f.counter_info && !warned_counter) {
         std::string_view name = rs.labels.MetricName();
         if (!name.empty() && !CounterName(name)) {
-          ev.Info("metric might not be a counter, name does not end in "
-                  "_total/_sum/_count/_bucket: " + detail::Quoted(name),
-                  c.args[mi]->span);
+          ev.Info(
+              "metric might not be a counter, name does not end in "
+              "_total/_sum/_count/_bucket: " +
+                  detail::Quoted(name),
+              c.args[mi]->span);
           warned_counter = true;
         }
       }

@@ -271,10 +271,12 @@ Result<Value> EvalBuckets(Evaluator& ev, const Call& c, Mode mode) {
           bool forced;
           v = BucketQuantile(params[j].v[i], scratch, &forced);
           if (forced) {
-            ev.Info("input to histogram_quantile needed to be fixed for monotonicity (see "
-                    "https://prometheus.io/docs/prometheus/latest/querying/functions/"
-                    "#histogram_quantile) for metric name " + detail::Quoted(g.names[k]),
-                    arg->span);
+            ev.Info(
+                "input to histogram_quantile needed to be fixed for monotonicity (see "
+                "https://prometheus.io/docs/prometheus/latest/querying/functions/"
+                "#histogram_quantile) for metric name " +
+                    detail::Quoted(g.names[k]),
+                arg->span);
           }
         }
         StepSeries& s = out.series[k * per_group + j];
@@ -293,7 +295,8 @@ Result<Value> EvalBuckets(Evaluator& ev, const Call& c, Mode mode) {
 }  // namespace
 
 Result<Value> EvalHistogramQuantile(Evaluator& ev, const Call& c) {
-  return EvalBuckets(ev, c, c.func->name == "histogram_quantiles" ? Mode::kQuantiles : Mode::kQuantile);
+  return EvalBuckets(ev, c,
+                     c.func->name == "histogram_quantiles" ? Mode::kQuantiles : Mode::kQuantile);
 }
 
 Result<Value> EvalHistogramFraction(Evaluator& ev, const Call& c) {

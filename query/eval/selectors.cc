@@ -21,8 +21,9 @@ int64_t FloorDiv(int64_t a, int64_t b) {
 Result<int64_t> Evaluator::ResolveDuration(int64_t ms, const DurationExprPtr& expr) const {
   if (expr == nullptr || IsConstant(*expr)) return ms;
   VIGIL_ASSIGN_OR_RETURN(
-      double secs, EvalDurationExpr(*expr, static_cast<double>(st_->query_step) / 1000.0,
-                                    static_cast<double>(st_->query_end - st_->query_start) / 1000.0));
+      double secs,
+      EvalDurationExpr(*expr, static_cast<double>(st_->query_step) / 1000.0,
+                       static_cast<double>(st_->query_end - st_->query_start) / 1000.0));
   return static_cast<int64_t>(std::llround(secs * 1000.0));
 }
 
@@ -33,10 +34,14 @@ int64_t Evaluator::Offset(const TimeModifiers& m) const {
 
 std::optional<int64_t> Evaluator::AtTime(const TimeModifiers& m) const {
   switch (m.at) {
-    case AtKind::kNone: return std::nullopt;
-    case AtKind::kTimestamp: return m.at_ms;
-    case AtKind::kStart: return st_->query_start;
-    case AtKind::kEnd: return st_->query_end;
+    case AtKind::kNone:
+      return std::nullopt;
+    case AtKind::kTimestamp:
+      return m.at_ms;
+    case AtKind::kStart:
+      return st_->query_start;
+    case AtKind::kEnd:
+      return st_->query_end;
   }
   return std::nullopt;
 }

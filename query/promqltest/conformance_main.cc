@@ -19,9 +19,20 @@ namespace {
 
 // The core tier of ../shared/conformance/promql/README.md.
 const std::set<std::string> kCore = {
-    "literals",  "selectors",      "staleness", "operators",      "aggregators",
-    "functions", "range_queries",  "subquery",  "at_modifier",    "trig_functions",
-    "collision", "limit",          "name_label_dropping", "histograms",
+    "literals",
+    "selectors",
+    "staleness",
+    "operators",
+    "aggregators",
+    "functions",
+    "range_queries",
+    "subquery",
+    "at_modifier",
+    "trig_functions",
+    "collision",
+    "limit",
+    "name_label_dropping",
+    "histograms",
 };
 
 }  // namespace
@@ -41,8 +52,7 @@ int main(int argc, char** argv) {
     } else if (std::strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
       dir = argv[++i];
     } else if (argv[i][0] == '-') {
-      std::fprintf(stderr,
-                   "usage: %s [--verbose] [--no-range-check] [--dir DIR] [FILE.test ...]\n",
+      std::fprintf(stderr, "usage: %s [--verbose] [--no-range-check] [--dir DIR] [FILE.test ...]\n",
                    argv[0]);
       return 2;
     } else {
@@ -91,9 +101,10 @@ int main(int argc, char** argv) {
               core[2], core[3], core[4]);
   const int core_run = core[0] + core[1];
   const double pct = core_run == 0 ? 0 : 100.0 * core[0] / core_run;
-  std::printf("\ncore tier: %d of %d float evals pass = %.2f%% (target 97%%); %d evals need native "
-              "histograms and are counted apart\n",
-              core[0], core_run, pct, core[2]);
+  std::printf(
+      "\ncore tier: %d of %d float evals pass = %.2f%% (target 97%%); %d evals need native "
+      "histograms and are counted apart\n",
+      core[0], core_run, pct, core[2]);
   std::printf("\nskip reasons:\n");
   for (const ScriptReport& r : reports) {
     for (const auto& [reason, n] : r.skip_reasons) {

@@ -117,21 +117,25 @@ Status ScriptRun::Load(const std::vector<std::string>& lines, size_t* i, bool nh
       const SeqValue& v = (*values)[k];
       const int64_t t = static_cast<int64_t>(k) * interval;
       switch (v.kind) {
-        case SeqValue::kFloat: storage_.Add(*labels, t, v.v); break;
+        case SeqValue::kFloat:
+          storage_.Add(*labels, t, v.v);
+          break;
         case SeqValue::kStale: {
           double stale;
           std::memcpy(&stale, &storage::kStaleNaNBits, sizeof stale);
           storage_.Add(*labels, t, stale);
           break;
         }
-        case SeqValue::kHistogram: native = true; break;
-        case SeqValue::kOmitted: break;
+        case SeqValue::kHistogram:
+          native = true;
+          break;
+        case SeqValue::kOmitted:
+          break;
       }
     }
     if (native) native_series_.push_back(*labels);
     std::string_view name = labels->MetricName();
-    if (nhcb && name.size() > 7 && name.substr(name.size() - 7) == "_bucket" &&
-        labels->Has("le")) {
+    if (nhcb && name.size() > 7 && name.substr(name.size() - 7) == "_bucket" && labels->Has("le")) {
       storage::LabelsBuilder b(*labels);
       b.Set(storage::kMetricNameLabel, name.substr(0, name.size() - 7));
       b.Del("le");
@@ -160,9 +164,12 @@ bool ScriptRun::NeedsNative(const Expr& e) const {
     }
     case ExprKind::kMatrixSelector:
       return NeedsNative(*e.As<MatrixSelector>().vector_selector);
-    case ExprKind::kSubquery: return NeedsNative(*e.As<Subquery>().expr);
-    case ExprKind::kParen: return NeedsNative(*e.As<Paren>().expr);
-    case ExprKind::kUnary: return NeedsNative(*e.As<Unary>().expr);
+    case ExprKind::kSubquery:
+      return NeedsNative(*e.As<Subquery>().expr);
+    case ExprKind::kParen:
+      return NeedsNative(*e.As<Paren>().expr);
+    case ExprKind::kUnary:
+      return NeedsNative(*e.As<Unary>().expr);
     case ExprKind::kBinary: {
       const auto& b = e.As<Binary>();
       if (b.op == BinaryOp::kTrimUpper || b.op == BinaryOp::kTrimLower) return true;
@@ -203,9 +210,9 @@ void ScriptRun::RunEval(const EvalCmd& cmd) {
     Fail(cmd.line, cmd.expr, "data could not be loaded: " + load_error_);
     return;
   }
-  Result<QueryResult> r =
-      cmd.range ? engine_.RangeQuery(storage_, cmd.expr, cmd.start, cmd.end, cmd.step)
-                : engine_.InstantQuery(storage_, cmd.expr, cmd.start);
+  Result<QueryResult> r = cmd.range
+                              ? engine_.RangeQuery(storage_, cmd.expr, cmd.start, cmd.end, cmd.step)
+                              : engine_.InstantQuery(storage_, cmd.expr, cmd.start);
   std::string err = Check(cmd, r);
   if (err.empty() && r.ok() && !cmd.range && options_.check_range_mode) {
     err = RangeModeCheck(cmd, *r);
@@ -219,9 +226,12 @@ void ScriptRun::RunEval(const EvalCmd& cmd) {
 
 bool Matches(const Expect& e, const std::string& msg) {
   switch (e.match) {
-    case Expect::kAny: return true;
-    case Expect::kMsg: return msg == e.text;
-    case Expect::kRegex: return re2::RE2::PartialMatch(msg, e.text);
+    case Expect::kAny:
+      return true;
+    case Expect::kMsg:
+      return msg == e.text;
+    case Expect::kRegex:
+      return re2::RE2::PartialMatch(msg, e.text);
   }
   return false;
 }
@@ -257,10 +267,12 @@ std::string ScriptRun::Check(const EvalCmd& cmd, const Result<QueryResult>& r) c
   if (q.IsMatrix()) return "unexpected range vector result (no `expect range vector`)";
   if (q.IsString()) return "unexpected string result";
   if (q.IsScalar()) {
-    if (!cmd.scalar) return "unexpected scalar result " + Num(std::get<ScalarValue>(q.value).point.v);
+    if (!cmd.scalar)
+      return "unexpected scalar result " + Num(std::get<ScalarValue>(q.value).point.v);
     const double got = std::get<ScalarValue>(q.value).point.v;
-    return AlmostEqual(got, *cmd.scalar) ? ""
-                                         : "expected scalar " + Num(*cmd.scalar) + ", got " + Num(got);
+    return AlmostEqual(got, *cmd.scalar)
+               ? ""
+               : "expected scalar " + Num(*cmd.scalar) + ", got " + Num(got);
   }
   if (cmd.scalar) return "expected scalar " + Num(*cmd.scalar) + ", got a vector";
   return CompareVector(cmd, std::get<VectorValue>(q.value));

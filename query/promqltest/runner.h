@@ -17,7 +17,7 @@
 namespace vigil::query::promqltest {
 
 struct EvalFailure {
-  int line = 0;       // 1-based line of the eval command
+  int line = 0;  // 1-based line of the eval command
   std::string expr;
   std::string message;  // expected vs got
 };

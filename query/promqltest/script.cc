@@ -24,13 +24,13 @@ bool AlmostEqual(double a, double b) {
   return diff / std::min(abs_sum, std::numeric_limits<double>::max()) < kEpsilon;
 }
 
-
 std::vector<std::string> Lines(std::string_view text) {
   std::vector<std::string> out;
   size_t pos = 0;
   while (pos <= text.size()) {
     size_t nl = text.find('\n', pos);
-    std::string_view l = text.substr(pos, nl == std::string_view::npos ? text.size() - pos : nl - pos);
+    std::string_view l =
+        text.substr(pos, nl == std::string_view::npos ? text.size() - pos : nl - pos);
     size_t a = l.find_first_not_of(" \t\r");
     size_t b = l.find_last_not_of(" \t\r");
     std::string t = a == std::string_view::npos ? "" : std::string(l.substr(a, b - a + 1));
@@ -110,13 +110,20 @@ Status ParseExpectLine(std::string_view l, EvalCmd* cmd) {
     return Status::OK();
   }
   Expect e;
-  if (type == "fail") e.type = Expect::kFail;
-  else if (type == "warn") e.type = Expect::kWarn;
-  else if (type == "info") e.type = Expect::kInfo;
-  else if (type == "no_warn") e.type = Expect::kNoWarn;
-  else if (type == "no_info") e.type = Expect::kNoInfo;
-  else if (type == "ordered") e.type = Expect::kOrdered;
-  else return Status::InvalidArgument("unknown expect type " + std::string(type));
+  if (type == "fail")
+    e.type = Expect::kFail;
+  else if (type == "warn")
+    e.type = Expect::kWarn;
+  else if (type == "info")
+    e.type = Expect::kInfo;
+  else if (type == "no_warn")
+    e.type = Expect::kNoWarn;
+  else if (type == "no_info")
+    e.type = Expect::kNoInfo;
+  else if (type == "ordered")
+    e.type = Expect::kOrdered;
+  else
+    return Status::InvalidArgument("unknown expect type " + std::string(type));
   std::string_view after = AfterFields(rest, 1);
   if (!after.empty()) {
     size_t colon = after.find(':');
@@ -125,9 +132,12 @@ Status ParseExpectLine(std::string_view l, EvalCmd* cmd) {
     while (!mt.empty() && mt.back() == ' ') mt.remove_suffix(1);
     std::string_view text = after.substr(colon + 1);
     while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
-    if (mt == "msg") e.match = Expect::kMsg;
-    else if (mt == "regex") e.match = Expect::kRegex;
-    else return Status::InvalidArgument("bad expect match type " + std::string(mt));
+    if (mt == "msg")
+      e.match = Expect::kMsg;
+    else if (mt == "regex")
+      e.match = Expect::kRegex;
+    else
+      return Status::InvalidArgument("bad expect match type " + std::string(mt));
     e.text = std::string(text);
   }
   if (e.type == Expect::kFail) cmd->fail = true;

@@ -60,7 +60,8 @@ std::optional<double> ParseNumber(std::string_view s) {
   if (s.empty() || s.front() == ' ') return std::nullopt;
   std::string str(s);
   std::string lower;
-  for (char c : str) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  for (char c : str)
+    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   if (lower == "inf" || lower == "+inf") return HUGE_VAL;
   if (lower == "-inf") return -HUGE_VAL;
   if (lower == "nan") return std::nan("");
