@@ -235,6 +235,10 @@ Result<Value> Evaluator::EvalBinary(const Binary& b) {
   std::unordered_map<uint64_t, size_t> pair_out;
   OutputBuilder ob(n);
   const bool comparison = IsComparison(b.op);
+  // Experimental fill modifiers: the value a missing "one" / "many" side takes. As in Prometheus,
+  // they apply after group_right swapped the sides.
+  const std::optional<double>& fill_one = matching.fill_rhs;
+  const std::optional<double>& fill_many = matching.fill_lhs;
   storage::LabelsBuilder lb;
   for (size_t i = 0; i < n; ++i) {
     if ((i & 63) == 0) VIGIL_RETURN_IF_ERROR(Check());
@@ -254,45 +258,34 @@ Result<Value> Evaluator::EvalBinary(const Binary& b) {
       one_at_step[sig] = i;
       one_idx[sig] = k;
     }
-    for (size_t k = 0; k < many.series.size(); ++k) {
-      StepSeries& ms = many.series[k];
-      if (!ms.ok[i]) continue;
-      uint32_t sig = ids.lhs[k];
-      if (one_at_step[sig] != i) continue;
-      if (one_to_one) {
-        if (many_seen[sig] == i) {
-          return Status::InvalidArgument(
-              "multiple matches for labels: many-to-one matching must be explicit "
-              "(group_left/group_right)");
-        }
-        many_seen[sig] = i;
-      }
-      const size_t ok_idx = one_idx[sig];
-      const StepSeries& os = one.series[ok_idx];
-      double l = ms.v[i], r = os.v[i];
-      if (swapped) std::swap(l, r);
+    // Emits op(l, r) for a pair; base is the "many" side's labels (or the "one" side's when only
+    // it is present, under a fill modifier), one_labels the other side's (null when filled).
+    auto emit = [&](uint64_t key, const StepSeries& base, const StepSeries* one_s, bool strip_name,
+                    double l, double r) -> Status {
       bool keep;
       double v = Apply(b.op, l, r, &keep);
       if (b.return_bool) {
         v = keep ? 1 : 0;
         keep = true;
       }
-      if (!keep) continue;
-      uint64_t key = (static_cast<uint64_t>(k) << 32) | ok_idx;
+      if (!keep) return Status::OK();
       auto it = pair_out.find(key);
       if (it == pair_out.end()) {
-        lb.Reset(ms.labels);
-        if (one_to_one) {
-          for (const storage::Label& lab : ms.labels) {
+        lb.Reset(base.labels);
+        if (strip_name) lb.Del(storage::kMetricNameLabel);
+        if (one_to_one || strip_name) {
+          for (const storage::Label& lab : base.labels) {
             bool listed = std::find(matching.labels.begin(), matching.labels.end(), lab.name) !=
                           matching.labels.end();
             if (matching.on ? !listed : listed) lb.Del(lab.name);
           }
         }
-        for (const std::string& name : matching.include) lb.Set(name, os.labels.Get(name));
+        for (const std::string& name : matching.include) {
+          lb.Set(name, one_s != nullptr ? one_s->labels.Get(name) : std::string_view());
+        }
         VIGIL_ASSIGN_OR_RETURN(storage::Labels out_labels, lb.Build());
-        bool drop = ms.drop_name || b.return_bool || DropsName(b.op);
-        if (comparison && !b.return_bool) drop = ms.drop_name;
+        bool drop = base.drop_name || b.return_bool || DropsName(b.op);
+        if (comparison && !b.return_bool) drop = base.drop_name;
         it = pair_out.emplace(key, ob.Series(out_labels, drop)).first;
       }
       if (!ob.Set(it->second, i, v)) {
@@ -301,6 +294,43 @@ Result<Value> Evaluator::EvalBinary(const Binary& b) {
               "multiple matches for labels: grouping labels must ensure unique matches");
         }
         return Status::InvalidArgument(kDuplicateLabelsetError);
+      }
+      return Status::OK();
+    };
+    for (size_t k = 0; k < many.series.size(); ++k) {
+      StepSeries& ms = many.series[k];
+      if (!ms.ok[i]) continue;
+      uint32_t sig = ids.lhs[k];
+      if (one_at_step[sig] != i) {
+        if (fill_one) {
+          double l = ms.v[i], r = *fill_one;
+          if (swapped) std::swap(l, r);
+          VIGIL_RETURN_IF_ERROR(
+              emit((static_cast<uint64_t>(k) << 32) | 0xffffffffu, ms, nullptr, false, l, r));
+        }
+        continue;
+      }
+      if (one_to_one) {
+        if (many_seen[sig] == i) {
+          return Status::InvalidArgument(
+              "multiple matches for labels: many-to-one matching must be explicit "
+              "(group_left/group_right)");
+        }
+      }
+      many_seen[sig] = i;
+      const size_t ok_idx = one_idx[sig];
+      const StepSeries& os = one.series[ok_idx];
+      double l = ms.v[i], r = os.v[i];
+      if (swapped) std::swap(l, r);
+      VIGIL_RETURN_IF_ERROR(emit((static_cast<uint64_t>(k) << 32) | ok_idx, ms, &os, false, l, r));
+    }
+    if (fill_many) {
+      for (size_t k = 0; k < one.series.size(); ++k) {
+        const StepSeries& os = one.series[k];
+        if (!os.ok[i] || many_seen[ids.rhs[k]] == i) continue;
+        double l = *fill_many, r = os.v[i];
+        if (swapped) std::swap(l, r);
+        VIGIL_RETURN_IF_ERROR(emit((uint64_t{0xffffffffu} << 32) | k, os, nullptr, true, l, r));
       }
     }
   }
