@@ -87,11 +87,14 @@ inline void ExceptionList::ForEach(uint64_t r_end, Visit visit) {
       h = v & hmask;
       p += len;
     } else {
+      // Through a copy: taking the address of p itself would keep it in memory for the whole loop.
+      uint64_t p_long = p;
       Exception x;
-      if (!ReadLongEntry(&p, f, &x)) {
+      if (!ReadLongEntry(&p_long, f, &x)) {
         ok = false;
         break;
       }
+      p = p_long;
       i = x.idx;
       h = x.hi;
     }

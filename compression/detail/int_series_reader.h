@@ -78,8 +78,9 @@ void IntSeriesReader::GridBlock(Store& store, size_t i, uint32_t r0, size_t cnt)
   const uint64_t s = step_;
   store.Fill(i, cnt, first + uint64_t{r0 + 1} * s, s);
   const size_t shift = i - r0;  // value index = residual index + shift (wraps like the index)
-  exc_.ForEach(uint64_t{r0} + cnt, [&store, shift, first, s](uint32_t idx, uint64_t hi) {
-    store(shift + idx, first + uint64_t{idx + 1} * s + UnZigZag(hi));
+  // The sink by value: through a reference its output pointer is reloaded for every exception.
+  exc_.ForEach(uint64_t{r0} + cnt, [out = store, shift, first, s](uint32_t idx, uint64_t hi) {
+    out(shift + idx, first + uint64_t{idx + 1} * s + UnZigZag(hi));
   });
 }
 
