@@ -9,7 +9,23 @@ namespace vigil::storage {
 
 using namespace block;  // NOLINT: the format helpers
 
+namespace {
+
+// Inside an existing block directory a missing file is damage, not a missing block.
+Status MissingIsCorruption(const Status& st) {
+  return st.IsNotFound() ? Status::Corruption(st.message()) : st;
+}
+
+}  // namespace
+
 Result<std::shared_ptr<BlockReader>> BlockReader::Open(FileSystem* fs, const std::string& dir) {
+  if (!fs->DirExists(dir)) return Status::NotFound("block directory " + dir + " does not exist");
+  Result<std::shared_ptr<BlockReader>> r = OpenFiles(fs, dir);
+  if (!r.ok()) return MissingIsCorruption(r.status());
+  return r;
+}
+
+Result<std::shared_ptr<BlockReader>> BlockReader::OpenFiles(FileSystem* fs, const std::string& dir) {
   std::shared_ptr<BlockReader> r(new BlockReader());
   r->fs_ = fs;
   r->dir_ = dir;

@@ -22,7 +22,8 @@ namespace vigil::storage {
 class BlockReader {
  public:
   // Reads meta.json, the index (magic, version, TOC and every section checksum), the headers of
-  // every chunk segment and the tombstones. Any defect is Corruption naming the file and offset.
+  // every chunk segment and the tombstones. Any defect, a missing file included, is Corruption
+  // naming the file (and the offset where there is one); NotFound only if `dir` does not exist.
   // `fs` must outlive the reader.
   static Result<std::shared_ptr<BlockReader>> Open(FileSystem* fs, const std::string& dir);
 
@@ -45,6 +46,7 @@ class BlockReader {
 
  private:
   BlockReader() = default;
+  static Result<std::shared_ptr<BlockReader>> OpenFiles(FileSystem* fs, const std::string& dir);
 
   FileSystem* fs_ = nullptr;
   std::string dir_;

@@ -237,3 +237,24 @@ TEST_CASE("index parser survives random bytes", "[storage][block]") {
 
 }  // namespace
 }  // namespace vigil::storage
+
+namespace vigil::storage {
+namespace {
+
+TEST_CASE("a block missing a file is corrupt, a missing block is not found", "[storage][block]") {
+  for (const char* victim : {"meta.json", "index", "tombstones", "chunks/000001"}) {
+    INFO(victim);
+    auto mem = NewMemFileSystem();
+    REQUIRE(mem->CreateDirs("/g").ok());
+    REQUIRE(WriteGolden(mem.get(), "/g").ok());
+    const std::string dir = std::string("/g/") + kGoldenId;
+    REQUIRE(mem->RemoveFile(dir + "/" + victim).ok());
+    Status st = OpenVerifyRead(mem.get(), dir);
+    CHECK(st.IsCorruption());
+  }
+  auto mem = NewMemFileSystem();
+  CHECK(BlockReader::Open(mem.get(), "/nope").status().IsNotFound());
+}
+
+}  // namespace
+}  // namespace vigil::storage
