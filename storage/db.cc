@@ -158,6 +158,7 @@ class DbImpl final : public Db {
       VIGIL_RETURN_IF_ERROR(wal::Repair(fs_, *reader->corruption()));
     }
     const double secs = double(clock_->NowNanos() - start) / 1e9;
+    if (rs.records == 0) return Status::OK();
     VIGIL_LOG(INFO) << "WAL replay: " << rs.records << " records, " << replayed_samples_
                     << " samples, " << head_->ReplayUnknownRefSamples()
                     << " samples of unknown series skipped, " << secs << " s";
