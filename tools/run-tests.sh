@@ -64,6 +64,7 @@ if want conformance; then
   shared="$top/../shared/conformance/promql/testdata"
   if [ -d "$shared" ]; then
     ctest --test-dir build -L conformance --output-on-failure
+    build/query/promql-conformance
   else
     echo "NOT RUN: $shared is not present next to the repository; the conformance tests need it."
     echo "         (they fail, not skip, when run by hand without it: ctest --test-dir build -L conformance)"
