@@ -192,7 +192,13 @@ bool IntSeriesReader::Init(const char* data, size_t size, uint64_t start, uint32
   size_ = size;
   next_ = 0;
   width_ = 0;
-  exc_ = ExceptionList();
+  // Reset only what ForEach() and ok() read in a section without exceptions (and the gap origin);
+  // the rest of exc_ is set below when the section has an exception list.
+  exc_.pos = 0;
+  exc_.end = 0;
+  exc_.from = 0;
+  exc_.pending = false;
+  exc_.failed = false;
   // The header is read in groups that share one load: each var-bits value with the fixed fields
   // after it, up to and including the next var-bits length. That is 3 loads per section without
   // exceptions and 5 with, instead of 8 and 11 (on real-scrape, the two section headers of a chunk
