@@ -56,6 +56,7 @@ class DbImpl final : public Db {
     head_options.out_of_order_window_ms = options_.out_of_order_window_ms;
     head_options.chunk_target_samples = options_.chunk_target_samples;
     head_options.clock = clock_;
+    head_options.adaptive_closed_chunks = options_.head_adaptive_chunks;
     head_ = std::make_unique<Head>(head_options);
 
     const std::string wal_dir = JoinPath(dir_, kWalDirName);

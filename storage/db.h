@@ -39,6 +39,10 @@ struct DbOptions {
   int64_t out_of_order_window_ms = 60 * 60 * 1000;
   // Samples per head chunk before it is cut (Vigil targets 120; hard cap 240).
   uint32_t chunk_target_samples = 120;
+  // Re-encode each head chunk with the adaptive encoder when it is cut (about half the memory of
+  // Gorilla on real telemetry, at the cost of append and replay speed). Off keeps Gorilla chunks
+  // in the head; blocks are always written with the adaptive encoder.
+  bool head_adaptive_chunks = true;
 };
 
 struct DbStats {

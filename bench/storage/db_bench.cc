@@ -70,6 +70,7 @@ void BM_DbReplay(benchmark::State& state) {
   for (auto _ : state) {
     DbOptions o;
     o.wal_sync = WalSyncPolicy::kNever;
+    o.head_adaptive_chunks = state.range(1) != 0;
     auto db = Db::Open(o, dir);
     if (!db.ok()) {
       state.SkipWithError(db.status().ToString().c_str());
@@ -84,7 +85,7 @@ void BM_DbReplay(benchmark::State& state) {
   state.SetItemsProcessed(int64_t(state.iterations()) * int64_t(replayed));
   std::filesystem::remove_all(tmpl);
 }
-BENCHMARK(BM_DbReplay)->Arg(10'000)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+BENCHMARK(BM_DbReplay)->ArgNames({"series", "adaptive"})->Args({10'000, 1})->Args({10'000, 0})->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 
 }  // namespace
 }  // namespace vigil::storage
