@@ -6,71 +6,22 @@
 
 #include <xxhash.h>
 
+#include "compression/coding.h"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 namespace vigil::storage::block {
 
-inline void PutFixed32(char* dst, uint32_t v) {
-  for (int i = 0; i < 4; ++i) dst[i] = static_cast<char>(v >> (8 * i));
-}
-inline void PutFixed64(char* dst, uint64_t v) {
-  for (int i = 0; i < 8; ++i) dst[i] = static_cast<char>(v >> (8 * i));
-}
-inline uint32_t GetFixed32(const char* p) {
-  const auto* u = reinterpret_cast<const unsigned char*>(p);
-  return static_cast<uint32_t>(u[0]) | (static_cast<uint32_t>(u[1]) << 8) |
-         (static_cast<uint32_t>(u[2]) << 16) | (static_cast<uint32_t>(u[3]) << 24);
-}
-inline uint64_t GetFixed64(const char* p) {
-  return static_cast<uint64_t>(GetFixed32(p)) | (static_cast<uint64_t>(GetFixed32(p + 4)) << 32);
-}
-inline void AppendFixed32(uint32_t v, std::string* out) {
-  char b[4];
-  PutFixed32(b, v);
-  out->append(b, 4);
-}
-inline void AppendFixed64(uint64_t v, std::string* out) {
-  char b[8];
-  PutFixed64(b, v);
-  out->append(b, 8);
-}
+using namespace ::vigil::compression::coding;  // NOLINT(build/namespaces)
 
-inline void AppendUvarint(uint64_t v, std::string* out) {
-  char buf[10];
-  int n = 0;
-  while (v >= 0x80) {
-    buf[n++] = static_cast<char>(v | 0x80);
-    v >>= 7;
-  }
-  buf[n++] = static_cast<char>(v);
-  out->append(buf, n);
-}
-inline uint64_t ZigZag(int64_t v) {
-  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
-}
-inline int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>((v >> 1) ^ (~(v & 1) + 1)); }
-inline void AppendVarint(int64_t v, std::string* out) { AppendUvarint(ZigZag(v), out); }
-
+inline void AppendUvarint(uint64_t v, std::string* out) { AppendUvarint64(v, out); }
+inline void AppendVarint(int64_t v, std::string* out) { AppendVarint64(v, out); }
 // Reads an unsigned LEB128 of at most 10 bytes from [p, end). Returns the byte after it, or
 // nullptr when truncated, too long or above 64 bits.
 inline const char* GetUvarint(const char* p, const char* end, uint64_t* v) {
-  if (p < end && static_cast<unsigned char>(*p) < 0x80) {
-    *v = static_cast<unsigned char>(*p);
-    return p + 1;
-  }
-  uint64_t result = 0;
-  for (int shift = 0; shift <= 63 && p < end; shift += 7) {
-    const auto byte = static_cast<unsigned char>(*p++);
-    if (shift == 63 && byte > 1) return nullptr;
-    result |= static_cast<uint64_t>(byte & 0x7F) << shift;
-    if (byte < 0x80) {
-      *v = result;
-      return p;
-    }
-  }
-  return nullptr;
+  return GetUvarint64(p, end, v);
 }
 
 // XXH3-64 (seed 0) and its low 32 bits, the checksum of every block file.
