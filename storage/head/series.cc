@@ -41,11 +41,38 @@ void UnrefAll(std::vector<ChunkMeta>& chunks) {
   chunks.clear();
 }
 
-// Encodes ts/vs with the adaptive encoder into a new ChunkData.
+// Whether `chunk` decodes to exactly ts/vs (value bits compared).
+bool DecodesTo(std::string_view chunk, std::span<const int64_t> ts, std::span<const double> vs) {
+  compression::ChunkDecoder dec(chunk);
+  if (dec.num_samples() != ts.size()) return false;
+  int64_t got_ts[kMaxChunkSamples];
+  double got_vs[kMaxChunkSamples];
+  size_t pos = 0;
+  for (size_t n; (n = dec.Next(got_ts, got_vs)) != 0;) {
+    if (pos + n > ts.size()) return false;
+    for (size_t i = 0; i < n; ++i, ++pos) {
+      if (got_ts[i] != ts[pos] ||
+          std::bit_cast<uint64_t>(got_vs[i]) != std::bit_cast<uint64_t>(vs[pos])) {
+        return false;
+      }
+    }
+  }
+  return dec.ok() && pos == ts.size();
+}
+
+// Encodes ts/vs (at most kMaxChunkSamples) with the adaptive encoder into a new ChunkData. The
+// result is decoded and compared before the samples' only other copy is dropped: should an
+// encoding ever not round-trip, the chunk is written as Gorilla (kXor) instead, so a codec bug
+// costs space, never samples.
 ChunkData* EncodeClosed(std::span<const int64_t> ts, std::span<const double> vs) {
   thread_local std::string scratch;
   scratch.clear();
   compression::EncodeChunk(ts, vs, &scratch);
+  if (!DecodesTo(scratch, ts, vs)) {
+    assert(false && "adaptive chunk does not round-trip");
+    scratch.clear();
+    compression::EncodeChunkAs(compression::Encoding::kXor, ts, vs, &scratch);
+  }
   return ChunkData::Make(scratch);
 }
 
