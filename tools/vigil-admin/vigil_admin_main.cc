@@ -127,10 +127,10 @@ int ChunkStats(int argc, char** argv) {
   std::printf("xor bytes/sample   %.3f\n", double(tot.xor_bytes) / tot.samples);
   std::printf("adaptive bytes/sample %.3f (%.2f x xor)\n", double(tot.adaptive_bytes) / tot.samples,
               double(tot.adaptive_bytes) / tot.xor_bytes);
-  static const char* kNames[] = {"?", "xor", "constant", "int-dod", "decimal"};
+  static const char* kNames[] = {"?", "xor", "constant", "int-dod", "decimal", "xor-columnar"};
   for (auto [enc, n] : tot.encodings) {
-    const char* name = enc >= 0 && enc < 5 ? kNames[enc] : "other";
-    std::printf("  encoding %-9s %" PRIu64 " chunks (%d)\n", name, n, enc);
+    const char* name = enc >= 0 && enc < 6 ? kNames[enc] : "other";
+    std::printf("  encoding %-12s %" PRIu64 " chunks (%d)\n", name, n, enc);
   }
   if (tot.mismatches != 0) {
     std::printf("ROUND-TRIP FAILURES  %" PRIu64 " chunks\n", tot.mismatches);
