@@ -23,18 +23,25 @@ struct WidthChoice {
 constexpr unsigned kMaxUnary = 56;  // longest Rice quotient, so that Peek(57) sees its end
 
 // Exact bits of the Rice-coded index gaps of the residuals longer than `w`, with the best k.
+// The gaps do not depend on k, so they are collected once and each k costs one pass over the
+// exceptions only (a chunk has ~9 of 120 samples), not over every residual.
 uint64_t GapBits(const std::vector<uint64_t>& u, unsigned w, unsigned* best_k) {
+  thread_local std::vector<uint32_t> gaps;
+  gaps.clear();
+  uint32_t next = 0;  // smallest index the next exception could have
+  for (uint32_t j = 0; j < u.size(); ++j) {
+    if (BitLength(u[j]) <= w) continue;
+    gaps.push_back(j - next);
+    next = j + 1;
+  }
   uint64_t best = UINT64_MAX;
   for (unsigned k = 0; k < 16; ++k) {
     uint64_t bits = 0;
-    uint32_t next = 0;  // smallest index the next exception could have
     bool fits = true;
-    for (uint32_t j = 0; j < u.size(); ++j) {
-      if (BitLength(u[j]) <= w) continue;
-      uint32_t q = (j - next) >> k;
+    for (uint32_t gap : gaps) {
+      const uint32_t q = gap >> k;
       if (q > kMaxUnary) fits = false;
       bits += q + 1 + k;
-      next = j + 1;
     }
     if (fits && bits < best) {
       best = bits;
