@@ -7,7 +7,7 @@
 
 #include "storage/labels/encoding.h"
 #include "storage/labels/quote.h"
-#include "storage/labels/utf8.h"
+#include "storage/base/utf8.h"
 
 namespace vigil::storage {
 
@@ -137,7 +137,7 @@ Status Labels::Validate() const {
     if (l.value.empty()) {
       return Status::InvalidArgument("empty value for label \"" + std::string(l.name) + "\"" + where());
     }
-    if (size_t bad = detail::FindInvalidUtf8(l.value); bad != std::string_view::npos) {
+    if (size_t bad = FindInvalidUtf8(l.value); bad != std::string_view::npos) {
       return Status::InvalidArgument("value of label \"" + std::string(l.name) +
                                      "\" is not valid UTF-8 at byte " + std::to_string(bad) + where());
     }

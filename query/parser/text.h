@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "storage/base/utf8.h"
+
 namespace vigil::query::detail {
 
 // Go's fmt.Sprint(float64): shortest round-trip digits, exponent form ("1e+06") when the decimal
@@ -24,9 +26,10 @@ std::string UnicodeRune(char32_t r);
 
 // Decodes the UTF-8 sequence at s[i]; returns its length (1..4), or 0 when ill-formed (then
 // *cp is the byte value). REQUIRES: i < s.size().
-int DecodeUtf8(std::string_view s, size_t i, char32_t* cp);
-bool IsValidUtf8(std::string_view s);
-void AppendUtf8(char32_t cp, std::string* out);
+// UTF-8 decoding and encoding are Vigil's shared ones (storage/base/utf8.h).
+using ::vigil::AppendUtf8;
+using ::vigil::DecodeUtf8;
+using ::vigil::IsValidUtf8;
 
 // Removes the quotes of a lexed string token ("…", '…' or `…`) and resolves escapes. The token
 // was validated by the lexer, so this cannot fail on lexer output; other input yields false.

@@ -6,7 +6,7 @@
 
 #include "storage/labels.h"
 #include "storage/labels/quote.h"
-#include "storage/labels/utf8.h"
+#include "storage/base/utf8.h"
 
 namespace vigil::storage {
 
@@ -203,7 +203,7 @@ class SeriesParser {
           if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
             return Error(esc, "escape sequence is not a valid Unicode code point");
           }
-          detail::AppendUtf8(cp, out);
+          AppendUtf8(cp, out);
           break;
         }
         default:
@@ -220,7 +220,7 @@ class SeriesParser {
           return Error(esc, "unknown escape sequence");
       }
     }
-    if (size_t bad = detail::FindInvalidUtf8(*out); bad != std::string::npos) {
+    if (size_t bad = FindInvalidUtf8(*out); bad != std::string::npos) {
       return Error(start, "string is not valid UTF-8 (byte " + std::to_string(bad) + " of its value)");
     }
     return Status::OK();

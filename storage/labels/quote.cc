@@ -1,6 +1,6 @@
 #include "storage/labels/quote.h"
 
-#include "storage/labels/utf8.h"
+#include "storage/base/utf8.h"
 
 namespace vigil::storage::detail {
 

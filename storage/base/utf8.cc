@@ -1,8 +1,8 @@
-#include "storage/labels/utf8.h"
+#include "storage/base/utf8.h"
 
 #include <cassert>
 
-namespace vigil::storage::detail {
+namespace vigil {
 
 namespace {
 inline bool IsCont(unsigned char c) { return (c & 0xC0) == 0x80; }
@@ -13,6 +13,7 @@ int DecodeUtf8(std::string_view s, size_t i, char32_t* cp) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data()) + i;
   const size_t left = s.size() - i;
   const unsigned char b0 = p[0];
+  *cp = b0;  // what an ill-formed sequence reports
   if (b0 < 0x80) {
     *cp = b0;
     return 1;
@@ -79,4 +80,4 @@ void AppendUtf8(char32_t cp, std::string* out) {
   }
 }
 
-}  // namespace vigil::storage::detail
+}  // namespace vigil

@@ -1,16 +1,18 @@
 #pragma once
 
-// Strict UTF-8 helpers shared by label validation, quoting and parsing. Internal to storage/.
+// Strict UTF-8 helpers, one implementation for every module: label validation, quoting and
+// parsing in storage/, the PromQL lexer and string literals in query/.
 
 #include <cstddef>
 #include <string>
 #include <string_view>
 
-namespace vigil::storage::detail {
+namespace vigil {
 
 // Decodes the code point starting at s[i]. Returns its length in bytes (1..4) and stores the code
 // point in *cp, or returns 0 when the bytes at i are not a well-formed UTF-8 sequence: truncated,
-// overlong, a surrogate (U+D800..U+DFFF) or above U+10FFFF.
+// overlong, a surrogate (U+D800..U+DFFF) or above U+10FFFF; then *cp holds the byte s[i], so
+// error messages can show it.
 // REQUIRES: i < s.size().
 int DecodeUtf8(std::string_view s, size_t i, char32_t* cp);
 
@@ -22,4 +24,4 @@ inline bool IsValidUtf8(std::string_view s) { return FindInvalidUtf8(s) == std::
 // Appends the UTF-8 encoding of cp. REQUIRES: cp <= 0x10FFFF and not a surrogate.
 void AppendUtf8(char32_t cp, std::string* out);
 
-}  // namespace vigil::storage::detail
+}  // namespace vigil
