@@ -24,26 +24,34 @@ constexpr unsigned kMaxUnary = 56;  // longest Rice quotient, so that Peek(57) s
 
 // Exact bits of the Rice-coded index gaps of the residuals longer than `w`, with the best k.
 // The gaps do not depend on k, so they are collected once and each k costs one pass over the
-// exceptions only (a chunk has ~9 of 120 samples), not over every residual.
-uint64_t GapBits(const std::vector<uint64_t>& u, unsigned w, unsigned* best_k) {
-  thread_local std::vector<uint32_t> gaps;
-  gaps.clear();
+// exceptions only (a chunk has ~9 of 120 samples), not over every residual. Only k up to the bit
+// length of the largest gap can win: from there on every quotient is 0 and each larger k costs
+// one more bit per exception (ties go to the smaller k).
+uint64_t GapBits(std::span<const uint64_t> u, unsigned w, unsigned* best_k) {
+  thread_local std::vector<uint32_t> gap_buffer;
+  if (gap_buffer.size() < u.size()) gap_buffer.resize(u.size());
+  uint32_t* const gap_out = gap_buffer.data();  // locals: no reloads through the vector
+  const uint64_t* const in = u.data();
+  const uint32_t size = static_cast<uint32_t>(u.size());
+  uint32_t count = 0;
   uint32_t next = 0;  // smallest index the next exception could have
-  for (uint32_t j = 0; j < u.size(); ++j) {
-    if (BitLength(u[j]) <= w) continue;
-    gaps.push_back(j - next);
+  uint32_t max_gap = 0;
+  for (uint32_t j = 0; j < size; ++j) {
+    if (BitLength(in[j]) <= w) continue;
+    const uint32_t gap = j - next;
+    gap_out[count++] = gap;
+    max_gap = std::max(max_gap, gap);
     next = j + 1;
   }
+  const std::span<const uint32_t> gaps(gap_out, count);
   uint64_t best = UINT64_MAX;
-  for (unsigned k = 0; k < 16; ++k) {
-    uint64_t bits = 0;
-    bool fits = true;
-    for (uint32_t gap : gaps) {
-      const uint32_t q = gap >> k;
-      if (q > kMaxUnary) fits = false;
-      bits += q + 1 + k;
-    }
-    if (fits && bits < best) {
+  const unsigned k_end = std::min(16u, BitLength(max_gap) + 1);
+  for (unsigned k = 0; k < k_end; ++k) {
+    if ((max_gap >> k) > kMaxUnary) continue;  // the writer keeps every quotient <= kMaxUnary
+    uint64_t quotients = 0;
+    for (uint32_t gap : gaps) quotients += gap >> k;
+    const uint64_t bits = quotients + count * (1 + k);
+    if (bits < best) {
       best = bits;
       *best_k = k;
     }
@@ -55,11 +63,27 @@ uint64_t VarBitsLength(uint64_t u) { return 7 + BitLength(u); }
 
 // Cheapest base width for the zigzagged residuals `u`. The index cost is estimated while
 // scanning widths and computed exactly for the winner.
-WidthChoice ChooseWidth(const std::vector<uint64_t>& u) {
+WidthChoice ChooseWidth(std::span<const uint64_t> u) {
+  // Two histograms of bit lengths, for even and odd positions: most residuals of a column have
+  // the same length, and one histogram would make every increment wait for the previous one's
+  // store.
   std::array<uint32_t, 65> hist{};
-  for (uint64_t v : u) ++hist[BitLength(v)];
-  unsigned max_len = 64;
-  while (max_len > 0 && hist[max_len] == 0) --max_len;
+  std::array<uint32_t, 65> hist_odd{};
+  uint64_t any = 0;  // the OR of all residuals: its bit length is the longest one's
+  const uint64_t* const in = u.data();
+  const size_t size = u.size();
+  size_t j = 0;
+  for (; j + 2 <= size; j += 2) {
+    ++hist[BitLength(in[j])];
+    ++hist_odd[BitLength(in[j + 1])];
+    any |= in[j] | in[j + 1];
+  }
+  if (j < size) {
+    ++hist[BitLength(in[j])];
+    any |= in[j];
+  }
+  const unsigned max_len = BitLength(any);
+  for (unsigned len = 0; len <= max_len; ++len) hist[len] += hist_odd[len];
   const uint64_t m = u.size();
   WidthChoice best;
   uint64_t best_estimate = UINT64_MAX;
@@ -96,11 +120,27 @@ IntSeriesPlan PlanIntSeries(std::span<const uint64_t> xs) {
   plan.bits = VarBitsLength(ZigZag(xs[0]));
   if (n == 1) return plan;
   const size_t m = n - 1;
-  std::vector<int64_t> sorted(m);
-  for (size_t j = 1; j < n; ++j) sorted[j - 1] = static_cast<int64_t>(xs[j] - xs[j - 1]);
-  auto mid = sorted.begin() + static_cast<ptrdiff_t>(m / 2);
-  std::nth_element(sorted.begin(), mid, sorted.end());
-  const uint64_t median = static_cast<uint64_t>(*mid);
+  // The median delta. Usually one delta is the majority (a steady scrape interval, a constant or
+  // a steady counter); then it is the median, found in two linear passes (majority vote, then a
+  // count). Otherwise nth_element finds it.
+  uint64_t candidate = xs[1] - xs[0];
+  uint32_t votes = 0;
+  for (size_t j = 1; j < n; ++j) {
+    const uint64_t d = xs[j] - xs[j - 1];
+    if (votes == 0) candidate = d;
+    votes += d == candidate ? 1 : -1;
+  }
+  size_t occurrences = 0;
+  for (size_t j = 1; j < n; ++j) occurrences += xs[j] - xs[j - 1] == candidate;
+  uint64_t median = candidate;
+  if (occurrences <= m / 2) {
+    thread_local std::vector<int64_t> sorted;  // scratch, reused across calls
+    sorted.resize(m);
+    for (size_t j = 1; j < n; ++j) sorted[j - 1] = static_cast<int64_t>(xs[j] - xs[j - 1]);
+    auto mid = sorted.begin() + static_cast<ptrdiff_t>(m / 2);
+    std::nth_element(sorted.begin(), mid, sorted.end());
+    median = static_cast<uint64_t>(*mid);
+  }
 
   struct Candidate {
     SeriesMode mode;
@@ -112,30 +152,42 @@ IntSeriesPlan PlanIntSeries(std::span<const uint64_t> xs) {
       {SeriesMode::kGrid, 0},
       {SeriesMode::kDod, xs[1] - xs[0]},
   };
-  std::vector<uint64_t> u(m);
-  uint64_t best_bits = UINT64_MAX;
-  for (const Candidate& c : candidates) {
+  // Residuals of candidate c into out[0, m).
+  const auto residuals = [xs, n](const Candidate& c, uint64_t* out) {
     switch (c.mode) {
       case SeriesMode::kDelta:
-        for (size_t j = 1; j < n; ++j) u[j - 1] = ZigZag(xs[j] - xs[j - 1] - c.step);
+        for (size_t j = 1; j < n; ++j) out[j - 1] = ZigZag(xs[j] - xs[j - 1] - c.step);
         break;
-      case SeriesMode::kGrid:
-        for (size_t j = 1; j < n; ++j) u[j - 1] = ZigZag(xs[j] - xs[0] - uint64_t{j} * c.step);
+      case SeriesMode::kGrid: {
+        uint64_t g = xs[0];  // x_0 + j*S, wrapping
+        for (size_t j = 1; j < n; ++j) {
+          g += c.step;
+          out[j - 1] = ZigZag(xs[j] - g);
+        }
         break;
+      }
       case SeriesMode::kDod: {
         uint64_t prev_delta = c.step;
         for (size_t j = 1; j < n; ++j) {
           uint64_t d = xs[j] - xs[j - 1];
-          u[j - 1] = ZigZag(d - prev_delta);
+          out[j - 1] = ZigZag(d - prev_delta);
           prev_delta = d;
         }
         break;
       }
     }
+  };
+  thread_local std::vector<uint64_t> u;  // residuals of the candidate being measured
+  u.resize(m);
+  uint64_t best_bits = UINT64_MAX;
+  const Candidate* best = nullptr;
+  for (const Candidate& c : candidates) {
+    residuals(c, u.data());
     WidthChoice wc = ChooseWidth(u);
     uint64_t bits = VarBitsLength(ZigZag(xs[0])) + 2 + VarBitsLength(ZigZag(c.step)) + wc.bits;
     if (bits < best_bits) {
       best_bits = bits;
+      best = &c;
       plan.mode = c.mode;
       plan.step = c.step;
       plan.width = wc.width;
@@ -144,9 +196,11 @@ IntSeriesPlan PlanIntSeries(std::span<const uint64_t> xs) {
       plan.rice_k = wc.rice_k;
       plan.exc_bits = wc.exc_bits;
       plan.bits = bits;
-      plan.residuals = u;
     }
   }
+  // Recomputed once for the winner rather than copied at every improvement.
+  plan.residuals.resize(m);
+  residuals(*best, plan.residuals.data());
   return plan;
 }
 
@@ -171,7 +225,9 @@ void WriteIntSeries(const IntSeriesPlan& plan, BitWriter& w) {
       next = j + 1;
     }
   }
-  for (uint64_t u : plan.residuals) w.Write(u, plan.width);
+  if (plan.width != 0) {
+    for (uint64_t u : plan.residuals) w.Write(u, plan.width);
+  }
 }
 
 namespace {
