@@ -81,6 +81,18 @@ class DbImpl final : public Db {
     return head_->NewQuerier(min_t, max_t);
   }
 
+  Status DeleteSeries(std::span<const Matcher>, int64_t, int64_t) override {
+    return Status::NotSupported("Db::DeleteSeries is not implemented yet");
+  }
+  Status CleanTombstones() override {
+    return Status::NotSupported("Db::CleanTombstones is not implemented yet");
+  }
+  Status Snapshot(const std::string&) override {
+    return Status::NotSupported("Db::Snapshot is not implemented yet");
+  }
+  Status Compact() override { return Status::NotSupported("Db::Compact is not implemented yet"); }
+  std::vector<BlockInfo> Blocks() const override { return {}; }
+
   DbStats Stats() const override {
     HeadStats h = head_->Stats();
     DbStats s;

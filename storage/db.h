@@ -7,6 +7,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "storage/appender.h"
 #include "storage/base/status.h"
@@ -43,6 +44,23 @@ struct DbOptions {
   // Gorilla on real telemetry, at the cost of append and replay speed). Off keeps Gorilla chunks
   // in the head; blocks are always written with the adaptive encoder.
   bool head_adaptive_chunks = true;
+
+  // --- Blocks, compaction, retention (storage/README.md, "Data directory" and "Lifecycle") ---
+
+  // Range of a level-0 block (and the alignment of every block range). When the head spans more
+  // than 1.5 x this, its oldest aligned range is written as a block and dropped from the head.
+  // Head chunks are cut at multiples of it, so a chunk never straddles two blocks. Must be > 0.
+  int64_t block_range_ms = 2 * 60 * 60 * 1000;
+  // Time retention: a block is deleted once its whole range is older than the newest sample in
+  // the database minus this. 0 keeps data forever. Compacted blocks grow to at most 10 % of it.
+  int64_t retention_ms = int64_t{15} * 24 * 60 * 60 * 1000;
+  // Size retention: while the blocks take more bytes than this, the oldest block is deleted.
+  // 0 disables. Counts block files only (the WAL and the head are not deleted by retention).
+  uint64_t retention_bytes = 0;
+  // Runs head flushes, compaction and retention in a background thread every
+  // compaction_interval_ms. Off: they run only when Compact() is called (tests, tools).
+  bool background_compaction = true;
+  int64_t compaction_interval_ms = 60 * 1000;
 };
 
 struct DbStats {
@@ -55,6 +73,32 @@ struct DbStats {
   uint64_t wal_replayed_samples = 0;
   uint64_t wal_torn_bytes = 0;      // dropped at torn WAL tails on open (normal after a crash)
   std::string wal_corruption;       // non-empty if open found real corruption and cut the log there
+
+  uint64_t blocks = 0;              // published blocks currently served
+  uint64_t block_bytes = 0;         // bytes of their files
+  uint64_t wal_bytes = 0;           // bytes of the WAL directory (segments and checkpoints)
+  uint64_t bytes_on_disk = 0;       // block_bytes + wal_bytes
+  uint64_t head_flushes = 0;        // blocks written from the head since open
+  uint64_t compactions = 0;         // compacted blocks written since open
+  uint64_t compaction_failures = 0; // failed head flushes / compactions (logged; retried later)
+  uint64_t retention_deleted_blocks = 0;
+  uint64_t head_series_removed = 0; // series garbage-collected from the head after a flush
+  uint64_t tombstones = 0;          // series with deleted ranges (head and blocks)
+  uint64_t quarantined_blocks = 0;  // blocks moved to quarantine/ at open
+  // One entry per block that failed its checks at open: "<block dir>: <error>".
+  std::vector<std::string> block_errors;
+};
+
+// A published block, as Db::Blocks() lists it.
+struct BlockInfo {
+  std::string id;
+  int64_t min_time = 0;  // inclusive, ms
+  int64_t max_time = 0;  // exclusive, ms
+  uint64_t series = 0;
+  uint64_t samples = 0;
+  uint64_t bytes = 0;  // all files of the block directory
+  int compaction_level = 1;
+  std::vector<std::string> sources;  // ids of the blocks it was compacted from
 };
 
 // Thread safety: all methods are safe to call concurrently.
@@ -70,7 +114,27 @@ class Db {
   // A read view of [min_t, max_t] in milliseconds, inclusive.
   virtual Result<std::unique_ptr<Querier>> NewQuerier(int64_t min_t, int64_t max_t) = 0;
   virtual DbStats Stats() const = 0;
-  // Flushes and syncs the WAL and releases the directory lock. Called by the destructor if needed.
+
+  // Deletes the samples of the series selected by `matchers` (Prometheus semantics; at least one
+  // matcher, InvalidArgument otherwise) with min_t <= t <= max_t. Durable when it returns (a WAL
+  // tombstone record for the head's series, a rewritten tombstones file per affected block);
+  // queriers created afterwards no longer see the samples. Compaction drops them from disk.
+  virtual Status DeleteSeries(std::span<const Matcher> matchers, int64_t min_t, int64_t max_t) = 0;
+  // Rewrites every block that has tombstones without the deleted samples (and drops the
+  // tombstones), so the deleted data leaves the disk now instead of at the next compaction.
+  virtual Status CleanTombstones() = 0;
+  // Writes a consistent copy of the database into `dir` (created; must not exist or be empty):
+  // every block copied, and the head's samples (tombstones applied) written as blocks, so that
+  // Db::Open(dir) serves everything that was committed before the call. No WAL is copied.
+  virtual Status Snapshot(const std::string& dir) = 0;
+  // Persists the whole head as blocks, runs compaction until nothing is left to merge, and
+  // applies retention. For tests, benchmarks and admin; normally the background thread does this
+  // in smaller steps. Blocks appenders and queriers only for the instants it swaps block lists.
+  virtual Status Compact() = 0;
+  // The published blocks, oldest range first.
+  virtual std::vector<BlockInfo> Blocks() const = 0;
+  // Stops the background thread, flushes and syncs the WAL and releases the directory lock.
+  // Called by the destructor if needed. Queriers must be destroyed before Close().
   virtual Status Close() = 0;
 };
 
