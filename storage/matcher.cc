@@ -14,6 +14,8 @@ namespace {
 // Above this size a literal set is searched by bisection instead of a linear scan.
 constexpr size_t kLinearSetMax = 8;
 
+thread_local uint64_t regex_engine_matches = 0;
+
 RE2::Options RegexOptions() {
   RE2::Options opts;
   opts.set_log_errors(false);
@@ -72,6 +74,7 @@ bool Matcher::RegexMatches(std::string_view v) const {
     case RegexShape::kGeneral:
       break;
   }
+  ++regex_engine_matches;
   return re_->Match(re2::StringPiece(v.data(), v.size()), 0, v.size(), RE2::ANCHOR_BOTH, nullptr, 0);
 }
 
@@ -84,6 +87,8 @@ bool Matcher::Matches(std::string_view v) const {
   }
   return false;
 }
+
+uint64_t RegexEngineMatchesOnThisThread() { return regex_engine_matches; }
 
 std::string Matcher::ToString() const {
   std::string out;

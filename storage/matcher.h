@@ -93,4 +93,9 @@ class Matcher {
   std::shared_ptr<const re2::RE2> re_;  // set for kGeneral regexes only
 };
 
+// How many times the calling thread has run the regex engine (RE2) inside Matcher::Matches().
+// Literal sets, prefixes, `.*` and `.+` never do; tests and benchmarks compare this before and after
+// an evaluation to check that such matchers were served without RE2. Thread-local, never reset.
+uint64_t RegexEngineMatchesOnThisThread();
+
 }  // namespace vigil::storage
