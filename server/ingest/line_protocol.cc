@@ -1,0 +1,189 @@
+// IngestLineProtocol: LineProtocolParser feeding a SampleWriter with the DESIGN.md §1 mapping.
+
+#include <string>
+#include <vector>
+
+#include "server/ingest/ingest.h"
+#include "server/ingest/line_protocol_parser.h"
+#include "server/ingest/sample_writer.h"
+#include "storage/base/clock.h"
+#include "storage/labels.h"
+
+namespace vigil::server::ingest {
+namespace {
+
+using detail::SampleWriter;
+
+std::string Quote(std::string_view s) {
+  std::string out;
+  detail::AppendQuotedForMessage(s, 64, &out);
+  return out;
+}
+
+// Label names: [a-zA-Z_][a-zA-Z0-9_]*; metric names also allow ':'. Every other byte becomes '_'
+// and a leading digit gets a '_' in front.
+void AppendSanitized(std::string_view s, bool metric, std::string* out) {
+  if (!s.empty() && s[0] >= '0' && s[0] <= '9') out->push_back('_');
+  for (char c : s) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || (metric && c == ':');
+    out->push_back(ok ? c : '_');
+  }
+}
+
+// Converts a timestamp in `precision` units to milliseconds (floor division for finer units).
+bool ToMillis(int64_t ts, Precision precision, int64_t* ms) {
+  auto floor_div = [](int64_t a, int64_t b) {
+    int64_t q = a / b;
+    if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+    return q;
+  };
+  switch (precision) {
+    case Precision::kNanoseconds:
+      *ms = floor_div(ts, 1000000);
+      return true;
+    case Precision::kMicroseconds:
+      *ms = floor_div(ts, 1000);
+      return true;
+    case Precision::kMilliseconds:
+      *ms = ts;
+      return true;
+    case Precision::kSeconds:
+      return !__builtin_mul_overflow(ts, int64_t{1000}, ms);
+    case Precision::kMinutes:
+      return !__builtin_mul_overflow(ts, int64_t{60000}, ms);
+    case Precision::kHours:
+      return !__builtin_mul_overflow(ts, int64_t{3600000}, ms);
+  }
+  return false;
+}
+
+class LineIngester {
+ public:
+  LineIngester(SampleWriter* w, const IngestOptions& options, Precision precision, int64_t now_ms)
+      : w_(w), options_(options), precision_(precision), now_ms_(now_ms) {}
+
+  void Ingest(const ParsedLine& line) {
+    w_->set_line(line.line_number);
+    const size_t n = line.fields.size();
+    for (const LineField& f : line.fields) {
+      if (f.kind == FieldKind::kString) {
+        w_->Reject(RejectReason::kStringField, n, [&] {
+          return "line " + std::to_string(line.line_number) + ": field " + Quote(f.key) +
+                 " of measurement " + Quote(line.measurement) +
+                 " is a string; Vigil stores numbers only, so the line was not written";
+        });
+        return;
+      }
+    }
+    int64_t t = now_ms_;
+    if (line.has_timestamp && !ToMillis(line.timestamp, precision_, &t)) {
+      w_->Reject(RejectReason::kTimestamp, n, [&] {
+        return "line " + std::to_string(line.line_number) + ": timestamp " +
+               std::to_string(line.timestamp) + " does not fit int64 milliseconds";
+      });
+      return;
+    }
+    if (line.tags.size() + 1 > options_.max_labels_per_series) {
+      w_->Reject(RejectReason::kInvalidLabels, n, [&] {
+        return "line " + std::to_string(line.line_number) + ": " +
+               std::to_string(line.tags.size() + 1) + " labels exceed the limit of " +
+               std::to_string(options_.max_labels_per_series);
+      });
+      return;
+    }
+    // Tag keys, sanitised, into one buffer (views taken after it stops growing).
+    names_.clear();
+    name_ends_.clear();
+    for (const LineTag& tag : line.tags) {
+      AppendSanitized(tag.key, false, &names_);
+      name_ends_.push_back(names_.size());
+    }
+    const size_t metric_base = names_.size();
+    AppendSanitized(line.measurement, true, &names_);
+    const size_t measurement_end = names_.size();
+    for (const LineField& f : line.fields) {
+      names_.resize(measurement_end);
+      if (f.key != "value") {
+        names_.push_back('_');
+        AppendSanitized(f.key, true, &names_);
+      }
+      builder_.Reset();
+      builder_.Add(storage::kMetricNameLabel,
+                   std::string_view(names_).substr(metric_base, names_.size() - metric_base));
+      size_t begin = 0;
+      for (size_t i = 0; i < line.tags.size(); ++i) {
+        const std::string_view key(names_.data() + begin, name_ends_[i] - begin);
+        begin = name_ends_[i];
+        if (key == storage::kMetricNameLabel) {
+          w_->Reject(RejectReason::kInvalidLabels, n, [&] {
+            return "line " + std::to_string(line.line_number) + ": tag key " +
+                   Quote(line.tags[i].key) + " is reserved for the metric name";
+          });
+          return;
+        }
+        builder_.Add(key, line.tags[i].value);
+      }
+      Result<storage::Labels> ls = builder_.Build();
+      if (!ls.ok()) {
+        // Two tag keys that are equal after sanitising (e.g. "a-b" and "a_b"), or a repeated key.
+        w_->Reject(RejectReason::kInvalidLabels, n, [&] {
+          return "line " + std::to_string(line.line_number) + ": " + ls.status().message();
+        });
+        return;
+      }
+      bool labels_invalid = false;
+      w_->Append(*ls, t, f.value, &labels_invalid);
+      if (labels_invalid) return;  // the other fields share the tags: one message is enough
+    }
+  }
+
+ private:
+  SampleWriter* w_;
+  const IngestOptions& options_;
+  Precision precision_;
+  int64_t now_ms_;
+  std::string names_;
+  std::vector<size_t> name_ends_;
+  storage::LabelsBuilder builder_;
+};
+
+}  // namespace
+
+IngestOutcome IngestLineProtocol(storage::Db& db, std::string_view body, Precision precision,
+                                 const IngestOptions& options) {
+  IngestOutcome out;
+  SampleWriter writer(db, Protocol::kLineProtocol, options, &out);
+  if (body.size() > options.max_decoded_bytes) {
+    writer.Abort(IngestCode::kTooLarge, "nothing was written: body of " +
+                                            std::to_string(body.size()) +
+                                            " bytes exceeds the limit of " +
+                                            std::to_string(options.max_decoded_bytes) + " bytes");
+    return out;
+  }
+  if (options.limiter != nullptr && !options.limiter->TryAcquire(body.size())) {
+    writer.Abort(IngestCode::kOverloaded,
+                 "too many writes in flight (" + std::to_string(options.limiter->inflight()) +
+                     " bytes being decoded, limit " + std::to_string(options.limiter->limit()) +
+                     "); retry later");
+    return out;
+  }
+  const Clock* clock = options.clock != nullptr ? options.clock : SystemClock();
+  LineIngester ingester(&writer, options, precision, clock->NowMillis());
+  LineProtocolParser parser(body, options.max_line_bytes);
+  while (true) {
+    const LineProtocolParser::Event ev = parser.Next();
+    if (ev == LineProtocolParser::Event::kEnd) break;
+    ++out.series_seen;
+    if (ev == LineProtocolParser::Event::kError) {
+      writer.Reject(RejectReason::kMalformed, 1, [&] { return parser.error().ToString(); });
+      continue;
+    }
+    ingester.Ingest(parser.line());
+  }
+  writer.Finish();
+  if (options.limiter != nullptr) options.limiter->Release(body.size());
+  return out;
+}
+
+}  // namespace vigil::server::ingest

@@ -1,0 +1,190 @@
+// IngestRemoteWrite: snappy + protobuf decoding (remote_write_decode.h) feeding a SampleWriter.
+
+#include <snappy.h>
+
+#include <string>
+#include <vector>
+
+#include "server/ingest/ingest.h"
+#include "server/ingest/remote_write_decode.h"
+#include "server/ingest/sample_writer.h"
+#include "storage/labels.h"
+
+namespace vigil::server::ingest {
+namespace {
+
+using detail::SampleWriter;
+
+class IngestHandler final : public RemoteWriteHandler {
+ public:
+  IngestHandler(SampleWriter* writer, IngestOutcome* out, const IngestOptions& options)
+      : w_(writer), out_(out), options_(options) {}
+
+  void OnSeries(const DecodedSeries& s) override {
+    ++out_->series_seen;
+    out_->exemplars_skipped += s.exemplars;
+    if (s.samples.empty() && s.histograms == 0) return;
+    if (!CheckLabels(s)) return;
+    const storage::Labels ls = storage::Labels::FromSorted(labels_);
+    if (s.histograms > 0) {
+      w_->Reject(RejectReason::kHistogram, s.histograms, [&] {
+        return "series " + ls.ToString() + ": " + std::to_string(s.histograms) +
+               " native histogram sample(s) rejected (Vigil stores float samples only)";
+      });
+    }
+    storage::SeriesRef ref = storage::kNoSeriesRef;
+    for (size_t i = 0; i < s.samples.size(); ++i) {
+      const RemoteWriteSample& sample = s.samples[i];
+      if (ref != storage::kNoSeriesRef && w_->AppendByRef(ref, sample.t, sample.v)) continue;
+      bool labels_invalid = false;
+      ref = w_->Append(ls, sample.t, sample.v, &labels_invalid);
+      if (labels_invalid) {
+        // The error is the series', not the sample's: reject the rest without asking again.
+        w_->CountRejected(RejectReason::kInvalidLabels, s.samples.size() - i - 1);
+        return;
+      }
+    }
+  }
+
+ private:
+  // Copies the non-empty labels to labels_ and checks order, uniqueness and count. On failure the
+  // series' samples are rejected with a message naming it.
+  bool CheckLabels(const DecodedSeries& s) {
+    labels_.clear();
+    for (const storage::Label& l : s.labels) {
+      if (!l.value.empty()) labels_.push_back(l);
+    }
+    std::string problem;
+    if (labels_.size() > options_.max_labels_per_series) {
+      problem = std::to_string(labels_.size()) + " labels exceed the limit of " +
+                std::to_string(options_.max_labels_per_series);
+    } else {
+      for (size_t i = 1; i < labels_.size(); ++i) {
+        if (labels_[i - 1].name < labels_[i].name) continue;
+        std::string a, b;
+        detail::AppendQuotedForMessage(labels_[i - 1].name, 64, &a);
+        detail::AppendQuotedForMessage(labels_[i].name, 64, &b);
+        problem = labels_[i - 1].name == labels_[i].name
+                      ? "duplicate label name " + a
+                      : "labels are not sorted by name (" + b + " comes after " + a + ")";
+        break;
+      }
+    }
+    if (problem.empty()) return true;
+    w_->Reject(RejectReason::kInvalidLabels, s.samples.size() + s.histograms, [&] {
+      return "series " + detail::FormatLabelPairs(s.labels) + " (#" + std::to_string(s.index) +
+             " in the request): " + problem;
+    });
+    return false;
+  }
+
+  SampleWriter* w_;
+  IngestOutcome* out_;
+  const IngestOptions& options_;
+  std::vector<storage::Label> labels_;
+};
+
+Protocol ProtocolOf(RemoteWriteVersion v) {
+  return v == RemoteWriteVersion::k2 ? Protocol::kRemoteWrite2 : Protocol::kRemoteWrite1;
+}
+
+IngestOutcome Refuse(Protocol protocol, IngestCode code, std::string message) {
+  IngestOutcome out;
+  out.code = code;
+  out.message = std::move(message);
+  GlobalIngestMetrics().Record(protocol, out);
+  return out;
+}
+
+// Holds limiter bytes for the duration of a request.
+class LimiterGuard {
+ public:
+  LimiterGuard(IngestLimiter* limiter, uint64_t bytes) : limiter_(limiter), bytes_(bytes) {
+    acquired_ = limiter_ == nullptr || limiter_->TryAcquire(bytes_);
+  }
+  ~LimiterGuard() {
+    if (limiter_ != nullptr && acquired_) limiter_->Release(bytes_);
+  }
+  bool acquired() const { return acquired_; }
+
+ private:
+  IngestLimiter* limiter_;
+  uint64_t bytes_;
+  bool acquired_;
+};
+
+// Large decode buffers are not kept by idle threads.
+constexpr size_t kMaxRetainedScratch = 8u << 20;
+
+RemoteWriteScratch& ThreadScratch() {
+  thread_local RemoteWriteScratch scratch;
+  return scratch;
+}
+
+IngestOutcome IngestDecoded(storage::Db& db, std::string_view proto, RemoteWriteVersion version,
+                            const IngestOptions& options, RemoteWriteScratch& scratch) {
+  IngestOutcome out;
+  SampleWriter writer(db, ProtocolOf(version), options, &out);
+  IngestHandler handler(&writer, &out, options);
+  Status st = DecodeRemoteWrite(proto, version, handler, &scratch);
+  if (!st.ok()) {
+    writer.Abort(IngestCode::kBadInput, "nothing was written: " + st.message());
+    return out;
+  }
+  writer.Finish();
+  return out;
+}
+
+}  // namespace
+
+IngestOutcome IngestRemoteWriteProto(storage::Db& db, std::string_view proto,
+                                     RemoteWriteVersion version, const IngestOptions& options) {
+  const Protocol protocol = ProtocolOf(version);
+  if (proto.size() > options.max_decoded_bytes) {
+    return Refuse(protocol, IngestCode::kTooLarge,
+                  "request of " + std::to_string(proto.size()) + " bytes exceeds the limit of " +
+                      std::to_string(options.max_decoded_bytes) + " bytes");
+  }
+  LimiterGuard guard(options.limiter, proto.size());
+  if (!guard.acquired()) {
+    return Refuse(protocol, IngestCode::kOverloaded,
+                  "too many writes in flight (" + std::to_string(options.limiter->inflight()) +
+                      " bytes being decoded, limit " + std::to_string(options.limiter->limit()) +
+                      "); retry later");
+  }
+  return IngestDecoded(db, proto, version, options, ThreadScratch());
+}
+
+IngestOutcome IngestRemoteWrite(storage::Db& db, std::string_view snappy_body,
+                                RemoteWriteVersion version, const IngestOptions& options) {
+  const Protocol protocol = ProtocolOf(version);
+  size_t decoded_len = 0;
+  if (!snappy::GetUncompressedLength(snappy_body.data(), snappy_body.size(), &decoded_len)) {
+    return Refuse(protocol, IngestCode::kBadInput,
+                  "nothing was written: snappy: the body (" + std::to_string(snappy_body.size()) +
+                      " bytes) does not start with a valid block-format length");
+  }
+  if (decoded_len > options.max_decoded_bytes) {
+    return Refuse(protocol, IngestCode::kTooLarge,
+                  "nothing was written: snappy: decoded length " + std::to_string(decoded_len) +
+                      " bytes exceeds the limit of " + std::to_string(options.max_decoded_bytes) +
+                      " bytes");
+  }
+  LimiterGuard guard(options.limiter, decoded_len);
+  if (!guard.acquired()) {
+    return Refuse(protocol, IngestCode::kOverloaded,
+                  "too many writes in flight (" + std::to_string(options.limiter->inflight()) +
+                      " bytes being decoded, limit " + std::to_string(options.limiter->limit()) +
+                      "); retry later");
+  }
+  RemoteWriteScratch& scratch = ThreadScratch();
+  Status st = SnappyDecode(snappy_body, options.max_decoded_bytes, &scratch.decoded);
+  if (!st.ok()) {
+    return Refuse(protocol, IngestCode::kBadInput, "nothing was written: " + st.message());
+  }
+  IngestOutcome out = IngestDecoded(db, scratch.decoded, version, options, scratch);
+  if (scratch.decoded.capacity() > kMaxRetainedScratch) std::string().swap(scratch.decoded);
+  return out;
+}
+
+}  // namespace vigil::server::ingest

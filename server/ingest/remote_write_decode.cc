@@ -1,0 +1,262 @@
+#include "server/ingest/remote_write_decode.h"
+
+#include <snappy.h>
+
+#include "server/ingest/protobuf_reader.h"
+
+namespace vigil::server::ingest {
+
+using detail::ProtoReader;
+using detail::WireType;
+
+Status SnappyDecode(std::string_view body, size_t max_bytes, std::string* out) {
+  size_t len = 0;
+  if (!snappy::GetUncompressedLength(body.data(), body.size(), &len)) {
+    return Status::InvalidArgument("snappy: the body (" + std::to_string(body.size()) +
+                                   " bytes) does not start with a valid block-format length");
+  }
+  if (len > max_bytes) {
+    return Status::ResourceExhausted("snappy: decoded length " + std::to_string(len) +
+                                     " bytes exceeds the limit of " + std::to_string(max_bytes) +
+                                     " bytes");
+  }
+  out->resize(len);
+  if (!snappy::RawUncompress(body.data(), body.size(), out->data())) {
+    out->clear();
+    return Status::InvalidArgument("snappy: corrupt or truncated block-format data (" +
+                                   std::to_string(body.size()) + " bytes, announcing " +
+                                   std::to_string(len) + " decoded bytes)");
+  }
+  return Status::OK();
+}
+
+namespace {
+
+// Sample (both versions): double value = 1; int64 timestamp = 2. Other fields (2.0's
+// start_timestamp = 3) are skipped.
+void ReadSample(ProtoReader& parent, std::vector<RemoteWriteSample>* out) {
+  size_t base = 0;
+  const std::string_view msg = parent.ReadBytes(&base);
+  if (!parent.ok()) return;
+  ProtoReader r(msg, base);
+  RemoteWriteSample s{0, 0.0};
+  uint32_t f;
+  WireType wt;
+  while (r.NextField(&f, &wt)) {
+    if (f == 1) {
+      if (r.Expect(wt, WireType::kFixed64, "Sample", f)) s.v = r.ReadDouble();
+    } else if (f == 2) {
+      if (r.Expect(wt, WireType::kVarint, "Sample", f)) s.t = static_cast<int64_t>(r.ReadVarint());
+    } else {
+      r.Skip(wt);
+    }
+  }
+  if (parent.Adopt(r)) out->push_back(s);
+}
+
+// prometheus.Label: string name = 1; string value = 2.
+void ReadLabelV1(ProtoReader& parent, std::vector<storage::Label>* out) {
+  size_t base = 0;
+  const std::string_view msg = parent.ReadBytes(&base);
+  if (!parent.ok()) return;
+  ProtoReader r(msg, base);
+  storage::Label l;
+  uint32_t f;
+  WireType wt;
+  while (r.NextField(&f, &wt)) {
+    if (f == 1) {
+      if (r.Expect(wt, WireType::kLen, "Label", f)) l.name = r.ReadBytes();
+    } else if (f == 2) {
+      if (r.Expect(wt, WireType::kLen, "Label", f)) l.value = r.ReadBytes();
+    } else {
+      r.Skip(wt);
+    }
+  }
+  if (parent.Adopt(r)) out->push_back(l);
+}
+
+// prometheus.TimeSeries: repeated Label labels = 1; repeated Sample samples = 2;
+// repeated Exemplar exemplars = 3; repeated Histogram histograms = 4.
+void ReadSeriesV1(ProtoReader& parent, size_t index, RemoteWriteHandler& handler,
+                  RemoteWriteScratch* scratch) {
+  size_t base = 0;
+  const std::string_view msg = parent.ReadBytes(&base);
+  if (!parent.ok()) return;
+  ProtoReader r(msg, base);
+  scratch->labels.clear();
+  scratch->samples.clear();
+  DecodedSeries series;
+  series.index = index;
+  uint32_t f;
+  WireType wt;
+  while (r.NextField(&f, &wt)) {
+    switch (f) {
+      case 1:
+        if (r.Expect(wt, WireType::kLen, "TimeSeries", f)) ReadLabelV1(r, &scratch->labels);
+        break;
+      case 2:
+        if (r.Expect(wt, WireType::kLen, "TimeSeries", f)) ReadSample(r, &scratch->samples);
+        break;
+      case 3:
+        if (r.Expect(wt, WireType::kLen, "TimeSeries", f)) r.ReadBytes();
+        ++series.exemplars;
+        break;
+      case 4:
+        if (r.Expect(wt, WireType::kLen, "TimeSeries", f)) r.ReadBytes();
+        ++series.histograms;
+        break;
+      default:
+        r.Skip(wt);
+    }
+  }
+  if (!parent.Adopt(r)) return;
+  series.labels = scratch->labels;
+  series.samples = scratch->samples;
+  handler.OnSeries(series);
+}
+
+Status DecodeV1(std::string_view proto, RemoteWriteHandler& handler, RemoteWriteScratch* scratch) {
+  ProtoReader r(proto);
+  size_t index = 0;
+  uint32_t f;
+  WireType wt;
+  while (r.NextField(&f, &wt)) {
+    if (f == 1) {
+      if (r.Expect(wt, WireType::kLen, "WriteRequest", f)) ReadSeriesV1(r, index++, handler, scratch);
+    } else if ((f == 4 || f == 5) && wt == WireType::kLen) {
+      // Skipping these would silently drop a whole 2.0 request sent with the 1.0 content type.
+      r.Fail(r.offset(), "field " + std::to_string(f) +
+                             " is not part of prometheus.WriteRequest (a 2.0 body? send "
+                             "Content-Type: application/x-protobuf;proto=io.prometheus.write.v2."
+                             "Request)");
+    } else {
+      r.Skip(wt);  // metadata = 3, and anything newer
+    }
+  }
+  if (!r.ok()) return Status::InvalidArgument(r.error());
+  return Status::OK();
+}
+
+// io.prometheus.write.v2.TimeSeries: repeated uint32 labels_refs = 1 (packed); repeated Sample
+// samples = 2; repeated Histogram histograms = 3; repeated Exemplar exemplars = 4; Metadata
+// metadata = 5; int64 created_timestamp = 6.
+void ReadSeriesV2(ProtoReader& parent, size_t index, RemoteWriteHandler& handler,
+                  RemoteWriteScratch* scratch) {
+  size_t base = 0;
+  const std::string_view msg = parent.ReadBytes(&base);
+  if (!parent.ok()) return;
+  ProtoReader r(msg, base);
+  scratch->labels.clear();
+  scratch->samples.clear();
+  const std::vector<std::string_view>& symbols = scratch->symbols;
+  DecodedSeries series;
+  series.index = index;
+  // Label refs come in (name, value) pairs, possibly split over several packed runs.
+  bool have_name = false;
+  std::string_view pending_name;
+  auto add_ref = [&](uint64_t ref, size_t at) {
+    if (ref >= symbols.size()) {
+      r.Fail(at, "label reference " + std::to_string(ref) + " of series " +
+                     std::to_string(index) + " is outside the symbol table of " +
+                     std::to_string(symbols.size()) + " entries");
+      return;
+    }
+    if (!have_name) {
+      pending_name = symbols[ref];
+      have_name = true;
+    } else {
+      scratch->labels.push_back({pending_name, symbols[ref]});
+      have_name = false;
+    }
+  };
+  uint32_t f;
+  WireType wt;
+  while (r.NextField(&f, &wt)) {
+    switch (f) {
+      case 1:
+        if (wt == WireType::kLen) {
+          size_t run_base = 0;
+          const std::string_view run = r.ReadBytes(&run_base);
+          ProtoReader refs(run, run_base);
+          while (!refs.at_end() && refs.ok()) {
+            const size_t at = refs.offset();
+            const uint64_t ref = refs.ReadVarint();
+            if (refs.ok()) add_ref(ref, at);
+          }
+          r.Adopt(refs);
+        } else if (r.Expect(wt, WireType::kVarint, "TimeSeries", f)) {
+          const size_t at = r.offset();
+          add_ref(r.ReadVarint(), at);
+        }
+        break;
+      case 2:
+        if (r.Expect(wt, WireType::kLen, "TimeSeries", f)) ReadSample(r, &scratch->samples);
+        break;
+      case 3:
+        if (r.Expect(wt, WireType::kLen, "TimeSeries", f)) r.ReadBytes();
+        ++series.histograms;
+        break;
+      case 4:
+        if (r.Expect(wt, WireType::kLen, "TimeSeries", f)) r.ReadBytes();
+        ++series.exemplars;
+        break;
+      default:
+        r.Skip(wt);  // metadata = 5, created_timestamp = 6
+    }
+  }
+  if (r.ok() && have_name) {
+    r.Fail(base, "series " + std::to_string(index) +
+                     " has an odd number of label references (a name without a value)");
+  }
+  if (!parent.Adopt(r)) return;
+  series.labels = scratch->labels;
+  series.samples = scratch->samples;
+  handler.OnSeries(series);
+}
+
+Status DecodeV2(std::string_view proto, RemoteWriteHandler& handler, RemoteWriteScratch* scratch) {
+  // Pass 1: the symbol table (string symbols = 4), wherever it sits in the message.
+  scratch->symbols.clear();
+  {
+    ProtoReader r(proto);
+    uint32_t f;
+    WireType wt;
+    while (r.NextField(&f, &wt)) {
+      if (f == 4) {
+        if (r.Expect(wt, WireType::kLen, "Request", f)) scratch->symbols.push_back(r.ReadBytes());
+      } else if (f <= 3 && wt == WireType::kLen) {
+        // Fields 1 to 3 are reserved in 2.0; field 1 is 1.0's timeseries.
+        r.Fail(r.offset(), "field " + std::to_string(f) +
+                               " is reserved in io.prometheus.write.v2.Request (a 1.0 body? send "
+                               "Content-Type: application/x-protobuf)");
+      } else {
+        r.Skip(wt);
+      }
+    }
+    if (!r.ok()) return Status::InvalidArgument(r.error());
+  }
+  // Pass 2: the series (TimeSeries timeseries = 5).
+  ProtoReader r(proto);
+  size_t index = 0;
+  uint32_t f;
+  WireType wt;
+  while (r.NextField(&f, &wt)) {
+    if (f == 5 && r.Expect(wt, WireType::kLen, "Request", f)) {
+      ReadSeriesV2(r, index++, handler, scratch);
+    } else {
+      r.Skip(wt);
+    }
+  }
+  if (!r.ok()) return Status::InvalidArgument(r.error());
+  return Status::OK();
+}
+
+}  // namespace
+
+Status DecodeRemoteWrite(std::string_view proto, RemoteWriteVersion version,
+                         RemoteWriteHandler& handler, RemoteWriteScratch* scratch) {
+  return version == RemoteWriteVersion::k2 ? DecodeV2(proto, handler, scratch)
+                                           : DecodeV1(proto, handler, scratch);
+}
+
+}  // namespace vigil::server::ingest

@@ -1,0 +1,60 @@
+#pragma once
+
+// Decoding of remote-write bodies without building protobuf objects: snappy block format, then a
+// single pass over prometheus.WriteRequest (1.0) or io.prometheus.write.v2.Request (2.0) that hands
+// each series to a handler as views into the decoded buffer. Used by IngestRemoteWrite and by the
+// parse-only benchmark. Wire format: server/docs/protocols/remote_write.md.
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "server/ingest/ingest.h"
+#include "storage/base/status.h"
+#include "storage/labels.h"
+
+namespace vigil::server::ingest {
+
+struct RemoteWriteSample {
+  int64_t t;  // milliseconds
+  double v;
+};
+
+// One series of a request. Views are valid only during the OnSeries call.
+struct DecodedSeries {
+  size_t index = 0;                          // 0-based position in the request
+  std::span<const storage::Label> labels;   // wire order, not yet checked
+  std::span<const RemoteWriteSample> samples;
+  uint32_t histograms = 0;
+  uint32_t exemplars = 0;
+};
+
+class RemoteWriteHandler {
+ public:
+  virtual ~RemoteWriteHandler() = default;
+  virtual void OnSeries(const DecodedSeries& series) = 0;
+};
+
+// Buffers reused across calls (one per thread; not thread-safe).
+struct RemoteWriteScratch {
+  std::string decoded;                       // snappy output
+  std::vector<std::string_view> symbols;     // 2.0 symbol table
+  std::vector<storage::Label> labels;
+  std::vector<RemoteWriteSample> samples;
+};
+
+// Decompresses a snappy block-format body into *out. InvalidArgument when corrupt; ResourceExhausted
+// when the announced length exceeds max_bytes (nothing is decompressed then).
+Status SnappyDecode(std::string_view body, size_t max_bytes, std::string* out);
+
+// Walks the protobuf and calls handler.OnSeries once per complete series, in order. Framing errors
+// (bad varints, lengths, wire types, symbol references) return InvalidArgument with the byte
+// offset; series before the error have already been handed over, so callers that need all-or-
+// nothing must roll back. Unknown fields are skipped.
+Status DecodeRemoteWrite(std::string_view proto, RemoteWriteVersion version,
+                         RemoteWriteHandler& handler, RemoteWriteScratch* scratch);
+
+}  // namespace vigil::server::ingest
