@@ -27,6 +27,11 @@ struct Series {
 struct Dataset {
   std::string name;
   std::vector<Series> series;
+  // Influx line protocol grouping (bench/macro): when non-empty, series named
+  // <line_measurement>_<field>{labels} that share their labels and timestamps are written as one
+  // line of measurement <line_measurement> with several fields (TSBS style). When empty, every
+  // series is its own line with the single field `value`.
+  std::string line_measurement;
 
   size_t num_samples() const;
 };
@@ -52,6 +57,9 @@ struct TsbsCpuOptions {
   int64_t start_ms = 1'700'000'000'000;
   int64_t interval_ms = 10'000;
   uint64_t seed = 1;
+  // Adds the nine other TSBS devops tags (region, datacenter, rack, os, arch, team, service,
+  // service_version, service_environment), drawn per host from the seed, to every series.
+  bool tsbs_tags = false;
 };
 
 // hosts x 10 series cpu_<field>{hostname="host_<i>"} for the ten TSBS cpu fields (usage_user,
@@ -60,6 +68,44 @@ struct TsbsCpuOptions {
 // steps (sigma 1), starting uniformly in [0, 100): full float64 values such as 58.83417950173,
 // never rounded, as TSBS generates them. Timestamps are exact multiples of interval_ms.
 Dataset TsbsCpu(const TsbsCpuOptions& options);
+
+// ---- telemetry: what a Prometheus server scrapes from a fleet ----------------------------------
+
+struct TelemetryOptions {
+  int targets = 50;
+  int64_t start_ms = 1'700'000'000'000;
+  int64_t duration_ms = 6 * 3'600'000;
+  int64_t interval_ms = 15'000;
+  int64_t jitter_ms = 3;  // each scrape of a target moves by a uniform offset in [-jitter, jitter]
+  uint64_t seed = 1;
+};
+
+// Per target (labels job="api", instance="host-<i>:9100", service, region) 104 series, all sampled
+// at the target's scrape times (interval plus a few ms of jitter, shared by the target's series):
+//   - http_requests_total{method,code,handler}: 24 integer counters, rates with a daily swell;
+//   - node_cpu_seconds_total{cpu,mode}: 16 counters in steps of 0.01 s;
+//   - gauges: node_memory_MemAvailable_bytes (multiples of 4096), node_load1 (2 decimals),
+//     node_hwmon_temp_celsius (1 decimal), queue_depth (integer), up (constant 1) and
+//     process_open_fds, node_filesystem_avail_bytes, go_goroutines (integers);
+//   - http_request_duration_seconds{handler}: a classic histogram per handler, 12 `le` buckets
+//     (0.005 .. 10, +Inf) plus _sum (fractional) and _count, cumulative and consistent.
+// Values are what exporters print: integers, or decimals with 1-2 digits, never full noise.
+Dataset Telemetry(const TelemetryOptions& options);
+
+// ---- highcard: many series, few samples ----------------------------------------------------------
+
+struct HighCardinalityOptions {
+  int series = 1'000'000;
+  int samples_per_series = 2;
+  int64_t start_ms = 1'700'000'000'000;
+  int64_t interval_ms = 15'000;
+  uint64_t seed = 1;
+};
+
+// `series` counters hc_requests_total{job="svc-<k % 100>",instance="10.<a>.<b>.<c>:8080",
+// pod="pod-<k>"} with samples_per_series integer samples each: what a fleet of short-lived pods
+// leaves in an index (memory per active series).
+Dataset HighCardinality(const HighCardinalityOptions& options);
 
 // ---- random64: worst case ------------------------------------------------------------------------
 

@@ -7,44 +7,51 @@
 #include <cmath>
 #include <numbers>
 
+#include "bench/data/rng.h"
+
 namespace vigil::bench {
 
 namespace {
 
-// SplitMix64: tiny, fast, and specified by its code, so a seed means the same stream everywhere.
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-
-  // Uniform in [0, 1) with 53 random bits.
-  double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
-
-  // Standard normal (Box-Muller; one value per call keeps the stream simple).
-  double Normal() {
-    const double u1 = 1.0 - Uniform();  // (0, 1]
-    const double u2 = Uniform();
-    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
-  }
-
-  // Uniform integer in [lo, hi].
-  int64_t Between(int64_t lo, int64_t hi) {
-    return lo + static_cast<int64_t>(Next() % static_cast<uint64_t>(hi - lo + 1));
-  }
-
- private:
-  uint64_t state_;
-};
+using detail::Rng;
 
 constexpr const char* kCpuFields[] = {
     "usage_user",   "usage_system", "usage_idle",  "usage_nice",  "usage_iowait",
     "usage_irq",    "usage_softirq", "usage_steal", "usage_guest", "usage_guest_nice"};
+
+// TSBS devops tag vocabularies.
+constexpr const char* kRegions[] = {"us-east-1",      "us-west-1",      "us-west-2",
+                                    "eu-west-1",      "eu-central-1",   "ap-southeast-1",
+                                    "ap-southeast-2", "ap-northeast-1", "sa-east-1"};
+constexpr const char* kOses[] = {"Ubuntu16.10", "Ubuntu16.04LTS", "Ubuntu15.10"};
+constexpr const char* kArchs[] = {"x64", "x86"};
+constexpr const char* kTeams[] = {"SF", "NYC", "LON", "CHI"};
+constexpr const char* kEnvironments[] = {"production", "staging", "test"};
+
+template <typename T, size_t N>
+const T& Pick(Rng& rng, const T (&a)[N]) {
+  return a[rng.Next() % N];
+}
+
+// The labels of host h in PromQL notation (sorted by name), without the braces.
+std::string HostLabels(int h, bool tsbs_tags, Rng& rng) {
+  const std::string host = "hostname=\"host_" + std::to_string(h) + "\"";
+  if (!tsbs_tags) return host;
+  const char* region = Pick(rng, kRegions);
+  const char dc_letter = static_cast<char>('a' + rng.Next() % 3);
+  std::string s;
+  s += "arch=\"" + std::string(Pick(rng, kArchs)) + "\",";
+  s += "datacenter=\"" + std::string(region) + dc_letter + "\",";
+  s += host + ",";
+  s += "os=\"" + std::string(Pick(rng, kOses)) + "\",";
+  s += "rack=\"" + std::to_string(rng.Next() % 100) + "\",";
+  s += "region=\"" + std::string(region) + "\",";
+  s += "service=\"" + std::to_string(rng.Next() % 20) + "\",";
+  s += "service_environment=\"" + std::string(Pick(rng, kEnvironments)) + "\",";
+  s += "service_version=\"" + std::to_string(rng.Next() % 2) + "\",";
+  s += "team=\"" + std::string(Pick(rng, kTeams)) + "\"";
+  return s;
+}
 
 }  // namespace
 
@@ -57,12 +64,16 @@ size_t Dataset::num_samples() const {
 Dataset TsbsCpu(const TsbsCpuOptions& o) {
   Dataset d;
   d.name = "tsbs-cpu";
+  d.line_measurement = "cpu";
   Rng rng(o.seed);
+  // Tags come from their own stream so that the values stay those of the tag-less dataset.
+  Rng tag_rng(o.seed ^ 0x7a6773ULL);
   d.series.reserve(static_cast<size_t>(o.hosts) * std::size(kCpuFields));
   for (int h = 0; h < o.hosts; ++h) {
+    const std::string labels = HostLabels(h, o.tsbs_tags, tag_rng);
     for (const char* field : kCpuFields) {
       Series s;
-      s.name = std::string("cpu_") + field + "{hostname=\"host_" + std::to_string(h) + "\"}";
+      s.name = std::string("cpu_") + field + "{" + labels + "}";
       s.ts.resize(static_cast<size_t>(o.samples_per_series));
       s.vs.resize(static_cast<size_t>(o.samples_per_series));
       double v = rng.Uniform() * 100.0;

@@ -1,0 +1,469 @@
+"""The databases the macro benchmark runs: how each is started, loaded, flushed and queried.
+
+Every system runs on 127.0.0.1 on a free port chosen at start, with its own data directory under
+the run's /tmp folder, as a child process of the harness; it is stopped by its PID (SIGTERM, then
+SIGKILL after a timeout). Nothing here touches a process the harness did not start.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+
+class HarnessError(Exception):
+    pass
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def file_bytes(path, exclude=()):
+    """Bytes of the files below path, skipping folders named in exclude: per file the smaller of
+    its size and its allocated blocks, so that preallocated sparse files (InfluxDB's series file,
+    WAL segments) count what they hold, and small files are not rounded up to a 4 KiB block."""
+    total = 0
+    for root, dirs, files in os.walk(path):
+        dirs[:] = [d for d in dirs if d not in exclude]
+        for f in files:
+            try:
+                st = os.lstat(os.path.join(root, f))
+            except FileNotFoundError:
+                continue
+            total += min(st.st_size, st.st_blocks * 512)
+    return total
+
+
+def proc_status(pid):
+    """VmRSS and VmHWM of a process, in bytes."""
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                k, v = line.split(":", 1)
+                out[k] = int(v.split()[0]) * 1024
+    return out
+
+
+def proc_cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        stat = f.read()
+    fields = stat[stat.rindex(")") + 2:].split()
+    # fields[0] is field 3 (state); utime is field 14, stime field 15.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def http(method, url, body=None, headers=None, timeout=600):
+    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+class System:
+    """One database instance: a binary, a data directory and a port."""
+
+    name = "?"
+    protocols = ()          # ingestion protocols, in order of preference for the primary load
+    query_language = "promql"
+
+    def __init__(self, workdir, log_dir):
+        self.workdir = workdir
+        self.log_dir = log_dir
+        self.proc = None
+        self.port = None
+        self.log_path = None
+
+    # ---- life cycle ----------------------------------------------------------------------------
+
+    def command(self):
+        raise NotImplementedError
+
+    def ready_path(self):
+        raise NotImplementedError
+
+    def start(self, timeout=180):
+        os.makedirs(self.workdir, exist_ok=True)
+        self.port = free_port()
+        cmd = self.command()
+        self.log_path = os.path.join(self.log_dir, f"{os.path.basename(self.workdir)}.log")
+        log = open(self.log_path, "ab")
+        log.write(("\n# " + " ".join(cmd) + "\n").encode())
+        log.flush()
+        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir,
+                                     start_new_session=True)
+        _STARTED.add(self.proc)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise HarnessError(f"{self.name} exited with {self.proc.returncode} while "
+                                   f"starting; see {self.log_path}")
+            try:
+                status, _ = http("GET", self.base() + self.ready_path(), timeout=5)
+                if 200 <= status < 300:
+                    self.after_start()
+                    return
+            except (urllib.error.URLError, ConnectionError, socket.timeout, OSError):
+                pass
+            time.sleep(0.2)
+        raise HarnessError(f"{self.name} not ready after {timeout} s; see {self.log_path}")
+
+    def after_start(self):
+        pass
+
+    def stop(self, timeout=120):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        _STARTED.discard(self.proc)
+        self.proc = None
+
+    def restart(self):
+        self.stop()
+        self.clear_caches()
+        self.start()
+
+    def clear_caches(self):
+        """Removes caches the system persists across restarts (cold queries must not use them)."""
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def base(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    # ---- loading, flushing, measuring -----------------------------------------------------------
+
+    def write_url(self, protocol):
+        raise NotImplementedError
+
+    def flush_and_compact(self):
+        """Makes the system persist and compact what it holds; returns a sentence saying how."""
+        raise NotImplementedError
+
+    def disk_bytes(self):
+        raise NotImplementedError
+
+    # ---- queries --------------------------------------------------------------------------------
+
+    def promql(self, query, time_s=None, start_s=None, end_s=None, step_s=None):
+        """Runs a PromQL query; returns the parsed JSON envelope's data."""
+        if start_s is None:
+            params = {"query": query, "time": _fmt(time_s)}
+            path = "/api/v1/query"
+        else:
+            params = {"query": query, "start": _fmt(start_s), "end": _fmt(end_s),
+                      "step": _fmt(step_s)}
+            path = "/api/v1/query_range"
+        params.update(self.extra_query_params())
+        status, body = http("POST", self.base() + path, urllib.parse.urlencode(params).encode(),
+                            {"Content-Type": "application/x-www-form-urlencoded"})
+        if status != 200:
+            raise HarnessError(f"{self.name}: {query}: HTTP {status}: {body[:300]!r}")
+        doc = json.loads(body)
+        if doc.get("status") != "success":
+            raise HarnessError(f"{self.name}: {query}: {doc}")
+        return doc["data"]
+
+    def extra_query_params(self):
+        return {}
+
+    def series_count(self, start_s, end_s):
+        params = urllib.parse.urlencode({"match[]": '{__name__=~".+"}', "start": _fmt(start_s),
+                                         "end": _fmt(end_s)}).encode()
+        status, body = http("POST", self.base() + "/api/v1/series", params,
+                            {"Content-Type": "application/x-www-form-urlencoded"})
+        if status != 200:
+            raise HarnessError(f"{self.name}: /api/v1/series: HTTP {status}: {body[:300]!r}")
+        return len(json.loads(body)["data"])
+
+    def version(self):
+        return "?"
+
+
+def _fmt(t):
+    return f"{t:.3f}"
+
+
+_STARTED = set()
+
+
+def stop_all_started():
+    """Stops every process this harness started and has not stopped yet (by PID)."""
+    for p in list(_STARTED):
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        _STARTED.discard(p)
+
+
+def _wait_quiet(measure, settle_s, timeout_s, poll_s=1.0):
+    """Polls measure() until it returns the same value for settle_s seconds."""
+    deadline = time.time() + timeout_s
+    last, since = None, time.time()
+    while time.time() < deadline:
+        v = measure()
+        if v != last:
+            last, since = v, time.time()
+        elif time.time() - since >= settle_s:
+            return True
+        time.sleep(poll_s)
+    return False
+
+
+# ---- Prometheus ---------------------------------------------------------------------------------
+
+class Prometheus(System):
+    name = "prometheus"
+    protocols = ("remote-write",)
+
+    def command(self):
+        cfg = os.path.join(self.workdir, "prometheus.yml")
+        with open(cfg, "w") as f:
+            f.write("# macro benchmark: no scrape targets, data arrives by remote write\n"
+                    "global:\n  scrape_interval: 1h\n")
+        return ["prometheus", f"--config.file={cfg}",
+                f"--storage.tsdb.path={os.path.join(self.workdir, 'data')}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--web.enable-remote-write-receiver", "--web.enable-admin-api",
+                "--storage.tsdb.retention.time=100y", "--log.level=warn"]
+
+    def ready_path(self):
+        return "/-/ready"
+
+    def write_url(self, protocol):
+        return self.base() + "/api/v1/write"
+
+    def flush_and_compact(self):
+        status, body = http("POST", self.base() + "/api/v1/admin/tsdb/snapshot?skip_head=false")
+        if status != 200:
+            raise HarnessError(f"prometheus snapshot: HTTP {status}: {body[:300]!r}")
+        self.snapshot = os.path.join(self.workdir, "data", "snapshots",
+                                     json.loads(body)["data"]["name"])
+        return ("TSDB snapshot (POST /api/v1/admin/tsdb/snapshot, head included): the head is "
+                "written out as a block beside the blocks already compacted; bytes = the snapshot "
+                "folder (blocks only, no WAL)")
+
+    def disk_bytes(self):
+        return file_bytes(self.snapshot)
+
+    def version(self):
+        out = subprocess.run(["prometheus", "--version"], capture_output=True, text=True)
+        return (out.stdout or out.stderr).splitlines()[0]
+
+
+# ---- VictoriaMetrics ----------------------------------------------------------------------------
+
+class VictoriaMetrics(System):
+    name = "victoriametrics"
+    protocols = ("remote-write", "line")
+
+    def command(self):
+        return ["victoria-metrics", f"-storageDataPath={os.path.join(self.workdir, 'data')}",
+                f"-httpListenAddr=127.0.0.1:{self.port}", "-retentionPeriod=100y",
+                "-influxSkipSingleField", "-loggerLevel=ERROR", "-search.latencyOffset=0s",
+                "-search.maxUniqueTimeseries=5000000"]
+
+    def ready_path(self):
+        return "/health"
+
+    def write_url(self, protocol):
+        if protocol == "line":
+            return self.base() + "/write?precision=ms"
+        return self.base() + "/api/v1/write"
+
+    def clear_caches(self):
+        shutil.rmtree(os.path.join(self.workdir, "data", "cache"), ignore_errors=True)
+
+    def extra_query_params(self):
+        # MetricsQL would otherwise widen the lookback to the series' own interval.
+        return {}
+
+    def _merges(self):
+        status, body = http("GET", self.base() + "/metrics")
+        active = 0
+        for line in body.decode().splitlines():
+            if line.startswith("vm_active_merges") or line.startswith("vm_pending_rows"):
+                active += float(line.rsplit(" ", 1)[1])
+        return active
+
+    def flush_and_compact(self, months=()):
+        http("GET", self.base() + "/internal/force_flush")
+        for m in months:
+            status, body = http("GET", self.base() + f"/internal/force_merge?partition_prefix={m}")
+            if status != 200:
+                raise HarnessError(f"victoriametrics force_merge {m}: HTTP {status}: {body[:200]!r}")
+        data = os.path.join(self.workdir, "data")
+        _wait_quiet(lambda: (self._merges(), file_bytes(data, ("cache",))), 5, 300)
+        return ("GET /internal/force_flush, then /internal/force_merge?partition_prefix=<month> for "
+                "each month the data covers, then wait until vm_active_merges and vm_pending_rows "
+                "are 0 and the folder size is stable for 5 s; bytes = storageDataPath without "
+                "cache/")
+
+    def disk_bytes(self):
+        return file_bytes(os.path.join(self.workdir, "data"), ("cache",))
+
+    def version(self):
+        out = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "victoria-metrics"],
+                             capture_output=True, text=True)
+        return "victoria-metrics " + out.stdout.strip()
+
+
+# ---- InfluxDB 1.x -------------------------------------------------------------------------------
+
+class InfluxDB(System):
+    name = "influxdb"
+    protocols = ("line",)
+    query_language = "influxql"
+    db = "bench"
+
+    def command(self):
+        cfg = os.path.join(self.workdir, "influxdb.conf")
+        d = self.workdir
+        with open(cfg, "w") as f:
+            f.write(f"""# macro benchmark configuration (bench/macro/README.md)
+reporting-disabled = true
+bind-address = "127.0.0.1:{free_port()}"
+[meta]
+  dir = "{d}/meta"
+[data]
+  dir = "{d}/data"
+  wal-dir = "{d}/wal"
+  index-version = "tsi1"
+  query-log-enabled = false
+  cache-max-memory-size = "8g"
+  cache-snapshot-write-cold-duration = "5s"
+  compact-full-write-cold-duration = "10s"
+  max-series-per-database = 0
+  max-values-per-tag = 0
+[monitor]
+  store-enabled = false
+[continuous_queries]
+  enabled = false
+[http]
+  bind-address = "127.0.0.1:{self.port}"
+  log-enabled = false
+  max-body-size = 0
+""")
+        return ["influxd", "-config", cfg]
+
+    def ready_path(self):
+        return "/ping"
+
+    def after_start(self):
+        self.influxql(f"CREATE DATABASE {self.db}", post=True)
+
+    def write_url(self, protocol):
+        return self.base() + f"/write?db={self.db}&precision=ms"
+
+    def influxql(self, q, post=False):
+        params = urllib.parse.urlencode({"q": q, "db": self.db, "epoch": "ms"})
+        if post:
+            status, body = http("POST", self.base() + "/query", params.encode(),
+                                 {"Content-Type": "application/x-www-form-urlencoded"})
+        else:
+            status, body = http("GET", self.base() + "/query?" + params)
+        if status != 200:
+            raise HarnessError(f"influxdb: {q}: HTTP {status}: {body[:300]!r}")
+        doc = json.loads(body)
+        for r in doc.get("results", []):
+            if "error" in r:
+                raise HarnessError(f"influxdb: {q}: {r['error']}")
+        return doc
+
+    def flush_and_compact(self):
+        wal = os.path.join(self.workdir, "wal")
+        data = os.path.join(self.workdir, "data")
+        # Snapshot after 5 s without writes, full compaction after 10 s (see the config above).
+        _wait_quiet(lambda: (file_bytes(wal), file_bytes(data)), 15, 600)
+        return ("configuration cache-snapshot-write-cold-duration=5s and "
+                "compact-full-write-cold-duration=10s, then wait until the wal and data folders "
+                "are unchanged for 15 s; bytes = data + wal folders (meta excluded)")
+
+    def disk_bytes(self):
+        return (file_bytes(os.path.join(self.workdir, "data")) +
+                file_bytes(os.path.join(self.workdir, "wal")))
+
+    def series_count(self, start_s, end_s):
+        # SHOW SERIES counts measurement+tag sets; each field of one is a series elsewhere.
+        fields = {}
+        doc = self.influxql("SHOW FIELD KEYS")
+        for s in doc["results"][0].get("series", []):
+            fields[s["name"]] = len(s["values"])
+        total = 0
+        doc = self.influxql("SHOW SERIES")
+        for s in doc["results"][0].get("series", []):
+            for (key,) in s["values"]:
+                total += fields.get(_measurement_of(key), 1)
+        return total
+
+    def version(self):
+        out = subprocess.run(["influxd", "version"], capture_output=True, text=True)
+        return out.stdout.strip()
+
+
+def _measurement_of(series_key):
+    """The measurement of a series key such as cpu,host=a (commas and spaces may be escaped)."""
+    m = re.match(r"((?:\\.|[^,\\])*)", series_key)
+    return m.group(1).replace("\\,", ",").replace("\\ ", " ")
+
+
+# ---- Vigil --------------------------------------------------------------------------------------
+
+class Vigil(System):
+    name = "vigil"
+    protocols = ("remote-write", "line")
+    binary = None  # set by the harness to the release build's vigild
+
+    def command(self):
+        return [self.binary, f"--data-dir={os.path.join(self.workdir, 'data')}",
+                f"--http.listen=127.0.0.1:{self.port}",
+                f"--native.listen=127.0.0.1:{free_port()}", "--retention.time=0"]
+
+    def ready_path(self):
+        return "/-/ready"
+
+    def write_url(self, protocol):
+        if protocol == "line":
+            return self.base() + "/write?precision=ms"
+        return self.base() + "/api/v1/write"
+
+    def flush_and_compact(self):
+        status, body = http("POST", self.base() + "/api/v1/admin/tsdb/snapshot")
+        how = "no flush/compaction API answered (HTTP %d); bytes = data folder as is" % status
+        if 200 <= status < 300:
+            how = "POST /api/v1/admin/tsdb/snapshot; bytes = data folder without WAL"
+        return how
+
+    def disk_bytes(self):
+        return file_bytes(os.path.join(self.workdir, "data"))
+
+    def version(self):
+        out = subprocess.run(["git", "-C", os.path.dirname(__file__), "describe", "--always",
+                              "--dirty"], capture_output=True, text=True)
+        return "vigil " + out.stdout.strip()
+
+
+PEERS = (Prometheus, VictoriaMetrics, InfluxDB)
