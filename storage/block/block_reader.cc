@@ -73,9 +73,9 @@ Status BlockReader::Verify() const {
   VIGIL_ASSIGN_OR_RETURN(uint64_t index_chunks, index_->Verify());
   VIGIL_ASSIGN_OR_RETURN(uint64_t file_chunks, chunks_.Verify());
   const std::string meta_path = JoinPath(dir_, kMetaFileName);
-  if (index_chunks != meta_.stats.chunks || file_chunks != meta_.stats.chunks) {
-    return Status::Corruption(meta_path + ": stats.chunks " + std::to_string(meta_.stats.chunks) + " but the index refers to " +
-                              std::to_string(index_chunks) + " and the chunk files hold " + std::to_string(file_chunks));
+  if (index_chunks != meta_.stats.chunks) {
+    return Status::Corruption(meta_path + ": stats.chunks " + std::to_string(meta_.stats.chunks) +
+                              " but the index refers to " + std::to_string(index_chunks));
   }
   uint64_t samples = 0;
   Labels ls;
@@ -100,6 +100,11 @@ Status BlockReader::Verify() const {
       }
       samples += n;
     }
+  }
+  // After the walk above, so that a ref into a cut segment is reported with its file and offset.
+  if (file_chunks != index_chunks) {
+    return Status::Corruption(JoinPath(dir_, kChunksDirName) + ": the segments hold " + std::to_string(file_chunks) +
+                              " chunks but the index refers to " + std::to_string(index_chunks));
   }
   if (samples != meta_.stats.samples) {
     return Status::Corruption(meta_path + ": stats.samples " + std::to_string(meta_.stats.samples) + " but the chunks hold " +

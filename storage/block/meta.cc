@@ -99,6 +99,10 @@ class Parser {
     const bool neg = in_[pos_] == '-';
     if (neg) ++pos_;
     if (pos_ >= in_.size() || in_[pos_] < '0' || in_[pos_] > '9') return Fail("expected a digit");
+    // JSON has no leading zeros; refusing them also catches a space flipped into a '0'.
+    if (in_[pos_] == '0' && pos_ + 1 < in_.size() && in_[pos_ + 1] >= '0' && in_[pos_ + 1] <= '9') {
+      return Fail("leading zero in an integer");
+    }
     uint64_t mag = 0;
     const uint64_t limit = neg ? uint64_t{1} << 63 : (uint64_t{1} << 63) - 1;
     while (pos_ < in_.size() && in_[pos_] >= '0' && in_[pos_] <= '9') {

@@ -1,33 +1,10 @@
 // vigil-admin: offline tools for Vigil's data directories and formats. Each command lives in its
 // own cmd_<name>.cc and registers itself (see command.h); `vigil-admin --help` lists them.
-#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <string>
-#include <vector>
 
 #include "tools/vigil-admin/command.h"
-
-namespace vigil::admin {
-namespace {
-std::vector<Command>& Registry() {
-  static std::vector<Command> commands;
-  return commands;
-}
-}  // namespace
-
-const std::vector<Command>& Commands() {
-  std::sort(Registry().begin(), Registry().end(),
-            [](const Command& a, const Command& b) { return a.name < b.name; });
-  return Registry();
-}
-
-CommandRegistration::CommandRegistration(std::string_view name, std::string_view usage,
-                                         CommandFn run) {
-  Registry().push_back(Command{name, usage, run});
-}
-
-}  // namespace vigil::admin
 
 int main(int argc, char** argv) {
   const auto& commands = vigil::admin::Commands();

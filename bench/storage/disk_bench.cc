@@ -1,0 +1,180 @@
+// Bytes per sample on disk: a dataset written as a data directory of blocks, every byte counted
+// (index, chunk segments, meta.json, tombstones), divided by the samples it holds.
+//
+//   BM_DiskBytesPerSample/<dataset>/chunk:N   one block per 2 h range, written with BlockWriter
+//                                             from chunks of N samples encoded with the adaptive
+//                                             encoder (120 is what the head cuts by default)
+//
+// Counters:
+//   bytes_per_sample        whole directory bytes / samples (the figure to compare with peers)
+//   chunk_bytes_per_sample  chunk segment bytes only
+//   index_bytes_per_series  index bytes / series
+//   items_per_second        samples written per second (encode + write + fsync + publish)
+//
+// The directory is written under $TMPDIR (or /tmp) and removed, unless VIGIL_BENCH_DATA_DIR is
+// set: then <that dir>/<dataset>/ is kept for inspection (bench/storage/vm_bytes_per_sample.sh
+// measures it with du and vigil-admin inspect).
+//
+// Blocks are written directly until the Db compacts its head into blocks; they hold what a
+// compaction of this data would (one level per 2 h range, sorted series, adaptive chunks).
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "bench/data/datasets.h"
+#include "compression/chunk.h"
+#include "storage/base/file_system.h"
+#include "storage/block/block_writer.h"
+#include "storage/labels.h"
+
+namespace vigil::bench {
+namespace {
+
+constexpr int64_t kBlockRangeMs = 2 * 3600 * 1000;
+
+struct Prepared {
+  std::string error;
+  // Series in label order.
+  std::vector<std::pair<storage::Labels, const Series*>> series;
+  uint64_t samples = 0;
+};
+
+const Dataset& GetDataset(const std::string& name, std::string* error) {
+  static std::map<std::string, Dataset> cache;
+  static std::map<std::string, std::string> errors;
+  auto it = cache.find(name);
+  if (it != cache.end()) {
+    *error = errors[name];
+    return it->second;
+  }
+  Dataset d;
+  if (name == "real-scrape") {
+    if (!LoadRealScrape(DatasetsDir(), &d, error)) errors[name] = *error;
+  } else {
+    d = TsbsCpu(TsbsCpuOptions{});
+  }
+  return cache.emplace(name, std::move(d)).first->second;
+}
+
+Prepared Prepare(const Dataset& d) {
+  Prepared p;
+  for (const Series& s : d.series) {
+    auto ls = storage::ParseLabels(s.name);
+    if (!ls.ok()) {
+      p.error = "series " + s.name + ": " + ls.status().ToString();
+      return p;
+    }
+    p.series.emplace_back(std::move(ls).value(), &s);
+    p.samples += s.ts.size();
+  }
+  std::sort(p.series.begin(), p.series.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return p;
+}
+
+// Writes one block per aligned 2 h range into `dir`. Returns the first error.
+Status WriteBlocks(const Prepared& p, const std::string& dir, size_t chunk_samples) {
+  FileSystem* fs = DefaultFileSystem();
+  int64_t min_t = INT64_MAX, max_t = INT64_MIN;
+  for (const auto& [ls, s] : p.series) {
+    if (s->ts.empty()) continue;
+    min_t = std::min(min_t, s->ts.front());
+    max_t = std::max(max_t, s->ts.back());
+  }
+  std::string chunk;
+  std::vector<std::string> chunks;
+  std::vector<storage::ChunkMeta> metas;
+  for (int64_t lo = min_t / kBlockRangeMs * kBlockRangeMs; lo <= max_t; lo += kBlockRangeMs) {
+    storage::BlockWriterOptions o;
+    o.min_time = lo;
+    o.max_time = lo + kBlockRangeMs;
+    VIGIL_ASSIGN_OR_RETURN(auto w, storage::BlockWriter::Create(fs, dir, o));
+    for (const auto& [ls, s] : p.series) {
+      const auto begin = std::lower_bound(s->ts.begin(), s->ts.end(), lo) - s->ts.begin();
+      const auto end = std::lower_bound(s->ts.begin(), s->ts.end(), lo + kBlockRangeMs) - s->ts.begin();
+      chunks.clear();
+      metas.clear();
+      chunks.reserve(static_cast<size_t>(end - begin) / chunk_samples + 1);
+      for (auto i = begin; i < end; i += static_cast<int64_t>(chunk_samples)) {
+        const auto n = std::min<int64_t>(static_cast<int64_t>(chunk_samples), end - i);
+        chunks.emplace_back();
+        compression::EncodeChunk({s->ts.data() + i, static_cast<size_t>(n)}, {s->vs.data() + i, static_cast<size_t>(n)},
+                                 &chunks.back());
+        metas.push_back({s->ts[i], s->ts[i + n - 1], static_cast<uint32_t>(n), 0, chunks.back()});
+      }
+      if (!metas.empty()) VIGIL_RETURN_IF_ERROR(w->AddSeries(ls, metas));
+    }
+    VIGIL_RETURN_IF_ERROR(w->Finish().status());
+  }
+  return Status::OK();
+}
+
+uint64_t Usage(const std::string& path, const std::string& suffix_filter = "") {
+  FileSystem* fs = DefaultFileSystem();
+  if (!fs->DirExists(path)) {
+    if (!suffix_filter.empty() && path.find(suffix_filter) == std::string::npos) return 0;
+    auto size = fs->FileSize(path);
+    return size.ok() ? *size : 0;
+  }
+  uint64_t total = 0;
+  auto names = fs->ListDir(path);
+  if (!names.ok()) return 0;
+  for (const std::string& name : *names) total += Usage(JoinPath(path, name), suffix_filter);
+  return total;
+}
+
+void BM_DiskBytesPerSample(benchmark::State& state, const char* dataset) {
+  std::string error;
+  const Dataset& d = GetDataset(dataset, &error);
+  if (!error.empty()) {
+    state.SkipWithError((std::string(dataset) + " dataset unavailable: " + error).c_str());
+    return;
+  }
+  const Prepared p = Prepare(d);
+  if (!p.error.empty()) {
+    state.SkipWithError(p.error.c_str());
+    return;
+  }
+  const size_t chunk_samples = static_cast<size_t>(state.range(0));
+  const char* keep = std::getenv("VIGIL_BENCH_DATA_DIR");
+  const char* tmp = std::getenv("TMPDIR");
+  const std::string dir = keep != nullptr && *keep != '\0'
+                              ? JoinPath(keep, dataset)
+                              : JoinPath(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp",
+                                         "vigil-disk-bench-" + std::to_string(getpid()));
+  FileSystem* fs = DefaultFileSystem();
+  for (auto _ : state) {
+    state.PauseTiming();
+    if (!fs->RemoveDirAll(dir).ok() || !fs->CreateDirs(dir).ok()) {
+      state.SkipWithError(("cannot create " + dir).c_str());
+      return;
+    }
+    state.ResumeTiming();
+    const Status st = WriteBlocks(p, dir, chunk_samples);
+    if (!st.ok()) {
+      state.SkipWithError(st.ToString().c_str());
+      return;
+    }
+  }
+  const double samples = static_cast<double>(p.samples);
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * p.samples));
+  state.counters["bytes_per_sample"] = static_cast<double>(Usage(dir)) / samples;
+  state.counters["chunk_bytes_per_sample"] = static_cast<double>(Usage(dir, "/chunks/")) / samples;
+  state.counters["index_bytes_per_series"] =
+      static_cast<double>(Usage(dir, "/index")) / static_cast<double>(p.series.size());
+  state.counters["samples"] = samples;
+  if (keep == nullptr || *keep == '\0') fs->RemoveDirAll(dir).IgnoreError();
+}
+
+BENCHMARK_CAPTURE(BM_DiskBytesPerSample, real-scrape, "real-scrape")
+    ->ArgName("chunk")->Arg(120)->Arg(240)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK_CAPTURE(BM_DiskBytesPerSample, tsbs-cpu, "tsbs-cpu")
+    ->ArgName("chunk")->Arg(120)->Arg(240)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+}  // namespace
+}  // namespace vigil::bench
