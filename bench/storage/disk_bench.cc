@@ -1,14 +1,19 @@
 // Bytes per sample on disk: a dataset written as a data directory of blocks, every byte counted
 // (index, chunk segments, meta.json, tombstones), divided by the samples it holds.
 //
-//   BM_DiskBytesPerSample/<dataset>/chunk:N   one block per 2 h range, written with BlockWriter
-//                                             from chunks of N samples encoded with the adaptive
-//                                             encoder (120 is what the head cuts by default)
+//   BM_DiskBytesPerSample/<dataset>/range_h:R/chunk:N
+//       one block per aligned R-hour range (2: blocks as the head flushes them; 6: after the first
+//       compaction level, which holds each dataset's hour or two in one block), written with
+//       BlockWriter from chunks of N samples encoded with the adaptive encoder (120 is what the
+//       head cuts by default, 240 the cap)
 //
 // Counters:
 //   bytes_per_sample        whole directory bytes / samples (the figure to compare with peers)
 //   chunk_bytes_per_sample  chunk segment bytes only
 //   index_bytes_per_series  index bytes / series
+//   zstd64k_bytes_per_sample  what-if, not a format: the whole directory with every chunk segment
+//                           and index compressed by zstd -3 in independent 64 KiB pieces (the
+//                           granularity a block-level codec would need to keep random access)
 //   items_per_second        samples written per second (encode + write + fsync + publish)
 //
 // The directory is written under $TMPDIR (or /tmp) and removed, unless VIGIL_BENCH_DATA_DIR is
@@ -28,6 +33,7 @@
 #include <benchmark/benchmark.h>
 
 #include "bench/data/datasets.h"
+#include "compression/block_codec.h"
 #include "compression/chunk.h"
 #include "storage/base/file_system.h"
 #include "storage/block/block_writer.h"
@@ -35,8 +41,6 @@
 
 namespace vigil::bench {
 namespace {
-
-constexpr int64_t kBlockRangeMs = 2 * 3600 * 1000;
 
 struct Prepared {
   std::string error;
@@ -77,8 +81,8 @@ Prepared Prepare(const Dataset& d) {
   return p;
 }
 
-// Writes one block per aligned 2 h range into `dir`. Returns the first error.
-Status WriteBlocks(const Prepared& p, const std::string& dir, size_t chunk_samples) {
+// Writes one block per aligned range into `dir`. Returns the first error.
+Status WriteBlocks(const Prepared& p, const std::string& dir, int64_t range_ms, size_t chunk_samples) {
   FileSystem* fs = DefaultFileSystem();
   int64_t min_t = INT64_MAX, max_t = INT64_MIN;
   for (const auto& [ls, s] : p.series) {
@@ -89,14 +93,14 @@ Status WriteBlocks(const Prepared& p, const std::string& dir, size_t chunk_sampl
   std::string chunk;
   std::vector<std::string> chunks;
   std::vector<storage::ChunkMeta> metas;
-  for (int64_t lo = min_t / kBlockRangeMs * kBlockRangeMs; lo <= max_t; lo += kBlockRangeMs) {
+  for (int64_t lo = min_t / range_ms * range_ms; lo <= max_t; lo += range_ms) {
     storage::BlockWriterOptions o;
     o.min_time = lo;
-    o.max_time = lo + kBlockRangeMs;
+    o.max_time = lo + range_ms;
     VIGIL_ASSIGN_OR_RETURN(auto w, storage::BlockWriter::Create(fs, dir, o));
     for (const auto& [ls, s] : p.series) {
       const auto begin = std::lower_bound(s->ts.begin(), s->ts.end(), lo) - s->ts.begin();
-      const auto end = std::lower_bound(s->ts.begin(), s->ts.end(), lo + kBlockRangeMs) - s->ts.begin();
+      const auto end = std::lower_bound(s->ts.begin(), s->ts.end(), lo + range_ms) - s->ts.begin();
       chunks.clear();
       metas.clear();
       chunks.reserve(static_cast<size_t>(end - begin) / chunk_samples + 1);
@@ -128,6 +132,30 @@ uint64_t Usage(const std::string& path, const std::string& suffix_filter = "") {
   return total;
 }
 
+// Bytes of the directory if chunk segments and indexes were stored as zstd pieces of 64 KiB.
+uint64_t Zstd64kUsage(const std::string& path) {
+  FileSystem* fs = DefaultFileSystem();
+  if (fs->DirExists(path)) {
+    uint64_t total = 0;
+    auto names = fs->ListDir(path);
+    if (!names.ok()) return 0;
+    for (const std::string& name : *names) total += Zstd64kUsage(JoinPath(path, name));
+    return total;
+  }
+  auto data = ReadFileToString(fs, path);
+  if (!data.ok()) return 0;
+  if (path.find("/chunks/") == std::string::npos && !path.ends_with("/index")) return data->size();
+  uint64_t total = 0;
+  std::string out;
+  for (size_t off = 0; off < data->size(); off += 64 << 10) {
+    out.clear();
+    const auto st = compression::CompressBlock(compression::BlockCodec::kZstd,
+                                               std::string_view(*data).substr(off, 64 << 10), 3, &out);
+    total += st.ok() ? out.size() : std::min<size_t>(64 << 10, data->size() - off);
+  }
+  return total;
+}
+
 void BM_DiskBytesPerSample(benchmark::State& state, const char* dataset) {
   std::string error;
   const Dataset& d = GetDataset(dataset, &error);
@@ -140,7 +168,8 @@ void BM_DiskBytesPerSample(benchmark::State& state, const char* dataset) {
     state.SkipWithError(p.error.c_str());
     return;
   }
-  const size_t chunk_samples = static_cast<size_t>(state.range(0));
+  const int64_t range_ms = state.range(0) * 3600 * 1000;
+  const size_t chunk_samples = static_cast<size_t>(state.range(1));
   const char* keep = std::getenv("VIGIL_BENCH_DATA_DIR");
   const char* tmp = std::getenv("TMPDIR");
   const std::string dir = keep != nullptr && *keep != '\0'
@@ -155,7 +184,7 @@ void BM_DiskBytesPerSample(benchmark::State& state, const char* dataset) {
       return;
     }
     state.ResumeTiming();
-    const Status st = WriteBlocks(p, dir, chunk_samples);
+    const Status st = WriteBlocks(p, dir, range_ms, chunk_samples);
     if (!st.ok()) {
       state.SkipWithError(st.ToString().c_str());
       return;
@@ -167,14 +196,15 @@ void BM_DiskBytesPerSample(benchmark::State& state, const char* dataset) {
   state.counters["chunk_bytes_per_sample"] = static_cast<double>(Usage(dir, "/chunks/")) / samples;
   state.counters["index_bytes_per_series"] =
       static_cast<double>(Usage(dir, "/index")) / static_cast<double>(p.series.size());
+  state.counters["zstd64k_bytes_per_sample"] = static_cast<double>(Zstd64kUsage(dir)) / samples;
   state.counters["samples"] = samples;
   if (keep == nullptr || *keep == '\0') fs->RemoveDirAll(dir).IgnoreError();
 }
 
 BENCHMARK_CAPTURE(BM_DiskBytesPerSample, real-scrape, "real-scrape")
-    ->ArgName("chunk")->Arg(120)->Arg(240)->Unit(benchmark::kMillisecond)->Iterations(3);
+    ->ArgNames({"range_h", "chunk"})->ArgsProduct({{2, 6}, {120, 240}})->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK_CAPTURE(BM_DiskBytesPerSample, tsbs-cpu, "tsbs-cpu")
-    ->ArgName("chunk")->Arg(120)->Arg(240)->Unit(benchmark::kMillisecond)->Iterations(3);
+    ->ArgNames({"range_h", "chunk"})->ArgsProduct({{2, 6}, {120, 240}})->Unit(benchmark::kMillisecond)->Iterations(3);
 
 }  // namespace
 }  // namespace vigil::bench
