@@ -4,7 +4,8 @@
 // integer), used by the head's striped series maps and by the in-memory postings. Linear probing,
 // load factor 3/8..3/4, 16 bytes per slot for pointer values. Equal keys may be inserted more than
 // once (the by-hash map keeps colliding series side by side); look-ups take a predicate to pick the
-// right one. There is no erase: the head drops series only as a whole (see storage/head/README.md).
+// right one. Removal (RemoveIf) rebuilds the table: it is rare (series garbage-collected after a
+// flush to blocks) and keeps probing simple.
 //
 // Thread safety: none; callers hold the stripe's or the postings' lock.
 
@@ -50,6 +51,26 @@ class FlatTable {
     for (size_t i = 0; i < capacity(); ++i) {
       if (!(slots_[i].value == V{})) f(slots_[i].key, slots_[i].value);
     }
+  }
+
+  // Removes every entry for which pred(key, value) is true; returns how many.
+  template <typename Pred>
+  size_t RemoveIf(Pred&& pred) {
+    size_t removed = 0;
+    for (size_t i = 0; i < capacity(); ++i) {
+      if (!(slots_[i].value == V{}) && pred(slots_[i].key, slots_[i].value)) ++removed;
+    }
+    if (removed == 0) return 0;
+    std::unique_ptr<Slot[]> old = std::move(slots_);
+    const size_t old_cap = size_t{mask_} + 1;
+    slots_.reset();
+    size_ = 0;
+    mask_ = 0;
+    shift_ = 64;
+    for (size_t i = 0; i < old_cap; ++i) {
+      if (!(old[i].value == V{}) && !pred(old[i].key, old[i].value)) Insert(old[i].key, old[i].value);
+    }
+    return removed;
   }
 
   size_t size() const { return size_; }

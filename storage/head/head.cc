@@ -35,10 +35,20 @@ HeadState::HeadState(const HeadOptions& options)
     : ooo_window_ms(std::max<int64_t>(options.out_of_order_window_ms, 0)),
       chunk_target(ClampChunkTarget(options.chunk_target_samples)),
       adaptive_chunks(options.adaptive_closed_chunks),
+      chunk_range_ms(options.chunk_range_ms > 0 ? options.chunk_range_ms : kBlockRangeMs),
       hash_fn(options.label_hash_for_testing) {}
 
 HeadState::~HeadState() {
   by_hash.ForEach([](uint64_t, Series* s) { delete s; });
+  for (auto& [epoch, s] : retired) delete s;
+}
+
+Status HeadState::TooOldForHead(const Series& s, int64_t t) const {
+  return Status::OutOfRange("sample for series " + s.labels().ToLabels(symbols).ToString() +
+                            " at timestamp " + std::to_string(t) +
+                            " is older than the head's minimum valid time " +
+                            std::to_string(min_valid_time.load(std::memory_order_relaxed)) +
+                            " (that range is already persisted in blocks)");
 }
 
 Series* HeadState::FindByLabels(const Labels& ls, uint64_t hash) const {
@@ -114,6 +124,7 @@ Status HeadState::RecreateSeries(SeriesRef ref, const Labels& ls) {
     by_labels = s;
   } else if (by_ref_now == nullptr) {
     by_ref.Insert(ref, by_labels);  // the same labels under a second ref: an alias
+    has_aliases.store(true, std::memory_order_relaxed);
   }
   by_labels->MarkLogged();
   uint64_t next = next_ref.load(std::memory_order_relaxed);
@@ -181,6 +192,7 @@ Status Head::ReplaySamples(std::span<const wal::RefSample> samples) {
   int64_t min_t = head::kMaxTime, max_t = head::kMinTime;
   SeriesRef last_ref = kNoSeriesRef;
   head::Series* s = nullptr;
+  const int64_t min_valid = h.min_valid_time.load(std::memory_order_relaxed);
   for (const wal::RefSample& rs : samples) {
     if (rs.ref != last_ref || s == nullptr) {
       s = h.by_ref.Find(rs.ref);
@@ -190,6 +202,7 @@ Status Head::ReplaySamples(std::span<const wal::RefSample> samples) {
       ++unknown;
       continue;
     }
+    if (rs.t < min_valid) continue;  // already in a block (a flush whose checkpoint was cut short)
     std::lock_guard<head::SpinLock> lock(s->mu());
     const head::Verdict v = h.ApplyLocked(s, rs.t, rs.v, &accepted, &ooo, &rejected);
     if (v == head::Verdict::kInOrder || v == head::Verdict::kOutOfOrder) {
@@ -205,6 +218,124 @@ Status Head::ReplaySamples(std::span<const wal::RefSample> samples) {
 uint64_t Head::ReplayUnknownRefSamples() const {
   return state_->replay_unknown_refs.load(std::memory_order_relaxed);
 }
+
+void Head::SetMinValidTime(int64_t t, const std::function<void()>& fn) {
+  head::HeadState& h = *state_;
+  h.LockCommitsExclusive();
+  if (t > h.min_valid_time.load(std::memory_order_relaxed)) {
+    h.min_valid_time.store(t, std::memory_order_release);
+  }
+  if (fn) fn();
+  h.UnlockCommitsExclusive();
+}
+
+int64_t Head::MinValidTime() const { return state_->min_valid_time.load(std::memory_order_acquire); }
+
+int64_t Head::MinTime() const {
+  return std::max(state_->min_time.load(std::memory_order_relaxed), MinValidTime());
+}
+
+int64_t Head::MaxTime() const { return state_->max_time.load(std::memory_order_relaxed); }
+
+uint64_t Head::ReaderEpoch() const { return state_->reader_epochs.current(); }
+
+bool Head::ReadersDone(uint64_t epoch) const { return state_->reader_epochs.Quiescent(epoch); }
+
+uint64_t Head::Truncate(int64_t t) {
+  head::HeadState& h = *state_;
+  std::vector<head::Series*> all;
+  h.by_hash.ForEach([&](uint64_t, head::Series* s) { all.push_back(s); });
+  std::vector<head::Series*> empty;
+  for (head::Series* s : all) {
+    std::lock_guard<head::SpinLock> lock(s->mu());
+    s->TruncateBefore(t, h.adaptive_chunks);
+    if (s->Empty()) empty.push_back(s);
+  }
+  // The head's oldest sample is at least t now; appends below t are refused.
+  int64_t cur = h.min_time.load(std::memory_order_relaxed);
+  while (cur < t && !h.min_time.compare_exchange_weak(cur, t, std::memory_order_relaxed)) {
+  }
+  uint64_t removed = 0;
+  if (!empty.empty()) {
+    std::vector<uint64_t> hashes;
+    hashes.reserve(empty.size());
+    for (head::Series* s : empty) hashes.push_back(h.HashOf(s->labels().ToLabels(h.symbols)));
+    h.LockCommitsExclusive();
+    std::vector<head::Series*> gone;
+    for (size_t i = 0; i < empty.size(); ++i) {
+      head::Series* s = empty[i];
+      {
+        std::lock_guard<head::SpinLock> lock(s->mu());
+        if (!s->Empty()) continue;  // a commit reached it since
+        s->MarkRemoved();
+      }
+      h.by_hash.RemoveIf(hashes[i], [s](head::Series* c) { return c == s; });
+      h.by_ref.RemoveIf(s->ref(), [s](head::Series* c) { return c == s; });
+      h.postings.Remove(s->ref(), s->labels());
+      gone.push_back(s);
+    }
+    if (!gone.empty() && h.has_aliases.load(std::memory_order_relaxed)) {
+      h.by_ref.RemoveAllIf([](head::Series* c) { return c->removed(); });
+    }
+    h.UnlockCommitsExclusive();
+    removed = gone.size();
+    const uint64_t epoch = h.series_epochs.current();
+    std::lock_guard<std::mutex> lock(h.retired_mu);
+    for (head::Series* s : gone) h.retired.emplace_back(epoch, s);
+  }
+  h.series_removed.fetch_add(removed, std::memory_order_relaxed);
+  FreeRetired();
+  return removed;
+}
+
+void Head::FreeRetired() {
+  head::HeadState& h = *state_;
+  std::vector<head::Series*> free;
+  {
+    std::lock_guard<std::mutex> lock(h.retired_mu);
+    if (h.retired.empty()) return;
+    h.series_epochs.TryAdvance();
+    h.series_epochs.TryAdvance();
+    const uint64_t now = h.series_epochs.current();
+    std::erase_if(h.retired, [&](const std::pair<uint64_t, head::Series*>& r) {
+      if (r.first + 2 > now) return false;
+      free.push_back(r.second);
+      return true;
+    });
+  }
+  for (head::Series* s : free) delete s;
+}
+
+Status Head::DeleteSeries(std::span<const Matcher> matchers, int64_t min_t, int64_t max_t,
+                          const std::function<Status(std::span<const SeriesRef>)>& fn) {
+  head::HeadState& h = *state_;
+  head::EpochPin pin(&h.series_epochs);
+  h.LockCommitsExclusive();
+  const std::vector<SeriesRef> refs = h.postings.Select(matchers);
+  Status st = fn ? fn(refs) : Status::OK();
+  if (st.ok()) {
+    for (SeriesRef ref : refs) {
+      head::Series* s = h.by_ref.Find(ref);
+      if (s == nullptr) continue;
+      std::lock_guard<head::SpinLock> lock(s->mu());
+      s->DeleteRange(min_t, max_t, h.chunk_target, h.adaptive_chunks, h.chunk_range_ms);
+    }
+  }
+  h.UnlockCommitsExclusive();
+  return st;
+}
+
+void Head::ReplayTombstones(std::span<const wal::RefTombstone> tombstones) {
+  head::HeadState& h = *state_;
+  for (const wal::RefTombstone& t : tombstones) {
+    head::Series* s = h.by_ref.Find(t.ref);
+    if (s == nullptr) continue;
+    std::lock_guard<head::SpinLock> lock(s->mu());
+    s->DeleteRange(t.min_t, t.max_t, h.chunk_target, h.adaptive_chunks, h.chunk_range_ms);
+  }
+}
+
+bool Head::HasSeries(SeriesRef ref) const { return state_->by_ref.Find(ref) != nullptr; }
 
 HeadStats Head::Stats() const {
   const head::HeadState& h = *state_;
@@ -222,6 +353,7 @@ HeadStats Head::Stats() const {
   st.samples_appended = h.samples_appended.load(std::memory_order_relaxed);
   st.out_of_order_samples = h.ooo_samples.load(std::memory_order_relaxed);
   st.rejected_samples = h.rejected_samples.load(std::memory_order_relaxed);
+  st.series_removed = h.series_removed.load(std::memory_order_relaxed);
   st.min_time = h.min_time.load(std::memory_order_relaxed);
   st.max_time = h.max_time.load(std::memory_order_relaxed);
   return st;

@@ -48,6 +48,9 @@ struct HeadOptions {
   // Re-encode chunks with the adaptive compression::EncodeChunk when they are cut (smaller, costs
   // CPU on the append path); false keeps the Gorilla bytes of the open chunk.
   bool adaptive_closed_chunks = true;
+  // Chunks are cut where a sample crosses a multiple of this (the Db's level-0 block range), so a
+  // chunk never straddles two blocks.
+  int64_t chunk_range_ms = 2 * 60 * 60 * 1000;
   // Test hook: replaces Labels::Hash() as the series identity hash (e.g. to force collisions).
   uint64_t (*label_hash_for_testing)(const Labels&) = nullptr;
 };
@@ -59,6 +62,7 @@ struct HeadStats {
   uint64_t memory_bytes = 0;      // series, chunks, labels, symbols, postings, maps (malloc sizes)
   uint64_t out_of_order_samples = 0;
   uint64_t rejected_samples = 0;  // invalid at commit or replay (raced out of the window, conflicts)
+  uint64_t series_removed = 0;    // garbage-collected after a truncation left them empty
   int64_t min_time = INT64_MAX;   // oldest / newest sample timestamp; MAX / MIN when empty
   int64_t max_time = INT64_MIN;
 };
@@ -88,6 +92,41 @@ class Head {
   uint64_t ReplayUnknownRefSamples() const;
 
   HeadStats Stats() const;
+
+  // --- Truncation after a flush to blocks (storage/head/README.md, "Truncation") ---
+
+  // Samples older than this are refused from now on (OutOfRange) and dropped by replay.
+  // `fn` runs after the change with no commit in progress (e.g. to rotate the WAL segment), so
+  // every sample logged before `fn` is already in the head.
+  void SetMinValidTime(int64_t t, const std::function<void()>& fn = {});
+  int64_t MinValidTime() const;
+  // The oldest possible and the newest sample timestamp (MAX / MIN when the head never held one).
+  // The oldest is a lower bound: it is raised to the min valid time by a truncation.
+  int64_t MinTime() const;
+  int64_t MaxTime() const;
+  // Call after the blocks holding the flushed range are visible to new queriers: returns an epoch
+  // to pass to ReadersDone().
+  uint64_t ReaderEpoch() const;
+  // Whether every querier created before ReaderEpoch() returned `epoch` is gone.
+  bool ReadersDone(uint64_t epoch) const;
+  // Drops every sample older than t and garbage-collects series left without samples (removed
+  // from the maps and postings; freed once no appender batch or querier can still hold them).
+  // REQUIRES: t <= MinValidTime(). Returns the number of series removed.
+  uint64_t Truncate(int64_t t);
+  // Frees removed series that nobody can hold any more (Truncate calls it too).
+  void FreeRetired();
+
+  // Deletes the samples in [min_t, max_t] of the series `matchers` select (all series if empty),
+  // physically (chunks re-encoded). `fn(refs)` runs first with the refs of the selected series,
+  // with no commit in progress (the Db logs the WAL tombstone there, so that the WAL order of
+  // samples and tombstones is the order in which the head applied them); if it fails nothing is
+  // deleted and its error is returned.
+  Status DeleteSeries(std::span<const Matcher> matchers, int64_t min_t, int64_t max_t,
+                      const std::function<Status(std::span<const SeriesRef>)>& fn);
+  // Replay of a WAL tombstone record. Unknown refs are skipped.
+  void ReplayTombstones(std::span<const wal::RefTombstone> tombstones);
+  // Whether ref resolves to a series (for WAL checkpoints).
+  bool HasSeries(SeriesRef ref) const;
 
   // Every ref the head resolves (aliases from replay included), ascending: for WAL checkpoints.
   std::vector<SeriesRef> SeriesRefs() const;

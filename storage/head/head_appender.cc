@@ -9,6 +9,7 @@
 namespace vigil::storage::head {
 
 Result<SeriesRef> HeadAppender::Append(const Labels& labels, int64_t t, double v) {
+  if (!pin_.active()) pin_ = EpochPin(&head_->series_epochs);
   const uint64_t hash = head_->HashOf(labels);
   Series* s = head_->FindByLabels(labels, hash);
   if (s == nullptr) {
@@ -22,6 +23,7 @@ Result<SeriesRef> HeadAppender::Append(const Labels& labels, int64_t t, double v
 }
 
 Status HeadAppender::AppendByRef(SeriesRef ref, int64_t t, double v) {
+  if (!pin_.active()) pin_ = EpochPin(&head_->series_epochs);
   Series* s = head_->by_ref.Find(ref);
   if (s == nullptr) {
     return Status::NotFound("series ref " + std::to_string(ref) + " is not in the head");
@@ -30,6 +32,9 @@ Status HeadAppender::AppendByRef(SeriesRef ref, int64_t t, double v) {
 }
 
 Status HeadAppender::Add(Series* s, int64_t t, double v) {
+  if (t < head_->min_valid_time.load(std::memory_order_relaxed)) [[unlikely]] {
+    return head_->TooOldForHead(*s, t);
+  }
   // Common case: newer than everything committed, decided without the series lock. Commit checks
   // again under the lock, since other appenders may commit first.
   if (t <= s->max_time()) {
@@ -57,17 +62,59 @@ Status HeadAppender::Commit() {
     Clear();
     return Status::OK();
   }
-  if (wal_ != nullptr) {
+  head_->LockCommitsShared();
+  Revalidate();
+  if (wal_ != nullptr && !samples_.empty()) {
     Status st = LogBatch();
     if (!st.ok()) {
+      head_->commit_mu.unlock_shared();
       Clear();  // nothing of the batch becomes visible
       return st;
     }
   }
   for (Series* s : unlogged_) s->MarkLogged();
   Apply();
+  head_->commit_mu.unlock_shared();
   Clear();
   return Status::OK();
+}
+
+void HeadAppender::Revalidate() {
+  const int64_t min_valid = head_->min_valid_time.load(std::memory_order_acquire);
+  bool any = false;
+  for (size_t i = 0; i < samples_.size(); ++i) {
+    any |= samples_[i].t < min_valid || series_[i]->removed();
+  }
+  if (!any) [[likely]] return;
+  uint64_t rejected = 0;
+  size_t n = 0;
+  Series* last_old = nullptr;
+  Series* last_new = nullptr;
+  for (size_t i = 0; i < samples_.size(); ++i) {
+    if (samples_[i].t < min_valid) {
+      ++rejected;
+      continue;
+    }
+    Series* s = series_[i];
+    if (s->removed()) {
+      if (s != last_old) {
+        const Labels ls = s->labels().ToLabels(head_->symbols);
+        bool created;
+        last_new = head_->GetOrCreate(ls, head_->HashOf(ls), &created);
+        last_old = s;
+        if (!last_new->logged()) unlogged_.push_back(last_new);
+      }
+      s = last_new;
+    }
+    samples_[n] = samples_[i];
+    samples_[n].ref = s->ref();
+    series_[n] = s;
+    ++n;
+  }
+  samples_.resize(n);
+  series_.resize(n);
+  std::erase_if(unlogged_, [](Series* s) { return s->removed(); });
+  if (rejected != 0) head_->rejected_samples.fetch_add(rejected, std::memory_order_relaxed);
 }
 
 Status HeadAppender::LogBatch() {
@@ -125,7 +172,7 @@ void HeadAppender::Apply() {
     const double v = samples_[i].v;
     // Inline fast path of HeadState::ApplyLocked for in-order samples.
     if (t > s->max_time()) {
-      s->AppendInOrder(t, v, target, adaptive);
+      s->AppendInOrder(t, v, target, adaptive, head_->chunk_range_ms);
       ++accepted;
     } else if (head_->ApplyLocked(s, t, v, &accepted, &ooo, &rejected) != Verdict::kOutOfOrder) {
       continue;
@@ -143,6 +190,7 @@ void HeadAppender::Clear() {
   samples_.clear();
   series_.clear();
   unlogged_.clear();
+  pin_.Reset();
 }
 
 }  // namespace vigil::storage::head

@@ -39,9 +39,15 @@ class HeadAppender final : public Appender {
   // Applies the batch to the series. REQUIRES: the batch is logged (or there is no WAL).
   void Apply();
   void Clear();
+  // Re-resolves by labels the series of the batch that a flush removed from the head since they
+  // were added, and drops samples older than the head's min valid time (counted as rejected).
+  // REQUIRES: commits locked shared.
+  void Revalidate();
 
   HeadState* const head_;
   wal::Wal* const wal_;
+  // Held while the batch (or a look-up) holds Series pointers, so removed series stay allocated.
+  EpochPin pin_;
   // The batch: samples_[i] belongs to series_[i]. Buffers keep their capacity across commits.
   std::vector<wal::RefSample> samples_;
   std::vector<Series*> series_;

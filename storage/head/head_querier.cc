@@ -13,8 +13,9 @@ class HeadSeriesSet final : public SeriesSet {
     Labels labels;
     Series* series;
   };
-  HeadSeriesSet(std::vector<Entry> entries, int64_t min_t, int64_t max_t)
-      : entries_(std::move(entries)), min_t_(min_t), max_t_(max_t) {}
+  HeadSeriesSet(std::vector<Entry> entries, int64_t min_t, int64_t max_t,
+                std::shared_ptr<HeadQuerier::Pins> pins)
+      : entries_(std::move(entries)), min_t_(min_t), max_t_(max_t), pins_(std::move(pins)) {}
 
   bool Next() override {
     if (next_ >= entries_.size()) return false;
@@ -31,6 +32,7 @@ class HeadSeriesSet final : public SeriesSet {
   std::vector<Entry> entries_;
   const int64_t min_t_;
   const int64_t max_t_;
+  std::shared_ptr<HeadQuerier::Pins> pins_;
   size_t next_ = 0;
   size_t cur_ = 0;
 };
@@ -71,7 +73,7 @@ std::unique_ptr<SeriesSet> HeadQuerier::Select(std::span<const Matcher> matchers
   }
   std::sort(entries.begin(), entries.end(),
             [](const auto& a, const auto& b) { return a.labels < b.labels; });
-  return std::make_unique<HeadSeriesSet>(std::move(entries), min_t_, max_t_);
+  return std::make_unique<HeadSeriesSet>(std::move(entries), min_t_, max_t_, pins_);
 }
 
 Result<std::vector<std::string>> HeadQuerier::LabelNames(std::span<const Matcher> matchers) {

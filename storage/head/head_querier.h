@@ -23,7 +23,16 @@ class HeadQuerier final : public Querier {
  public:
   // head is not owned and must outlive the querier and everything it returns.
   HeadQuerier(HeadState* head, int64_t min_t, int64_t max_t)
-      : head_(head), min_t_(min_t), max_t_(max_t) {}
+      : head_(head), min_t_(min_t), max_t_(max_t), pins_(std::make_shared<Pins>(head)) {}
+
+  // A querier pins the reader epoch (a flush keeps the samples it persisted until every querier
+  // older than the new blocks is gone) and the series epoch (removed series stay allocated).
+  // Shared with the series sets, which hold Series pointers.
+  struct Pins {
+    explicit Pins(HeadState* h) : reader(&h->reader_epochs), series(&h->series_epochs) {}
+    EpochPin reader;
+    EpochPin series;
+  };
 
   std::unique_ptr<SeriesSet> Select(std::span<const Matcher> matchers) override;
   Result<std::vector<std::string>> LabelNames(std::span<const Matcher> matchers) override;
@@ -40,6 +49,7 @@ class HeadQuerier final : public Querier {
   HeadState* const head_;
   const int64_t min_t_;
   const int64_t max_t_;
+  std::shared_ptr<Pins> pins_;
 };
 
 // Samples of one series in [min_t, max_t]. The constructor snapshots the series under its lock

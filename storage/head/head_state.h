@@ -5,8 +5,14 @@
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
+#include <shared_mutex>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include "storage/base/status.h"
+#include "storage/head/epoch.h"
 #include "storage/head/head.h"
 #include "storage/head/postings.h"
 #include "storage/head/series.h"
@@ -23,7 +29,38 @@ struct HeadState {
   const int64_t ooo_window_ms;
   const uint32_t chunk_target;
   const bool adaptive_chunks;
+  const int64_t chunk_range_ms;
   uint64_t (*const hash_fn)(const Labels&);
+
+  // Samples older than this are refused: they belong to ranges already flushed to blocks.
+  // Changed only under the exclusive commit lock.
+  std::atomic<int64_t> min_valid_time{kMinTime};
+  // Commits (WAL log + apply) hold it shared; a flush holds it exclusive for an instant to change
+  // min_valid_time or remove series. `commit_gate` makes new commits wait while a flush wants it.
+  std::shared_mutex commit_mu;
+  std::atomic<bool> commit_gate{false};
+  // Pins: readers (queriers) pin `reader_epochs` (a flush waits for them before dropping flushed
+  // samples) and everyone holding Series pointers (queriers, appenders with a batch) pins
+  // `series_epochs` (removed series are freed once those pins are gone).
+  EpochManager reader_epochs;
+  EpochManager series_epochs;
+  std::mutex retired_mu;
+  std::vector<std::pair<uint64_t, Series*>> retired;  // (epoch of removal, series)
+  std::atomic<uint64_t> series_removed{0};
+  std::atomic<bool> has_aliases{false};  // replay met a label set under two refs
+
+  void LockCommitsExclusive() {
+    commit_gate.store(true, std::memory_order_seq_cst);
+    commit_mu.lock();
+  }
+  void UnlockCommitsExclusive() {
+    commit_mu.unlock();
+    commit_gate.store(false, std::memory_order_seq_cst);
+  }
+  void LockCommitsShared() {
+    while (commit_gate.load(std::memory_order_seq_cst)) std::this_thread::yield();
+    commit_mu.lock_shared();
+  }
 
   SymbolTable symbols;
   SeriesMap by_ref;   // ref -> series (aliases from replay included)
@@ -57,7 +94,7 @@ struct HeadState {
     const Verdict verdict = s->Check(t, v, ooo_window_ms);
     switch (verdict) {
       case Verdict::kInOrder:
-        s->AppendInOrder(t, v, chunk_target, adaptive_chunks);
+        s->AppendInOrder(t, v, chunk_target, adaptive_chunks, chunk_range_ms);
         ++*accepted;
         break;
       case Verdict::kOutOfOrder:
@@ -82,6 +119,8 @@ struct HeadState {
   // The error for a kTooOld or kConflict verdict: names the series, the sample's timestamp and
   // (for kTooOld) the series' newest timestamp and the window.
   Status SampleError(const Series& s, Verdict verdict, int64_t t, int64_t newest) const;
+  // The error for a sample older than min_valid_time.
+  Status TooOldForHead(const Series& s, int64_t t) const;
 };
 
 }  // namespace vigil::storage::head

@@ -73,6 +73,19 @@ void MemPostings::Add(SeriesRef ref, const InternedLabels& labels) {
   }
 }
 
+void MemPostings::Remove(SeriesRef ref, const InternedLabels& labels) {
+  std::unique_lock lock(mu_);
+  auto erase = [ref](std::vector<SeriesRef>* list) {
+    auto it = std::lower_bound(list->begin(), list->end(), ref);
+    if (it != list->end() && *it == ref) list->erase(it);
+  };
+  erase(&all_);
+  for (const SymbolPair& p : labels.pairs()) {
+    const uint32_t idx = index_.Find(Key(p.name, p.value));
+    if (idx != 0) erase(&lists_[idx - 1].refs);
+  }
+}
+
 void MemPostings::ListsFor(const Matcher& m, bool want_match, ListSet* out) const {
   const std::optional<uint32_t> name = symbols_->Find(m.name());
   if (!name) return;

@@ -29,6 +29,10 @@ class MemPostings {
   // sorted when refs arrive out of order (concurrent creators, replay); adding twice is a no-op.
   void Add(SeriesRef ref, const InternedLabels& labels);
 
+  // Removes ref from the all-postings list and from the list of each of its label pairs (lists
+  // left empty stay; they select nothing).
+  void Remove(SeriesRef ref, const InternedLabels& labels);
+
   // Sorted refs of the series that every matcher selects, Prometheus semantics (a missing label
   // equals ""); all series when `matchers` is empty or every matcher matches "".
   std::vector<SeriesRef> Select(std::span<const Matcher> matchers) const;

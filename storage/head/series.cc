@@ -12,10 +12,21 @@ namespace {
 
 constexpr size_t kMinOpenReserve = 32;
 
-// The last timestamp of t's 2 h block (floor division, so negative timestamps work too).
-int64_t BlockEnd(int64_t t) {
-  const int64_t block = t >= 0 ? t / kBlockRangeMs : -((-(t + 1)) / kBlockRangeMs) - 1;
-  return block >= kMaxTime / kBlockRangeMs ? kMaxTime : (block + 1) * kBlockRangeMs - 1;
+// The last timestamp of t's block of `range` ms (floor division, so negative timestamps work too).
+int64_t BlockEnd(int64_t t, int64_t range) {
+  const int64_t block = t >= 0 ? t / range : -((-(t + 1)) / range) - 1;
+  return block >= kMaxTime / range ? kMaxTime : (block + 1) * range - 1;
+}
+
+// Decodes a whole chunk, appending to ts/vs.
+void DecodeAll(std::string_view chunk, std::vector<int64_t>* ts, std::vector<double>* vs) {
+  compression::ChunkDecoder dec(chunk);
+  int64_t bt[128];
+  double bv[128];
+  for (size_t n; (n = dec.Next(bt, bv)) != 0;) {
+    ts->insert(ts->end(), bt, bt + n);
+    vs->insert(vs->end(), bv, bv + n);
+  }
 }
 
 // Decodes `chunk` looking for timestamp t. Chunks hold their samples in time order.
@@ -120,9 +131,10 @@ Verdict Series::Check(int64_t t, double v, int64_t ooo_window_ms) {
   return Verdict::kOutOfOrder;
 }
 
-void Series::AppendInOrder(int64_t t, double v, uint32_t chunk_target, bool adaptive) {
+void Series::AppendInOrder(int64_t t, double v, uint32_t chunk_target, bool adaptive,
+                           int64_t chunk_range_ms) {
   if (open_ && t > open_block_end_) CutOpenChunk(adaptive);
-  if (!open_) StartOpenChunk(t);
+  if (!open_) StartOpenChunk(t, chunk_range_ms);
   open_->Append(t, v);
   last_bits_ = std::bit_cast<uint64_t>(v);
   max_t_.store(t, std::memory_order_release);
@@ -144,11 +156,11 @@ void Series::AppendOutOfOrder(int64_t t, double v, uint32_t chunk_target) {
   }
 }
 
-void Series::StartOpenChunk(int64_t t) {
+void Series::StartOpenChunk(int64_t t, int64_t chunk_range_ms) {
   open_buf_.reserve(std::max<size_t>(open_reserve_, kMinOpenReserve));
   open_.emplace(&open_buf_);
   open_min_t_ = t;
-  open_block_end_ = BlockEnd(t);
+  open_block_end_ = BlockEnd(t, chunk_range_ms > 0 ? chunk_range_ms : kBlockRangeMs);
 }
 
 std::string_view Series::FinishedOpenChunk() {
@@ -250,6 +262,170 @@ SeriesMemory Series::Memory() const {
     m.chunks += ooo_->chunks.size();
   }
   return m;
+}
+
+}  // namespace vigil::storage::head
+
+namespace vigil::storage::head {
+
+namespace {
+
+// Re-encodes the samples of `chunk` at or after t into a new chunk; nullptr if none is left.
+ChunkData* KeepFrom(const ChunkMeta& chunk, int64_t t, bool adaptive, int64_t* min_t) {
+  std::vector<int64_t> ts;
+  std::vector<double> vs;
+  DecodeAll(chunk.data->bytes(), &ts, &vs);
+  const size_t from = std::lower_bound(ts.begin(), ts.end(), t) - ts.begin();
+  if (from == ts.size()) return nullptr;
+  std::span<const int64_t> kt(ts.data() + from, ts.size() - from);
+  std::span<const double> kv(vs.data() + from, vs.size() - from);
+  *min_t = kt.front();
+  if (adaptive) return EncodeClosed(kt, kv);
+  std::string bytes;
+  compression::EncodeChunkAs(compression::Encoding::kXor, kt, kv, &bytes);
+  return ChunkData::Make(bytes);
+}
+
+// Drops the chunks of *chunks wholly before t and trims the one straddling t.
+void TruncateChunks(std::vector<ChunkMeta>* chunks, int64_t t, bool adaptive) {
+  size_t n = 0;
+  for (ChunkMeta& c : *chunks) {
+    if (c.max_t < t) {
+      c.data->Unref();
+      continue;
+    }
+    if (c.min_t < t) {
+      ChunkData* kept = KeepFrom(c, t, adaptive, &c.min_t);
+      c.data->Unref();
+      if (kept == nullptr) continue;
+      c.data = kept;
+    }
+    (*chunks)[n++] = c;
+  }
+  chunks->resize(n);
+}
+
+}  // namespace
+
+void Series::TruncateBefore(int64_t t, bool adaptive) {
+  TruncateChunks(&closed_, t, adaptive);
+  if (open_ && max_t_.load(std::memory_order_relaxed) < t) {
+    ReleaseOpenChunk();
+  } else if (open_ && open_min_t_ < t) {
+    // Only when the chunk range is not a divisor of the flushed range: rebuild the open chunk.
+    std::vector<int64_t> ts;
+    std::vector<double> vs;
+    DecodeAll(FinishedOpenChunk(), &ts, &vs);
+    const int64_t block_end = open_block_end_;
+    ReleaseOpenChunk();
+    const size_t from = std::lower_bound(ts.begin(), ts.end(), t) - ts.begin();
+    for (size_t i = from; i < ts.size(); ++i) {
+      if (!open_) {
+        open_buf_.reserve(kMinOpenReserve);
+        open_.emplace(&open_buf_);
+        open_min_t_ = ts[i];
+        open_block_end_ = block_end;
+      }
+      open_->Append(ts[i], vs[i]);
+    }
+  }
+  int64_t min_t = kMaxTime;
+  if (!closed_.empty()) min_t = closed_.front().min_t;
+  else if (open_) min_t = open_min_t_;
+  if (ooo_) {
+    TruncateChunks(&ooo_->chunks, t, adaptive);
+    const size_t from = std::lower_bound(ooo_->ts.begin(), ooo_->ts.end(), t) - ooo_->ts.begin();
+    ooo_->ts.erase(ooo_->ts.begin(), ooo_->ts.begin() + from);
+    ooo_->vs.erase(ooo_->vs.begin(), ooo_->vs.begin() + from);
+    for (const ChunkMeta& c : ooo_->chunks) min_t = std::min(min_t, c.min_t);
+    if (!ooo_->ts.empty()) min_t = std::min(min_t, ooo_->ts.front());
+    if (ooo_->chunks.empty() && ooo_->ts.empty()) ooo_.reset();
+  }
+  min_t_.store(min_t, std::memory_order_release);
+}
+
+bool Series::Empty() const {
+  return closed_.empty() && !open_ && (!ooo_ || (ooo_->chunks.empty() && ooo_->ts.empty()));
+}
+
+void Series::AllSamples(std::vector<int64_t>* ts, std::vector<double>* vs) {
+  ts->clear();
+  vs->clear();
+  for (const ChunkMeta& c : closed_) DecodeAll(c.data->bytes(), ts, vs);
+  if (open_) DecodeAll(FinishedOpenChunk(), ts, vs);
+  if (!ooo_) return;
+  // In-order samples first, so that a stable sort keeps them ahead of out-of-order ones at equal
+  // timestamps; duplicates are then dropped keeping the first.
+  std::vector<std::pair<int64_t, double>> all;
+  all.reserve(ts->size() + ooo_->ts.size());
+  for (size_t i = 0; i < ts->size(); ++i) all.emplace_back((*ts)[i], (*vs)[i]);
+  std::vector<int64_t> ot;
+  std::vector<double> ov;
+  for (const ChunkMeta& c : ooo_->chunks) DecodeAll(c.data->bytes(), &ot, &ov);
+  ot.insert(ot.end(), ooo_->ts.begin(), ooo_->ts.end());
+  ov.insert(ov.end(), ooo_->vs.begin(), ooo_->vs.end());
+  for (size_t i = 0; i < ot.size(); ++i) all.emplace_back(ot[i], ov[i]);
+  std::stable_sort(all.begin(), all.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  ts->clear();
+  vs->clear();
+  for (const auto& [t, v] : all) {
+    if (!ts->empty() && ts->back() == t) continue;
+    ts->push_back(t);
+    vs->push_back(v);
+  }
+}
+
+uint64_t Series::DeleteRange(int64_t min_t, int64_t max_t, uint32_t chunk_target, bool adaptive,
+                             int64_t chunk_range_ms) {
+  if (Empty() || min_time() > max_t || (max_time() < min_t && !ooo_)) return 0;
+  std::vector<int64_t> ts;
+  std::vector<double> vs;
+  AllSamples(&ts, &vs);
+  std::vector<int64_t> kt;
+  std::vector<double> kv;
+  for (size_t i = 0; i < ts.size(); ++i) {
+    if (ts[i] >= min_t && ts[i] <= max_t) continue;
+    kt.push_back(ts[i]);
+    kv.push_back(vs[i]);
+  }
+  const uint64_t removed = ts.size() - kt.size();
+  if (removed == 0) return 0;
+  UnrefAll(closed_);
+  if (open_) ReleaseOpenChunk();
+  if (ooo_) {
+    UnrefAll(ooo_->chunks);
+    ooo_.reset();
+  }
+  const int64_t range = chunk_range_ms > 0 ? chunk_range_ms : kBlockRangeMs;
+  size_t begin = 0;
+  for (size_t i = 0; i <= kt.size(); ++i) {
+    const bool cut = i == kt.size() || i - begin == chunk_target ||
+                     (i > begin && BlockEnd(kt[begin], range) < kt[i]);
+    if (!cut || i == begin) continue;
+    std::span<const int64_t> ct(kt.data() + begin, i - begin);
+    std::span<const double> cv(kv.data() + begin, i - begin);
+    ChunkData* data;
+    if (adaptive) {
+      data = EncodeClosed(ct, cv);
+    } else {
+      std::string bytes;
+      compression::EncodeChunkAs(compression::Encoding::kXor, ct, cv, &bytes);
+      data = ChunkData::Make(bytes);
+    }
+    closed_.push_back({ct.front(), ct.back(), data});
+    begin = i;
+  }
+  if (kt.empty()) {
+    min_t_.store(kMaxTime, std::memory_order_release);
+    max_t_.store(kMinTime, std::memory_order_release);
+    last_bits_ = 0;
+  } else {
+    min_t_.store(kt.front(), std::memory_order_release);
+    max_t_.store(kt.back(), std::memory_order_release);
+    last_bits_ = std::bit_cast<uint64_t>(kv.back());
+  }
+  return removed;
 }
 
 }  // namespace vigil::storage::head

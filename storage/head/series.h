@@ -84,6 +84,11 @@ class Series {
   // when empty). Readable without the lock as hints; exact under it.
   int64_t max_time() const { return max_t_.load(std::memory_order_acquire); }
   int64_t min_time() const { return min_t_.load(std::memory_order_acquire); }
+  // Set (under the head's exclusive commit lock) when the series leaves the head's maps after a
+  // flush left it empty; appenders still holding it re-resolve it by labels at commit.
+  bool removed() const { return removed_.load(std::memory_order_acquire); }
+  void MarkRemoved() { removed_.store(true, std::memory_order_release); }
+
   // Whether committed samples may lie in [min_t, max_t] (false for a series without samples).
   bool Overlaps(int64_t min_t, int64_t max_t) const {
     const int64_t lo = min_time(), hi = max_time();
@@ -98,13 +103,25 @@ class Series {
   // REQUIRES: Check() returned kInOrder / kOutOfOrder for this sample under the same lock hold.
   // `adaptive`: re-encode the chunk with compression::EncodeChunk when it is cut (else keep the
   // Gorilla bytes).
-  void AppendInOrder(int64_t t, double v, uint32_t chunk_target, bool adaptive = true);
+  // Chunks are cut where a sample crosses a multiple of `chunk_range_ms` (the level-0 block range).
+  void AppendInOrder(int64_t t, double v, uint32_t chunk_target, bool adaptive = true,
+                     int64_t chunk_range_ms = kBlockRangeMs);
   void AppendOutOfOrder(int64_t t, double v, uint32_t chunk_target);
 
   // Fills *out (cleared first) with what a reader of [min_t, max_t] needs.
   void Snapshot(int64_t min_t, int64_t max_t, SeriesSnapshot* out);
 
   SeriesMemory Memory() const;
+
+  // Drops every sample older than t (it is in a block now). Chunks straddling t are re-encoded
+  // without the older samples. The newest timestamp (for the out-of-order window) is kept.
+  void TruncateBefore(int64_t t, bool adaptive);
+  // Whether the series holds no sample.
+  bool Empty() const;
+  // Removes the samples with min_t <= t <= max_t; returns how many. The remaining samples are
+  // re-encoded into closed chunks (no open chunk, no out-of-order data left).
+  uint64_t DeleteRange(int64_t min_t, int64_t max_t, uint32_t chunk_target, bool adaptive,
+                       int64_t chunk_range_ms);
 
  private:
   struct OutOfOrder {
@@ -113,7 +130,9 @@ class Series {
     std::vector<ChunkMeta> chunks;  // compacted buffers; may overlap each other and in-order data
   };
 
-  void StartOpenChunk(int64_t t);
+  void StartOpenChunk(int64_t t, int64_t chunk_range_ms);
+  // Every sample of the series, merged (in-order data wins ties), in time order.
+  void AllSamples(std::vector<int64_t>* ts, std::vector<double>* vs);
   void CutOpenChunk(bool adaptive = true);
   void ReleaseOpenChunk();
   std::string_view FinishedOpenChunk();
@@ -121,6 +140,7 @@ class Series {
 
   mutable SpinLock mu_;
   std::atomic<bool> logged_{false};
+  std::atomic<bool> removed_{false};
   uint16_t open_reserve_ = 0;  // bytes to reserve for the next open chunk (the last one's size)
   SeriesRef ref_;
   InternedLabels labels_;

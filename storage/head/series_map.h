@@ -60,6 +60,24 @@ class SeriesMap {
     }
   }
 
+  // Removes the entries under `key` whose series satisfies pred.
+  template <typename Pred>
+  size_t RemoveIf(uint64_t key, Pred&& pred) {
+    Stripe& s = StripeOf(key);
+    std::lock_guard<SpinLock> lock(s.mu);
+    return s.table.RemoveIf([&](uint64_t k, Series* v) { return k == key && pred(v); });
+  }
+  // Removes every entry whose series satisfies pred (walks all stripes).
+  template <typename Pred>
+  size_t RemoveAllIf(Pred&& pred) {
+    size_t n = 0;
+    for (size_t i = 0; i < kStripes; ++i) {
+      std::lock_guard<SpinLock> lock(stripes_[i].mu);
+      n += stripes_[i].table.RemoveIf([&](uint64_t, Series* v) { return pred(v); });
+    }
+    return n;
+  }
+
   size_t size() const {
     size_t n = 0;
     for (size_t i = 0; i < kStripes; ++i) {

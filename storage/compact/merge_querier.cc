@@ -1,0 +1,235 @@
+#include "storage/compact/merge_querier.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <set>
+#include <string>
+#include <utility>
+
+namespace vigil::storage {
+namespace {
+
+// K-way merge. Each source keeps a decoded batch; the source with the smallest next timestamp
+// (the earliest source on ties) is chosen, and its samples are copied as a run up to the smallest
+// next timestamp of the other sources, so sources that do not overlap in time (the usual case:
+// blocks and the head cover consecutive ranges) cost one comparison per sample.
+class MergeSampleIterator final : public SampleIterator {
+ public:
+  explicit MergeSampleIterator(std::vector<std::unique_ptr<SampleIterator>> its) {
+    sources_.reserve(its.size());
+    for (auto& it : its) {
+      sources_.emplace_back();
+      sources_.back().it = std::move(it);
+    }
+  }
+
+  size_t Next(std::span<int64_t> ts, std::span<double> vs) override {
+    const size_t cap = std::min(ts.size(), vs.size());
+    size_t n = 0;
+    while (n < cap && status_.ok()) {
+      int best = -1;
+      for (size_t i = 0; i < sources_.size(); ++i) {
+        if (!Fill(&sources_[i])) continue;
+        if (best < 0 || sources_[i].Peek() < sources_[best].Peek()) best = static_cast<int>(i);
+      }
+      if (best < 0) break;
+      Source& b = sources_[best];
+      int64_t bound = INT64_MAX;
+      for (size_t i = 0; i < sources_.size(); ++i) {
+        if (static_cast<int>(i) != best && sources_[i].Has()) bound = std::min(bound, sources_[i].Peek());
+      }
+      if (b.Peek() < bound) {
+        while (n < cap && b.pos < b.len && b.ts[b.pos] < bound) {
+          ts[n] = b.ts[b.pos];
+          vs[n] = b.vs[b.pos];
+          ++n;
+          ++b.pos;
+        }
+        continue;
+      }
+      // A timestamp present in several sources: the earliest source's sample, once.
+      const int64_t t = b.Peek();
+      ts[n] = t;
+      vs[n] = b.vs[b.pos];
+      ++n;
+      ++b.pos;
+      for (Source& s : sources_) {
+        if (s.Has() && s.Peek() == t) ++s.pos;
+      }
+    }
+    return n;
+  }
+
+  void Seek(int64_t t) override {
+    for (Source& s : sources_) {
+      while (s.pos < s.len && s.ts[s.pos] < t) ++s.pos;
+      s.it->Seek(t);
+    }
+  }
+
+  Status status() const override { return status_; }
+
+ private:
+  static constexpr size_t kBatch = 128;
+  struct Source {
+    std::unique_ptr<SampleIterator> it;
+    std::array<int64_t, kBatch> ts;
+    std::array<double, kBatch> vs;
+    size_t pos = 0, len = 0;
+    bool done = false;
+    bool Has() const { return pos < len; }
+    int64_t Peek() const { return ts[pos]; }
+  };
+
+  // Whether s has a buffered sample, refilling it if needed.
+  bool Fill(Source* s) {
+    if (s->pos < s->len) return true;
+    if (s->done) return false;
+    s->pos = 0;
+    s->len = s->it->Next(s->ts, s->vs);
+    if (s->len == 0) {
+      s->done = true;
+      if (!s->it->status().ok() && status_.ok()) status_ = s->it->status();
+      return false;
+    }
+    return true;
+  }
+
+  std::vector<Source> sources_;
+  Status status_;
+};
+
+class EmptySampleIterator final : public SampleIterator {
+ public:
+  size_t Next(std::span<int64_t>, std::span<double>) override { return 0; }
+  void Seek(int64_t) override {}
+  Status status() const override { return Status::OK(); }
+};
+
+// Merges series sets ordered by labels. Children positioned on the current series are advanced
+// only at the next Next(), so Samples() can ask each of them for a fresh iterator.
+class MergeSeriesSet final : public SeriesSet {
+ public:
+  MergeSeriesSet(std::vector<std::unique_ptr<SeriesSet>> sets, std::shared_ptr<const void> keep_alive)
+      : keep_alive_(std::move(keep_alive)) {
+    for (auto& s : sets) children_.push_back({std::move(s), true, false});
+  }
+
+  bool Next() override {
+    if (!status_.ok()) return false;
+    for (Child& c : children_) {
+      if (c.valid && (first_ || c.current)) {
+        c.valid = c.set->Next();
+        if (!c.valid && !c.set->status().ok()) {
+          status_ = c.set->status();
+          return false;
+        }
+      }
+      c.current = false;
+    }
+    first_ = false;
+    const Labels* min = nullptr;
+    for (Child& c : children_) {
+      if (c.valid && (min == nullptr || c.set->labels() < *min)) min = &c.set->labels();
+    }
+    if (min == nullptr) return false;
+    for (Child& c : children_) {
+      if (c.valid && (&c.set->labels() == min || c.set->labels() == *min)) c.current = true;
+    }
+    for (Child& c : children_) {
+      if (c.current) {
+        current_ = &c;
+        break;
+      }
+    }
+    return true;
+  }
+
+  const Labels& labels() const override { return current_->set->labels(); }
+
+  std::unique_ptr<SampleIterator> Samples() const override {
+    std::vector<std::unique_ptr<SampleIterator>> its;
+    for (const Child& c : children_) {
+      if (c.current) its.push_back(c.set->Samples());
+    }
+    if (its.size() == 1) return std::move(its[0]);
+    return std::make_unique<MergeSampleIterator>(std::move(its));
+  }
+
+  Status status() const override { return status_; }
+
+ private:
+  struct Child {
+    std::unique_ptr<SeriesSet> set;
+    bool valid;
+    bool current;
+  };
+  std::shared_ptr<const void> keep_alive_;
+  std::vector<Child> children_;
+  const Child* current_ = nullptr;
+  bool first_ = true;
+  Status status_;
+};
+
+std::vector<std::string> SortedUnion(std::vector<std::vector<std::string>> lists) {
+  std::vector<std::string> out;
+  for (auto& l : lists) {
+    for (auto& s : l) out.push_back(std::move(s));
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+class MergeQuerier final : public Querier {
+ public:
+  MergeQuerier(std::vector<std::unique_ptr<Querier>> sources, std::shared_ptr<const void> keep_alive)
+      : sources_(std::move(sources)), keep_alive_(std::move(keep_alive)) {}
+
+  std::unique_ptr<SeriesSet> Select(std::span<const Matcher> matchers) override {
+    std::vector<std::unique_ptr<SeriesSet>> sets;
+    sets.reserve(sources_.size());
+    for (auto& q : sources_) sets.push_back(q->Select(matchers));
+    return std::make_unique<MergeSeriesSet>(std::move(sets), keep_alive_);
+  }
+
+  Result<std::vector<std::string>> LabelNames(std::span<const Matcher> matchers) override {
+    std::vector<std::vector<std::string>> lists;
+    for (auto& q : sources_) {
+      VIGIL_ASSIGN_OR_RETURN(std::vector<std::string> l, q->LabelNames(matchers));
+      lists.push_back(std::move(l));
+    }
+    return SortedUnion(std::move(lists));
+  }
+
+  Result<std::vector<std::string>> LabelValues(std::string_view name,
+                                               std::span<const Matcher> matchers) override {
+    std::vector<std::vector<std::string>> lists;
+    for (auto& q : sources_) {
+      VIGIL_ASSIGN_OR_RETURN(std::vector<std::string> l, q->LabelValues(name, matchers));
+      lists.push_back(std::move(l));
+    }
+    return SortedUnion(std::move(lists));
+  }
+
+ private:
+  std::vector<std::unique_ptr<Querier>> sources_;
+  std::shared_ptr<const void> keep_alive_;
+};
+
+}  // namespace
+
+std::unique_ptr<Querier> NewMergeQuerier(std::vector<std::unique_ptr<Querier>> sources,
+                                         std::shared_ptr<const void> keep_alive) {
+  return std::make_unique<MergeQuerier>(std::move(sources), std::move(keep_alive));
+}
+
+std::unique_ptr<SampleIterator> NewMergeSampleIterator(
+    std::vector<std::unique_ptr<SampleIterator>> sources) {
+  if (sources.empty()) return std::make_unique<EmptySampleIterator>();
+  if (sources.size() == 1) return std::move(sources[0]);
+  return std::make_unique<MergeSampleIterator>(std::move(sources));
+}
+
+}  // namespace vigil::storage

@@ -1,0 +1,41 @@
+#pragma once
+
+// Writes what a Querier returns as one block: the head flush, compaction, CleanTombstones and
+// Db::Snapshot all go through here, so every block is written by one code path (series in label
+// order, samples re-encoded with the adaptive encoder, chunks of at most `chunk_samples`).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/base/clock.h"
+#include "storage/base/file_system.h"
+#include "storage/block/meta.h"
+#include "storage/querier.h"
+
+namespace vigil::storage {
+
+struct WriteBlockOptions {
+  int64_t min_time = 0;  // the range [min_time, max_time) to write; samples outside are skipped
+  int64_t max_time = 0;
+  // 0: one block for the whole range. Otherwise one block per aligned range of this many ms
+  // (floor(t / split) * split) that holds samples, its range clipped to [min_time, max_time).
+  int64_t split_range_ms = 0;
+  int compaction_level = 1;
+  std::vector<std::string> sources;
+  uint32_t chunk_samples = 120;
+  Clock* clock = nullptr;  // for the block id; SystemClock() when null
+};
+
+// Publishes blocks <parent_dir>/<new id>/ holding every series `q` selects (all of them) with
+// their samples in the range, in one pass over `q`. Returns the metas of the blocks written (none
+// if there is no sample in the range), in range order. `q` should cover at least
+// [min_time, max_time - 1]. On error, blocks already published stay (they are complete).
+Result<std::vector<BlockMeta>> WriteBlocks(FileSystem* fs, const std::string& parent_dir,
+                                           Querier* q, const WriteBlockOptions& options);
+
+// The start of the aligned range of `range` ms holding t (floor division).
+int64_t AlignDown(int64_t t, int64_t range);
+
+}  // namespace vigil::storage
