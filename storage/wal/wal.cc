@@ -72,9 +72,10 @@ Status Wal::StartSegmentLocked(uint64_t index, bool session_start) {
   file_ = std::move(file);
   segment_ = index;
   segment_offset_ = kSegmentHeaderSize;
-  // The header becomes durable with the first sync of data; an empty segment whose header was
-  // lost replays as a torn tail.
-  dirty_ = false;
+  // Dirty from the start: the next sync (first data, rotation or Close()) makes the header
+  // durable even if no record follows. A checkpoint that keeps no record is such a segment, and
+  // replay refuses a checkpoint segment without its header.
+  dirty_ = true;
   ++stats_.segments_created;
   stats_.bytes_written += kSegmentHeaderSize;
   return Status::OK();
