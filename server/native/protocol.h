@@ -1,0 +1,57 @@
+#pragma once
+
+// The native write protocol's framing, shared by the server (native_server.h) and the client
+// library (client.h). Specification: server/docs/protocols/native.md; schema: native.fbs.
+//
+//   frame := uint32 little-endian N | N bytes: FlatBuffer, root Frame, file identifier "VGN1"
+//
+// which is exactly a FlatBuffers *size-prefixed* buffer (FinishSizePrefixed): the alignment of the
+// payload's fields is relative to the start of the length prefix, so a frame is verified and read
+// as a whole, prefix included.
+//
+// This header pulls in only the generated FlatBuffers code and the Status type, so that backends
+// embedding the client do not depend on Vigil's server or storage internals.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "server/native/native_generated.h"
+#include "storage/base/status.h"
+
+namespace vigil::native {
+
+// Version history (native.md): 1 = Hello/HelloAck, WriteBatch/Ack, Error.
+inline constexpr uint16_t kProtocolVersion = 1;
+inline constexpr uint16_t kMinProtocolVersion = 1;
+
+inline constexpr size_t kFrameHeaderBytes = 4;
+inline constexpr uint32_t kDefaultMaxFrameBytes = 16u << 20;
+inline constexpr char kFileIdentifier[] = "VGN1";
+
+// Reads the length prefix. REQUIRES: 4 readable bytes.
+inline uint32_t DecodeFrameLength(const void* header) {
+  const auto* b = static_cast<const unsigned char*>(header);
+  return static_cast<uint32_t>(b[0]) | (static_cast<uint32_t>(b[1]) << 8) |
+         (static_cast<uint32_t>(b[2]) << 16) | (static_cast<uint32_t>(b[3]) << 24);
+}
+
+// Finishes `fbb` as a frame holding `message` and returns a view of its bytes (valid until fbb
+// changes).
+template <typename T>
+std::string_view FinishFrame(flatbuffers::FlatBufferBuilder& fbb, fb::Message type,
+                             flatbuffers::Offset<T> message) {
+  fbb.FinishSizePrefixed(fb::CreateFrame(fbb, type, message.Union()), kFileIdentifier);
+  return {reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize()};
+}
+
+// Checks a whole frame (length prefix included) with the FlatBuffers verifier: length, identifier,
+// every offset, string and vector inside the buffer, nesting depth, alignment. On success the Frame
+// points into `frame`. InvalidArgument naming what is wrong otherwise.
+// REQUIRES: frame.data() is 8-byte aligned (heap buffers are).
+Result<const fb::Frame*> VerifyFrame(std::string_view frame);
+
+std::string_view BatchStatusName(fb::BatchStatus status);
+
+}  // namespace vigil::native
