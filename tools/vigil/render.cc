@@ -1,0 +1,325 @@
+#include "tools/vigil/render.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "tools/vigil/statement.h"
+#include "tools/vigil/time_format.h"
+
+namespace vigil::shell {
+
+bool ParseFormat(std::string_view name, Format* out) {
+  if (name == "table") {
+    *out = Format::kTable;
+  } else if (name == "csv") {
+    *out = Format::kCsv;
+  } else if (name == "json") {
+    *out = Format::kJson;
+  } else if (name == "chart") {
+    *out = Format::kChart;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+std::string_view FormatName(Format f) {
+  switch (f) {
+    case Format::kTable:
+      return "table";
+    case Format::kCsv:
+      return "csv";
+    case Format::kJson:
+      return "json";
+    case Format::kChart:
+      return "chart";
+  }
+  return "table";
+}
+
+namespace {
+
+void AppendPadded(std::string* out, std::string_view s, int width, bool right) {
+  int pad = std::max(0, width - DisplayWidth(s));
+  if (right) out->append(size_t(pad), ' ');
+  out->append(s);
+  if (!right) out->append(size_t(pad), ' ');
+}
+
+void AppendQuoted(std::string* out, std::string_view v) {
+  out->push_back('"');
+  for (char c : v) {
+    if (c == '"' || c == '\\') {
+      out->push_back('\\');
+      out->push_back(c);
+    } else if (c == '\n') {
+      out->append("\\n");
+    } else {
+      out->push_back(c);
+    }
+  }
+  out->push_back('"');
+}
+
+// Label names of all series: __name__ first, the rest sorted.
+std::vector<std::string> LabelColumns(const std::vector<Series>& series) {
+  std::set<std::string> names;
+  bool has_name = false;
+  for (const auto& s : series) {
+    for (const auto& [k, v] : s.labels) {
+      if (k == "__name__") {
+        has_name = true;
+      } else {
+        names.insert(k);
+      }
+    }
+  }
+  std::vector<std::string> out;
+  if (has_name) out.push_back("__name__");
+  out.insert(out.end(), names.begin(), names.end());
+  return out;
+}
+
+int TableWidth(const std::vector<std::string>& header,
+               const std::vector<std::vector<std::string>>& rows) {
+  std::vector<int> w(header.size(), 0);
+  for (size_t i = 0; i < header.size(); ++i) w[i] = DisplayWidth(header[i]);
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size() && i < w.size(); ++i) {
+      w[i] = std::max(w[i], DisplayWidth(row[i]));
+    }
+  }
+  int total = 0;
+  for (int x : w) total += x;
+  return total + 2 * int(w.empty() ? 0 : w.size() - 1);
+}
+
+std::string CsvField(std::string_view s) {
+  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
+}  // namespace
+
+std::string FormatTable(const std::vector<std::string>& header,
+                        const std::vector<std::vector<std::string>>& rows,
+                        const std::vector<bool>& right_align, bool color) {
+  std::vector<int> w(header.size(), 0);
+  for (size_t i = 0; i < header.size(); ++i) w[i] = DisplayWidth(header[i]);
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size() && i < w.size(); ++i) {
+      w[i] = std::max(w[i], DisplayWidth(row[i]));
+    }
+  }
+  auto right = [&](size_t i) { return i < right_align.size() && right_align[i]; };
+  std::string out;
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string l;
+    for (size_t i = 0; i < w.size(); ++i) {
+      if (i > 0) l += "  ";
+      bool last = i + 1 == w.size();
+      std::string_view cell = i < cells.size() ? std::string_view(cells[i]) : std::string_view();
+      if (last && !right(i)) {
+        l += cell;  // no trailing spaces
+      } else {
+        AppendPadded(&l, cell, w[i], right(i));
+      }
+    }
+    while (!l.empty() && l.back() == ' ') l.pop_back();
+    return l;
+  };
+  if (color) out += "\033[1m";
+  out += line(header);
+  if (color) out += "\033[0m";
+  out += "\n";
+  std::string rule;
+  for (size_t i = 0; i < w.size(); ++i) {
+    if (i > 0) rule += "  ";
+    for (int k = 0; k < w[i]; ++k) rule += "─";
+  }
+  out += rule + "\n";
+  for (const auto& row : rows) out += line(row) + "\n";
+  return out;
+}
+
+std::string SeriesName(const Series& s) {
+  std::string out(s.Name());
+  bool any = false;
+  for (const auto& [k, v] : s.labels) {
+    if (k == "__name__") continue;
+    out += any ? ", " : "{";
+    any = true;
+    out += k + "=";
+    AppendQuoted(&out, v);
+  }
+  if (any) out += "}";
+  if (out.empty()) out = "{}";
+  return out;
+}
+
+std::vector<std::string> DistinguishingLabels(const std::vector<Series>& series) {
+  std::vector<std::string> out;
+  if (series.size() <= 1) return out;
+  for (const auto& name : LabelColumns(series)) {
+    std::string_view first = series[0].Label(name);
+    bool differs = false;
+    for (const auto& s : series) {
+      if (s.Label(name) != first) {
+        differs = true;
+        break;
+      }
+    }
+    if (differs) out.push_back(name);
+  }
+  return out;
+}
+
+std::string ShortSeriesName(const Series& s, const std::vector<std::string>& distinguishing) {
+  if (distinguishing.empty()) return SeriesName(s);
+  std::string out;
+  bool any = false;
+  for (const auto& name : distinguishing) {
+    if (name == "__name__") {
+      out = std::string(s.Name()) + out;
+      continue;
+    }
+    out += any ? ", " : "{";
+    any = true;
+    out += name + "=";
+    AppendQuoted(&out, s.Label(name));
+  }
+  if (any) out += "}";
+  return out;
+}
+
+std::string RenderTable(const QueryResult& r, const RenderOptions& o) {
+  if (r.result_type == "scalar" || r.result_type == "string") {
+    const Sample& s = r.series[0].samples[0];
+    return FormatTable({r.result_type}, {{s.text}}, {r.result_type == "scalar"}, o.color);
+  }
+  if (r.series.empty()) return "(no data)\n";
+  if (r.result_type == "vector") {
+    std::vector<std::string> cols = LabelColumns(r.series);
+    std::vector<std::string> header = cols;
+    header.push_back("value");
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& s : r.series) {
+      std::vector<std::string> row;
+      for (const auto& c : cols) row.emplace_back(s.Label(c));
+      row.push_back(s.samples.empty() ? "" : s.samples[0].text);
+      rows.push_back(std::move(row));
+    }
+    std::vector<bool> right(header.size(), false);
+    right.back() = true;
+    if (TableWidth(header, rows) <= o.width) return FormatTable(header, rows, right, o.color);
+    std::vector<std::vector<std::string>> narrow;
+    for (const auto& s : r.series) {
+      narrow.push_back({SeriesName(s), s.samples.empty() ? "" : s.samples[0].text});
+    }
+    return FormatTable({"series", "value"}, narrow, {false, true}, o.color);
+  }
+  // Matrix: a column per series when it fits.
+  std::vector<std::string> dist = DistinguishingLabels(r.series);
+  std::vector<std::string> header = {"time"};
+  for (const auto& s : r.series) header.push_back(ShortSeriesName(s, dist));
+  std::map<int64_t, std::vector<std::string>> by_time;
+  for (size_t i = 0; i < r.series.size(); ++i) {
+    for (const auto& smp : r.series[i].samples) {
+      auto& row = by_time[smp.t_ms];
+      if (row.empty()) row.resize(r.series.size() + 1);
+      row[i + 1] = smp.text;
+    }
+  }
+  std::vector<std::vector<std::string>> rows;
+  rows.reserve(by_time.size());
+  for (auto& [t, row] : by_time) {
+    row[0] = FormatTimestamp(t);
+    rows.push_back(std::move(row));
+  }
+  std::vector<bool> right(header.size(), true);
+  right[0] = false;
+  if (TableWidth(header, rows) <= o.width) return FormatTable(header, rows, right, o.color);
+  std::vector<std::vector<std::string>> long_rows;
+  for (const auto& s : r.series) {
+    bool first = true;
+    std::string name = SeriesName(s);
+    for (const auto& smp : s.samples) {
+      long_rows.push_back({first ? name : "", FormatTimestamp(smp.t_ms), smp.text});
+      first = false;
+    }
+  }
+  return FormatTable({"series", "time", "value"}, long_rows, {false, false, true}, o.color);
+}
+
+std::string RenderSeriesTable(const std::vector<Series>& series, const RenderOptions& o) {
+  std::vector<std::string> cols = LabelColumns(series);
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& s : series) {
+    std::vector<std::string> row;
+    for (const auto& c : cols) row.emplace_back(s.Label(c));
+    rows.push_back(std::move(row));
+  }
+  if (TableWidth(cols, rows) <= o.width) {
+    return FormatTable(cols, rows, std::vector<bool>(cols.size(), false), o.color);
+  }
+  std::vector<std::vector<std::string>> names;
+  for (const auto& s : series) names.push_back({SeriesName(s)});
+  return FormatTable({"series"}, names, {false}, o.color);
+}
+
+std::string RenderCsv(const QueryResult& r) {
+  std::string out;
+  if (r.result_type == "scalar" || r.result_type == "string") {
+    const Sample& s = r.series[0].samples[0];
+    return "timestamp,value\n" + FormatApiTime(s.t_ms) + "," + CsvField(s.text) + "\n";
+  }
+  std::vector<std::string> cols = LabelColumns(r.series);
+  for (const auto& c : cols) out += CsvField(c) + ",";
+  out += "timestamp,value\n";
+  for (const auto& s : r.series) {
+    std::string prefix;
+    for (const auto& c : cols) prefix += CsvField(s.Label(c)) + ",";
+    for (const auto& smp : s.samples) {
+      out += prefix + FormatApiTime(smp.t_ms) + "," + CsvField(smp.text) + "\n";
+    }
+  }
+  return out;
+}
+
+std::string RenderJson(const QueryResult& r) { return r.data.ToString() + "\n"; }
+
+std::string RenderFooter(const QueryResult& r) {
+  size_t n = r.series.size();
+  size_t m = r.NumSamples();
+  std::string out = std::to_string(n) + (n == 1 ? " series, " : " series, ") + std::to_string(m) +
+                    (m == 1 ? " sample" : " samples");
+  if (r.range) {
+    out += " · " + FormatTimestamp(r.start_ms) + " → " + FormatTimestamp(r.end_ms) + " step " +
+           FormatDuration(r.step_ms);
+  }
+  out += " · " + FormatElapsed(r.elapsed_ms);
+  return out;
+}
+
+std::string Render(const QueryResult& r, Format f, const RenderOptions& o) {
+  switch (f) {
+    case Format::kTable:
+      return RenderTable(r, o);
+    case Format::kCsv:
+      return RenderCsv(r);
+    case Format::kJson:
+      return RenderJson(r);
+    case Format::kChart:
+      return RenderChart(r, o);
+  }
+  return {};
+}
+
+}  // namespace vigil::shell
