@@ -269,8 +269,8 @@ bool LineProtocolParser::ParseLine(const char* p) {
   }
   line_.series_key = std::string_view(key_start, p - key_start);
   if (p >= end_ || *p != ' ') {
-    return Fail(p, p < end_ && *p == '\n' ? "missing fields"
-                                          : "expected a space before the fields");
+    return Fail(p, p >= end_ || *p == '\n' || *p == '\r' ? "missing fields"
+                                                        : "expected a space before the fields");
   }
 
   // Fields.

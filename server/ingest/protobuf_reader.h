@@ -32,6 +32,7 @@ class ProtoReader {
   bool NextField(uint32_t* field, WireType* type) {
     if (p_ >= end_ || !ok()) return false;
     const size_t at = offset();
+    tag_offset_ = at;
     const uint64_t tag = ReadVarint();
     if (!ok()) return false;
     const auto wt = static_cast<uint32_t>(tag & 7);
@@ -123,10 +124,13 @@ class ProtoReader {
     }
   }
 
+ // Offset of the last tag read: errors about a field point at its tag.
+  size_t tag_offset() const { return tag_offset_; }
+
   // Fails unless `type` is `want`; for messages about known fields of the named message.
   bool Expect(WireType type, WireType want, const char* message, uint32_t field) {
     if (type == want) return true;
-    return Fail(offset(), std::string(message) + " field " + std::to_string(field) +
+    return Fail(tag_offset_, std::string(message) + " field " + std::to_string(field) +
                               " has wire type " + std::to_string(static_cast<int>(type)) +
                               ", expected " + std::to_string(static_cast<int>(want)));
   }
@@ -165,6 +169,7 @@ class ProtoReader {
   const char* p_;
   const char* end_;
   size_t base_;
+  size_t tag_offset_ = 0;
   std::string error_;
 };
 

@@ -2,6 +2,8 @@
 
 #include <snappy.h>
 
+#include <algorithm>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -32,21 +34,31 @@ class IngestHandler final : public RemoteWriteHandler {
                " native histogram sample(s) rejected (Vigil stores float samples only)";
       });
     }
+    // Appended in time order: the head checks a sample against committed data only, so an older
+    // sample behind a newer one of the same batch would pass Append and be dropped at commit.
+    std::span<const RemoteWriteSample> samples = s.samples;
+    if (!std::is_sorted(samples.begin(), samples.end(), ByTime)) {
+      sorted_.assign(samples.begin(), samples.end());
+      std::stable_sort(sorted_.begin(), sorted_.end(), ByTime);
+      samples = sorted_;
+    }
     storage::SeriesRef ref = storage::kNoSeriesRef;
-    for (size_t i = 0; i < s.samples.size(); ++i) {
-      const RemoteWriteSample& sample = s.samples[i];
+    for (size_t i = 0; i < samples.size(); ++i) {
+      const RemoteWriteSample& sample = samples[i];
       if (ref != storage::kNoSeriesRef && w_->AppendByRef(ref, sample.t, sample.v)) continue;
       bool labels_invalid = false;
       ref = w_->Append(ls, sample.t, sample.v, &labels_invalid);
       if (labels_invalid) {
         // The error is the series', not the sample's: reject the rest without asking again.
-        w_->CountRejected(RejectReason::kInvalidLabels, s.samples.size() - i - 1);
+        w_->CountRejected(RejectReason::kInvalidLabels, samples.size() - i - 1);
         return;
       }
     }
   }
 
  private:
+  static bool ByTime(const RemoteWriteSample& a, const RemoteWriteSample& b) { return a.t < b.t; }
+
   // Copies the non-empty labels to labels_ and checks order, uniqueness and count. On failure the
   // series' samples are rejected with a message naming it.
   bool CheckLabels(const DecodedSeries& s) {
@@ -82,6 +94,7 @@ class IngestHandler final : public RemoteWriteHandler {
   IngestOutcome* out_;
   const IngestOptions& options_;
   std::vector<storage::Label> labels_;
+  std::vector<RemoteWriteSample> sorted_;
 };
 
 Protocol ProtocolOf(RemoteWriteVersion v) {

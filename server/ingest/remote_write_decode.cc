@@ -125,8 +125,8 @@ Status DecodeV1(std::string_view proto, RemoteWriteHandler& handler, RemoteWrite
       if (r.Expect(wt, WireType::kLen, "WriteRequest", f)) ReadSeriesV1(r, index++, handler, scratch);
     } else if ((f == 4 || f == 5) && wt == WireType::kLen) {
       // Skipping these would silently drop a whole 2.0 request sent with the 1.0 content type.
-      r.Fail(r.offset(), "field " + std::to_string(f) +
-                             " is not part of prometheus.WriteRequest (a 2.0 body? send "
+      r.Fail(r.tag_offset(), "field " + std::to_string(f) +
+                                 " is not part of prometheus.WriteRequest (a 2.0 body? send "
                              "Content-Type: application/x-protobuf;proto=io.prometheus.write.v2."
                              "Request)");
     } else {
@@ -226,8 +226,8 @@ Status DecodeV2(std::string_view proto, RemoteWriteHandler& handler, RemoteWrite
         if (r.Expect(wt, WireType::kLen, "Request", f)) scratch->symbols.push_back(r.ReadBytes());
       } else if (f <= 3 && wt == WireType::kLen) {
         // Fields 1 to 3 are reserved in 2.0; field 1 is 1.0's timeseries.
-        r.Fail(r.offset(), "field " + std::to_string(f) +
-                               " is reserved in io.prometheus.write.v2.Request (a 1.0 body? send "
+        r.Fail(r.tag_offset(), "field " + std::to_string(f) +
+                                   " is reserved in io.prometheus.write.v2.Request (a 1.0 body? send "
                                "Content-Type: application/x-protobuf)");
       } else {
         r.Skip(wt);

@@ -36,6 +36,7 @@ IngestOutcome IngestNativeBatch(storage::Db& db, const fb::WriteBatch& batch,
   IngestOutcome out;
   server::ingest::detail::SampleWriter w(db, Protocol::kNative, options, &out);
   std::vector<storage::Label> labels;
+  std::vector<uint32_t> order;
   const auto* series = batch.series();
   const size_t n_series = series != nullptr ? series->size() : 0;
   for (size_t i = 0; i < n_series; ++i) {
@@ -78,15 +79,27 @@ IngestOutcome IngestNativeBatch(storage::Db& db, const fb::WriteBatch& batch,
       continue;
     }
     const storage::Labels ls = storage::Labels::FromSorted(labels);
+    // Appended in time order (see remote_write.cc: the head drops an older sample queued behind
+    // a newer one of the same batch).
+    order.resize(n_ts);
+    for (size_t j = 0; j < n_ts; ++j) order[j] = static_cast<uint32_t>(j);
+    auto time_of = [&](uint32_t j) { return ts->Get(j); };
+    bool sorted = true;
+    for (size_t j = 1; j < n_ts && sorted; ++j) sorted = time_of(j - 1) <= time_of(j);
+    if (!sorted) {
+      std::stable_sort(order.begin(), order.end(),
+                       [&](uint32_t a, uint32_t b) { return time_of(a) < time_of(b); });
+    }
     storage::SeriesRef ref = storage::kNoSeriesRef;
-    for (size_t j = 0; j < n_ts; ++j) {
-      const int64_t t = ts->Get(static_cast<flatbuffers::uoffset_t>(j));
-      const double v = vs->Get(static_cast<flatbuffers::uoffset_t>(j));
+    for (size_t k = 0; k < n_ts; ++k) {
+      const uint32_t j = order[k];
+      const int64_t t = ts->Get(j);
+      const double v = vs->Get(j);
       if (ref != storage::kNoSeriesRef && w.AppendByRef(ref, t, v)) continue;
       bool labels_invalid = false;
       ref = w.Append(ls, t, v, &labels_invalid);
       if (labels_invalid) {
-        w.CountRejected(RejectReason::kInvalidLabels, n_ts - j - 1);
+        w.CountRejected(RejectReason::kInvalidLabels, n_ts - k - 1);
         break;
       }
     }

@@ -4,12 +4,14 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "storage/base/clock.h"
+#include "storage/base/fault_injection_file_system.h"
 #include "storage/base/mem_file_system.h"
 #include "storage/db.h"
 #include "storage/labels.h"
@@ -29,9 +31,10 @@ inline std::ostream& operator<<(std::ostream& os, const TestSample& s) {
 
 class TestDb {
  public:
-  explicit TestDb(int64_t ooo_window_ms = 60 * 60 * 1000) : fs_(NewMemFileSystem()) {
+  explicit TestDb(int64_t ooo_window_ms = 60 * 60 * 1000)
+      : fs_(NewMemFileSystem()), faults_(std::make_unique<FaultInjectionFileSystem>(fs_.get())) {
     storage::DbOptions opts;
-    opts.fs = fs_.get();
+    opts.fs = faults_.get();
     opts.clock = &clock_;
     opts.wal_sync = storage::WalSyncPolicy::kNever;
     opts.out_of_order_window_ms = ooo_window_ms;
@@ -42,6 +45,7 @@ class TestDb {
 
   storage::Db& db() { return *db_; }
   ManualClock& clock() { return clock_; }
+  FaultInjectionFileSystem& faults() { return *faults_; }
 
   // Samples of exactly the series `text` (PromQL notation).
   std::vector<TestSample> Read(const std::string& text) {
@@ -85,6 +89,7 @@ class TestDb {
 
  private:
   std::unique_ptr<MemFileSystem> fs_;
+  std::unique_ptr<FaultInjectionFileSystem> faults_;
   ManualClock clock_{1'700'000'000'000};
   std::unique_ptr<storage::Db> db_;
 };
