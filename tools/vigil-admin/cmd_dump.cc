@@ -7,16 +7,17 @@
 //     "up{instance=""a:9100"",job=""api""}",1700000000000,1
 //
 //   Series in label order, samples in time order; a timestamp held by several blocks (overlapping
-//   or out-of-order data) is printed once, the newest source winning. Labels are PromQL notation
+//   or out-of-order data) is printed once, the newest source winning. Block tombstones apply to
+//   their block, WAL tombstones to the head, as in queries. Labels are PromQL notation
 //   in an RFC 4180 quoted field; values in the shortest form that reads back to the same float64,
 //   NaN (stale markers included), +Inf and -Inf spelled so. T is Unix milliseconds or RFC 3339
-//   (2026-11-26T10:00:00Z); both bounds are inclusive. Block tombstones are honoured. Read-only;
-//   takes no lock.
+//   (2026-11-26T10:00:00Z); both bounds are inclusive. Read-only; takes no lock.
 #include <charconv>
 #include <cinttypes>
 #include <cmath>
 #include <cstring>
 #include <ctime>
+#include <map>
 
 #include "query/ast.h"
 #include "query/parser.h"
@@ -157,6 +158,8 @@ int DumpCommand(const AdminIo& io, std::span<char* const> args) {
   storage::HeadOptions head_options;
   head_options.out_of_order_window_ms = storage::DbOptions{}.out_of_order_window_ms;
   storage::Head head(head_options);
+  // Deleted ranges of head series (WAL tombstones), by labels.
+  std::map<Labels, storage::Intervals> head_deleted;
   // Sources oldest first: blocks by id (= creation time), then the head.
   std::vector<Source> sources;
   for (const std::string& id : listing->blocks) {
@@ -174,9 +177,10 @@ int DumpCommand(const AdminIo& io, std::span<char* const> args) {
       std::fprintf(io.err, "vigil-admin dump: %s\n", st.ToString().c_str());
       return 1;
     }
-    if (wal.tombstones > 0) {
-      std::fprintf(io.err, "vigil-admin dump: note: %" PRIu64 " WAL tombstone(s) are not applied to head samples\n",
-                   wal.tombstones);
+    storage::Labels ls;
+    for (const auto& [ref, ivs] : wal.deleted) {
+      if (!head.SeriesLabels(ref, &ls)) continue;  // a tombstone for a series the WAL no longer holds
+      for (const storage::Interval& iv : ivs) storage::AddInterval(&head_deleted[ls], iv);
     }
     sources.push_back({head.NewQuerier(min_t, max_t), nullptr});
   }
@@ -203,9 +207,17 @@ int DumpCommand(const AdminIo& io, std::span<char* const> args) {
     for (size_t k = sources.size(); k-- > 0;) {
       Source& s = sources[k];
       if (!s.valid || s.set->labels() != labels) continue;
+      const bool is_head = listing->has_wal && k + 1 == sources.size();
+      auto del = is_head ? head_deleted.find(labels) : head_deleted.end();
       auto it = s.set->Samples();
       while (size_t n = it->Next(ts, vs)) {
-        for (size_t i = 0; i < n; ++i) samples.emplace_back(ts[i], vs[i]);
+        for (size_t i = 0; i < n; ++i) {
+          if (del != head_deleted.end() &&
+              std::any_of(del->second.begin(), del->second.end(), [&](const auto& iv) { return iv.Contains(ts[i]); })) {
+            continue;
+          }
+          samples.emplace_back(ts[i], vs[i]);
+        }
       }
       if (!it->status().ok()) {
         std::fprintf(io.err, "vigil-admin dump: series %s: %s\n", labels.ToString().c_str(),

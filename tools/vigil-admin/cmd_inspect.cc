@@ -134,6 +134,9 @@ int InspectCommand(const AdminIo& io, std::span<char* const> args) {
                  wal.checkpoint ? (", checkpoint " + std::to_string(*wal.checkpoint)).c_str() : "");
     std::fprintf(io.out, "  records   %" PRIu64 ": %" PRIu64 " series, %" PRIu64 " samples, %" PRIu64 " tombstones\n",
                  wal.records, wal.series, wal.samples, wal.tombstones);
+    if (!wal.deleted.empty()) {
+      std::fprintf(io.out, "  deleted   ranges of %zu head series (WAL tombstones; dump applies them)\n", wal.deleted.size());
+    }
     if (wal.torn_bytes > 0) std::fprintf(io.out, "  torn tail %" PRIu64 " bytes dropped\n", wal.torn_bytes);
     if (!st.ok()) {
       ++problems;

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -19,6 +20,8 @@
 
 #include "storage/base/file_system.h"
 #include "storage/base/status.h"
+#include "storage/block/types.h"
+#include "storage/series_ref.h"
 
 namespace vigil::storage {
 class Head;
@@ -60,7 +63,10 @@ struct WalSummary {
   uint64_t records = 0;
   uint64_t series = 0;      // series definitions
   uint64_t samples = 0;
-  uint64_t tombstones = 0;  // tombstone entries (not applied by the offline tools)
+  uint64_t tombstones = 0;  // tombstone entries
+  // Deleted ranges of head series by the ref the WAL names them with (queries of the head honour
+  // them; they never apply to blocks, which have their own tombstones).
+  std::map<storage::SeriesRef, storage::Intervals> deleted;
   int64_t min_t = INT64_MAX, max_t = INT64_MIN;
   uint64_t torn_bytes = 0;
   std::vector<std::string> torn;  // one line per torn tail

@@ -3,6 +3,8 @@
 #include <cmath>
 
 #include "storage/base/mem_file_system.h"
+#include "storage/wal/records.h"
+#include "storage/wal/wal.h"
 #include "tests/tools/vigil-admin/admin_test_util.h"
 
 namespace vigil::admin {
@@ -113,6 +115,42 @@ TEST_CASE("dump fails with the series named when a chunk is corrupt", "[tools][d
   CHECK(r.code == 1);
   CHECK(r.err.find("up{instance=\"a\",job=\"api\"}") != std::string::npos);
   CHECK(r.err.find("chunks/000001") != std::string::npos);
+}
+
+TEST_CASE("dump applies WAL tombstones to the head, not to blocks", "[tools][dump]") {
+  auto fs = NewMemFileSystem();
+  REQUIRE(fs->CreateDirs("/data").ok());
+  const auto up = L({{"__name__", "up"}, {"job", "api"}});
+  testing::WriteBlock(fs.get(), "/data", kBlock1, {{up, {{1000, 1}, {2000, 2}, {3000, 3}}}});
+  {
+    auto wal = storage::wal::Wal::Open(fs.get(), "/data/wal", storage::wal::WalOptions{});
+    REQUIRE(wal.ok());
+    std::string series, samples, tombstones;
+    const storage::wal::RefSeries s{7, up.Encoded()};
+    storage::wal::EncodeSeries({&s, 1}, &series);
+    const std::vector<storage::wal::RefSample> smp = {{7, 4000, 4}, {7, 5000, 5}, {7, 6000, 6}, {7, 7000, 7}};
+    storage::wal::EncodeSamples(smp, &samples);
+    // Deletes 2000..5000: in the head that is 4000 and 5000; the block keeps 2000 and 3000.
+    const storage::wal::RefTombstone t{7, 2000, 5000};
+    storage::wal::EncodeTombstones({&t, 1}, &tombstones);
+    const std::string_view records[] = {series, samples, tombstones};
+    REQUIRE((*wal)->Log(records).ok());
+    REQUIRE((*wal)->Close().ok());
+  }
+  auto r = Run(fs.get(), DumpCommand, {"dump", "/data"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK(r.out ==
+        "labels,timestamp_ms,value\n"
+        "\"up{job=\"\"api\"\"}\",1000,1\n"
+        "\"up{job=\"\"api\"\"}\",2000,2\n"
+        "\"up{job=\"\"api\"\"}\",3000,3\n"
+        "\"up{job=\"\"api\"\"}\",6000,6\n"
+        "\"up{job=\"\"api\"\"}\",7000,7\n");
+  auto i = Run(fs.get(), InspectCommand, {"inspect", "/data"});
+  CHECK(i.code == 0);
+  CHECK(i.out.find("records   3: 1 series, 4 samples, 1 tombstones") != std::string::npos);
+  CHECK(i.out.find("deleted   ranges of 1 head series") != std::string::npos);
 }
 
 }  // namespace
