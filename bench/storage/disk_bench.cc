@@ -1,5 +1,11 @@
-// Bytes per sample on disk: a dataset written as a data directory of blocks, every byte counted
-// (index, chunk segments, meta.json, tombstones), divided by the samples it holds.
+// Bytes per sample on disk: a dataset written as a data directory, every byte counted (index,
+// chunk segments, meta.json, tombstones, and the WAL where there is one), divided by its samples.
+//
+//   BM_DbCompactBytesPerSample/<dataset>
+//       the real path: Db::Open on a fresh directory, every sample appended (1000 per commit, in
+//       time order across series as a scraper sends them), Db::Compact() (head written as blocks,
+//       compaction until nothing merges), Db::Close(). Extra counters: blocks, block_bytes_per_sample
+//       (block directories only), wal_bytes (what the WAL still holds after the checkpoint).
 //
 //   BM_DiskBytesPerSample/<dataset>/range_h:R/chunk:N
 //       one block per aligned R-hour range (2: blocks as the head flushes them; 6: after the first
@@ -20,8 +26,7 @@
 // set: then <that dir>/<dataset>/ is kept for inspection (bench/storage/vm_bytes_per_sample.sh
 // measures it with du and vigil-admin inspect).
 //
-// Blocks are written directly until the Db compacts its head into blocks; they hold what a
-// compaction of this data would (one level per 2 h range, sorted series, adaptive chunks).
+// The BlockWriter variant shows what other block ranges and chunk sizes would give.
 
 #include <unistd.h>
 
@@ -37,6 +42,8 @@
 #include "compression/chunk.h"
 #include "storage/base/file_system.h"
 #include "storage/block/block_writer.h"
+#include "storage/db.h"
+#include "storage/base/logging.h"
 #include "storage/labels.h"
 
 namespace vigil::bench {
@@ -200,6 +207,110 @@ void BM_DiskBytesPerSample(benchmark::State& state, const char* dataset) {
   state.counters["samples"] = samples;
   if (keep == nullptr || *keep == '\0') fs->RemoveDirAll(dir).IgnoreError();
 }
+
+std::string BenchDir(const char* dataset, const char* variant) {
+  const char* keep = std::getenv("VIGIL_BENCH_DATA_DIR");
+  const char* tmp = std::getenv("TMPDIR");
+  if (keep != nullptr && *keep != '\0') return JoinPath(keep, std::string(dataset) + variant);
+  return JoinPath(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp",
+                  "vigil-disk-bench-" + std::to_string(getpid()) + variant);
+}
+
+// Appends the dataset through a Db in time order (k-way over series), compacts, closes.
+Status WriteThroughDb(const Prepared& p, const std::string& dir, std::vector<storage::BlockInfo>* blocks) {
+  storage::DbOptions o;
+  o.wal_sync = storage::WalSyncPolicy::kNever;
+  o.background_compaction = false;
+  o.retention_ms = 0;
+  VIGIL_ASSIGN_OR_RETURN(auto db, storage::Db::Open(o, dir));
+  auto app = db->NewAppender();
+  std::vector<size_t> pos(p.series.size(), 0);
+  std::vector<storage::SeriesRef> refs(p.series.size(), storage::kNoSeriesRef);
+  // Min-heap of (next timestamp, series index).
+  std::vector<std::pair<int64_t, size_t>> heap;
+  for (size_t i = 0; i < p.series.size(); ++i) {
+    if (!p.series[i].second->ts.empty()) heap.emplace_back(p.series[i].second->ts[0], i);
+  }
+  std::make_heap(heap.begin(), heap.end(), std::greater<>());
+  size_t in_batch = 0;
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), std::greater<>());
+    const size_t i = heap.back().second;
+    heap.pop_back();
+    const Series& s = *p.series[i].second;
+    const int64_t t = s.ts[pos[i]];
+    const double v = s.vs[pos[i]];
+    if (refs[i] == storage::kNoSeriesRef) {
+      VIGIL_ASSIGN_OR_RETURN(refs[i], app->Append(p.series[i].first, t, v));
+    } else {
+      VIGIL_RETURN_IF_ERROR(app->AppendByRef(refs[i], t, v));
+    }
+    if (++pos[i] < s.ts.size()) {
+      heap.emplace_back(s.ts[pos[i]], i);
+      std::push_heap(heap.begin(), heap.end(), std::greater<>());
+    }
+    if (++in_batch == 1000) {
+      VIGIL_RETURN_IF_ERROR(app->Commit());
+      in_batch = 0;
+    }
+  }
+  VIGIL_RETURN_IF_ERROR(app->Commit());
+  app.reset();
+  VIGIL_RETURN_IF_ERROR(db->Compact());
+  *blocks = db->Blocks();
+  return db->Close();
+}
+
+void BM_DbCompactBytesPerSample(benchmark::State& state, const char* dataset) {
+  SetMinLogLevel(LogLevel::kWarn);
+  std::string error;
+  const Dataset& d = GetDataset(dataset, &error);
+  if (!error.empty()) {
+    state.SkipWithError((std::string(dataset) + " dataset unavailable: " + error).c_str());
+    return;
+  }
+  const Prepared p = Prepare(d);
+  if (!p.error.empty()) {
+    state.SkipWithError(p.error.c_str());
+    return;
+  }
+  const std::string dir = BenchDir(dataset, "-db");
+  FileSystem* fs = DefaultFileSystem();
+  std::vector<storage::BlockInfo> blocks;
+  for (auto _ : state) {
+    state.PauseTiming();
+    if (!fs->RemoveDirAll(dir).ok()) {
+      state.SkipWithError(("cannot remove " + dir).c_str());
+      return;
+    }
+    state.ResumeTiming();
+    const Status st = WriteThroughDb(p, dir, &blocks);
+    if (!st.ok()) {
+      state.SkipWithError(st.ToString().c_str());
+      return;
+    }
+  }
+  const double samples = static_cast<double>(p.samples);
+  uint64_t block_bytes = 0, block_samples = 0;
+  for (const auto& b : blocks) {
+    block_bytes += b.bytes;
+    block_samples += b.samples;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * p.samples));
+  state.counters["bytes_per_sample"] = static_cast<double>(Usage(dir)) / samples;
+  state.counters["block_bytes_per_sample"] = static_cast<double>(block_bytes) / samples;
+  state.counters["chunk_bytes_per_sample"] = static_cast<double>(Usage(dir, "/chunks/")) / samples;
+  state.counters["wal_bytes"] = static_cast<double>(Usage(JoinPath(dir, "wal")));
+  state.counters["blocks"] = static_cast<double>(blocks.size());
+  state.counters["block_samples"] = static_cast<double>(block_samples);
+  state.counters["zstd64k_bytes_per_sample"] = static_cast<double>(Zstd64kUsage(dir)) / samples;
+  state.counters["samples"] = samples;
+  const char* keep = std::getenv("VIGIL_BENCH_DATA_DIR");
+  if (keep == nullptr || *keep == '\0') fs->RemoveDirAll(dir).IgnoreError();
+}
+
+BENCHMARK_CAPTURE(BM_DbCompactBytesPerSample, real-scrape, "real-scrape")->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK_CAPTURE(BM_DbCompactBytesPerSample, tsbs-cpu, "tsbs-cpu")->Unit(benchmark::kMillisecond)->Iterations(1);
 
 BENCHMARK_CAPTURE(BM_DiskBytesPerSample, real-scrape, "real-scrape")
     ->ArgNames({"range_h", "chunk"})->ArgsProduct({{2, 6}, {120, 240}})->Unit(benchmark::kMillisecond)->Iterations(3);

@@ -8,9 +8,10 @@
 #    sample through /api/v1/import/prometheus (exposition lines `series value timestamp_ms`, which
 #    is exactly series.tsv's notation), checks the sample count with a query, forces a flush and a
 #    merge of the month partition(s), and measures the data directory (du --apparent-size, bytes).
-# 3. Writes the same data as a Vigil data directory (storage_bench BM_DiskBytesPerSample/real-scrape
-#    /range_h:$RANGE_H/chunk:$CHUNK with VIGIL_BENCH_DATA_DIR set keeps it), measures it the same
-#    way and shows `vigil-admin inspect` of it.
+# 3. Writes the same data through a Vigil Db (appends in time order, Db::Compact(), Close: storage_bench
+#    BM_DbCompactBytesPerSample/real-scrape, which keeps the directory when VIGIL_BENCH_DATA_DIR is
+#    set), measures it the same way (whole directory: blocks and what the WAL still holds) and shows
+#    `vigil-admin inspect` of it.
 # 4. Prints both figures and the ratio; the target is Vigil <= 0.8 x VictoriaMetrics. Stops VM by its
 #    PID and removes the temporary directories.
 #
@@ -22,10 +23,6 @@ BUILD=${1:-$ROOT/build}
 DATASETS=${VIGIL_DATASETS:-$ROOT/../shared/datasets}
 RS=$DATASETS/real-scrape
 PORT=${VM_PORT:-18428}
-# Vigil's layout: blocks of RANGE_H hours (2: as flushed from the head; 6: after the first
-# compaction level, one block for the dataset's hour), chunks of CHUNK samples.
-RANGE_H=${RANGE_H:-6}
-CHUNK=${CHUNK:-120}
 URL=http://127.0.0.1:$PORT
 
 for f in "$RS/series.tsv" "$RS/samples.csv.zst"; do
@@ -139,7 +136,9 @@ for _ in $(seq 1 60); do
   [[ $active == 0 && $size == "$prev" ]] && break
   prev=$size
 done
+file_bytes() { find "$1" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}'; }
 VM_BYTES=$(du -sb "$VM_DATA" | cut -f1)
+VM_FILE_BYTES=$(file_bytes "$VM_DATA")
 VM_DATA_BYTES=$(du -sb "$VM_DATA/data" | cut -f1)
 VM_INDEX_BYTES=$(du -sb "$VM_DATA/indexdb" | cut -f1)
 kill "$VM_PID"
@@ -152,32 +151,37 @@ VM_CACHE_STOPPED=$(du -sb "$VM_DATA/cache" 2>/dev/null | cut -f1 || echo 0)
 VIGIL_DIR=$WORK/vigil
 mkdir -p "$VIGIL_DIR"
 VIGIL_BENCH_DATA_DIR=$VIGIL_DIR "$BUILD/bench/storage_bench" \
-  --benchmark_filter="BM_DiskBytesPerSample/real-scrape/range_h:$RANGE_H/chunk:$CHUNK/" >"$WORK/vigil-bench.txt" 2>&1 ||
+  --benchmark_filter="BM_DbCompactBytesPerSample/real-scrape/" >"$WORK/vigil-bench.txt" 2>&1 ||
   { cat "$WORK/vigil-bench.txt" >&2; exit 1; }
-VIGIL_DATA=$VIGIL_DIR/real-scrape
+VIGIL_DATA=$VIGIL_DIR/real-scrape-db
 "$BUILD/tools/vigil-admin" inspect "$VIGIL_DATA" >"$WORK/inspect.txt"
 VIGIL_BYTES=$(du -sb "$VIGIL_DATA" | cut -f1)
+VIGIL_FILE_BYTES=$(file_bytes "$VIGIL_DATA")
 VIGIL_SAMPLES=$(awk '/samples .* \(blocks and head\)/ {print $2}' "$WORK/inspect.txt")
 
 # ---- Report -------------------------------------------------------------------------------------
 python3 - "$SENT" "$VM_COUNT" "$VM_BYTES" "$VM_DATA_BYTES" "$VM_INDEX_BYTES" "$VM_BYTES_STOPPED" \
-  "$VIGIL_SAMPLES" "$VIGIL_BYTES" "$VM_VERSION" "$RANGE_H" "$CHUNK" "$VM_CACHE_STOPPED" "$NANS" <<'EOF'
+  "$VIGIL_SAMPLES" "$VIGIL_BYTES" "$VM_VERSION" "" "" "$VM_CACHE_STOPPED" "$NANS" "$VM_FILE_BYTES" "$VIGIL_FILE_BYTES" <<'EOF'
 import sys
 sent, vm_count, vm_bytes, vm_data, vm_index, vm_stopped, vg_samples, vg_bytes = map(int, sys.argv[1:9])
 version = sys.argv[9]
 nans = int(sys.argv[13])
+vm_files, vg_files = int(sys.argv[14]), int(sys.argv[15])
 print("real-scrape: %d samples sent (%d of them NaN)" % (sent, nans))
 print("VictoriaMetrics %s" % version)
 print("  samples exported           %d (VictoriaMetrics drops NaN samples; Vigil keeps them bit-exact)" % vm_count)
 print("  data dir after merge       %d bytes  %.3f B/sample sent, %.3f B/sample kept  (data/ %d, indexdb/ %d)" %
       (vm_bytes, vm_bytes / sent, vm_bytes / vm_count, vm_data, vm_index))
+print("  files only (no directory entries) %d bytes  %.3f B/sample" % (vm_files, vm_files / sent))
 print("  data dir after shutdown    %d bytes  %.3f B/sample  (without cache/, which took %s bytes more)" %
       (vm_stopped, vm_stopped / sent, sys.argv[12]))
-print("Vigil (blocks of %s h, %s-sample adaptive chunks, index included)" % (sys.argv[10], sys.argv[11]))
+print("Vigil (Db: appended, Compact(), closed; blocks, index and WAL included)")
 print("  samples in the directory   %d" % vg_samples)
 print("  data dir                   %d bytes  %.3f B/sample" % (vg_bytes, vg_bytes / sent))
+print("  files only (no directory entries) %d bytes  %.3f B/sample" % (vg_files, vg_files / sent))
 ratio = vg_bytes / vm_bytes  # same data sent to both: bytes per sample sent
-print("ratio Vigil / VictoriaMetrics = %.3f  (target <= 0.80: %s)" % (ratio, "met" if ratio <= 0.8 else "NOT MET"))
+print("ratio Vigil / VictoriaMetrics = %.3f  (target <= 0.80: %s); files only: %.3f" %
+      (ratio, "met" if ratio <= 0.8 else "NOT MET", vg_files / vm_files))
 if vm_count != sent - nans or vg_samples != sent:
     sys.exit("unexpected sample counts: VictoriaMetrics %d (want %d), Vigil %d (want %d)" %
              (vm_count, sent - nans, vg_samples, sent))

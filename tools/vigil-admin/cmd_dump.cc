@@ -7,8 +7,9 @@
 //     "up{instance=""a:9100"",job=""api""}",1700000000000,1
 //
 //   Series in label order, samples in time order; a timestamp held by several blocks (overlapping
-//   or out-of-order data) is printed once, the newest source winning. Block tombstones apply to
-//   their block, WAL tombstones to the head, as in queries. Labels are PromQL notation
+//   or out-of-order data) is printed once, the newest source winning. The head is rebuilt from the
+//   WAL as Db::Open does (samples in block ranges dropped, tombstones applied); block tombstones
+//   apply to their block. Labels are PromQL notation
 //   in an RFC 4180 quoted field; values in the shortest form that reads back to the same float64,
 //   NaN (stale markers included), +Inf and -Inf spelled so. T is Unix milliseconds or RFC 3339
 //   (2026-11-26T10:00:00Z); both bounds are inclusive. Read-only; takes no lock.
@@ -157,30 +158,29 @@ int DumpCommand(const AdminIo& io, std::span<char* const> args) {
   // Declared before the sources: the head querier must not outlive the head.
   storage::HeadOptions head_options;
   head_options.out_of_order_window_ms = storage::DbOptions{}.out_of_order_window_ms;
+  head_options.chunk_range_ms = storage::DbOptions{}.block_range_ms;
   storage::Head head(head_options);
-  // Deleted ranges of head series (WAL tombstones), by labels.
-  std::map<Labels, storage::Intervals> head_deleted;
   // Sources oldest first: blocks by id (= creation time), then the head.
   std::vector<Source> sources;
+  int64_t blocks_end = INT64_MIN;
   for (const std::string& id : listing->blocks) {
     auto block = storage::BlockReader::Open(io.fs, JoinPath(dir, id));
     if (!block.ok()) {
       std::fprintf(io.err, "vigil-admin dump: block %s: %s\n", id.c_str(), block.status().ToString().c_str());
       return 1;
     }
+    blocks_end = std::max(blocks_end, (*block)->meta().max_time);
     sources.push_back({storage::NewBlockQuerier(*block, min_t, max_t), nullptr});
   }
   if (listing->has_wal) {
+    // As Db::Open: ranges that blocks hold are closed to the head, so WAL samples already flushed
+    // into blocks (kept until the next checkpoint) are dropped instead of shadowing block deletes.
+    if (blocks_end != INT64_MIN) head.SetMinValidTime(blocks_end);
     WalSummary wal;
     const Status st = ReadWal(io.fs, JoinPath(dir, storage::kWalDirName), &head, &wal);
     if (!st.ok()) {
       std::fprintf(io.err, "vigil-admin dump: %s\n", st.ToString().c_str());
       return 1;
-    }
-    storage::Labels ls;
-    for (const auto& [ref, ivs] : wal.deleted) {
-      if (!head.SeriesLabels(ref, &ls)) continue;  // a tombstone for a series the WAL no longer holds
-      for (const storage::Interval& iv : ivs) storage::AddInterval(&head_deleted[ls], iv);
     }
     sources.push_back({head.NewQuerier(min_t, max_t), nullptr});
   }
@@ -207,17 +207,9 @@ int DumpCommand(const AdminIo& io, std::span<char* const> args) {
     for (size_t k = sources.size(); k-- > 0;) {
       Source& s = sources[k];
       if (!s.valid || s.set->labels() != labels) continue;
-      const bool is_head = listing->has_wal && k + 1 == sources.size();
-      auto del = is_head ? head_deleted.find(labels) : head_deleted.end();
       auto it = s.set->Samples();
       while (size_t n = it->Next(ts, vs)) {
-        for (size_t i = 0; i < n; ++i) {
-          if (del != head_deleted.end() &&
-              std::any_of(del->second.begin(), del->second.end(), [&](const auto& iv) { return iv.Contains(ts[i]); })) {
-            continue;
-          }
-          samples.emplace_back(ts[i], vs[i]);
-        }
+        for (size_t i = 0; i < n; ++i) samples.emplace_back(ts[i], vs[i]);
       }
       if (!it->status().ok()) {
         std::fprintf(io.err, "vigil-admin dump: series %s: %s\n", labels.ToString().c_str(),

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "storage/block/block_reader.h"
+#include "storage/db.h"
 #include "storage/file_names.h"
 #include "storage/head/head.h"
 #include "tools/vigil-admin/command.h"
@@ -75,6 +76,7 @@ int InspectCommand(const AdminIo& io, std::span<char* const> args) {
   }
   int problems = 0;
   uint64_t total_samples = 0, total_series = 0, total_chunks = 0;
+  int64_t blocks_end = INT64_MIN;
   std::map<uint8_t, EncodingStats> all_encodings;
   std::fprintf(io.out, "data directory %s: %zu block(s)%s\n", dir.c_str(), listing->blocks.size(),
                listing->has_wal ? ", WAL" : ", no WAL");
@@ -111,6 +113,7 @@ int InspectCommand(const AdminIo& io, std::span<char* const> args) {
       std::fprintf(io.out, "  sources   %zu block(s)\n", m.compaction_sources.size());
     }
     PrintEncodings(io.out, encodings);
+    blocks_end = std::max(blocks_end, m.max_time);
     total_samples += m.stats.samples;
     total_series += m.stats.series;
     total_chunks += m.stats.chunks;
@@ -124,7 +127,11 @@ int InspectCommand(const AdminIo& io, std::span<char* const> args) {
   if (listing->has_wal) {
     const std::string wal_dir = JoinPath(dir, storage::kWalDirName);
     storage::HeadOptions options;
+    options.out_of_order_window_ms = storage::DbOptions{}.out_of_order_window_ms;
+    options.chunk_range_ms = storage::DbOptions{}.block_range_ms;
     storage::Head head(options);
+    // As Db::Open: WAL samples in ranges that blocks hold were flushed already and are dropped.
+    if (blocks_end != INT64_MIN) head.SetMinValidTime(blocks_end);
     WalSummary wal;
     const Status st = ReadWal(io.fs, wal_dir, &head, &wal);
     auto bytes = DiskUsage(io.fs, wal_dir);
@@ -134,26 +141,35 @@ int InspectCommand(const AdminIo& io, std::span<char* const> args) {
                  wal.checkpoint ? (", checkpoint " + std::to_string(*wal.checkpoint)).c_str() : "");
     std::fprintf(io.out, "  records   %" PRIu64 ": %" PRIu64 " series, %" PRIu64 " samples, %" PRIu64 " tombstones\n",
                  wal.records, wal.series, wal.samples, wal.tombstones);
-    if (!wal.deleted.empty()) {
-      std::fprintf(io.out, "  deleted   ranges of %zu head series (WAL tombstones; dump applies them)\n", wal.deleted.size());
-    }
     if (wal.torn_bytes > 0) std::fprintf(io.out, "  torn tail %" PRIu64 " bytes dropped\n", wal.torn_bytes);
     if (!st.ok()) {
       ++problems;
       std::fprintf(io.out, "  ERROR     %s (replay stops there)\n", st.ToString().c_str());
     }
     const storage::HeadStats hs = head.Stats();
+    // What the head holds: replay appends, then drops flushed ranges and deleted samples.
+    uint64_t held = 0;
+    {
+      auto q = head.NewQuerier(INT64_MIN, INT64_MAX);
+      auto set = q->Select({});
+      std::vector<int64_t> ts(1024);
+      std::vector<double> vs(1024);
+      while (set->Next()) {
+        auto it = set->Samples();
+        while (size_t n = it->Next(ts, vs)) held += n;
+      }
+    }
     std::fprintf(io.out, "head (replayed from the WAL)\n");
-    std::fprintf(io.out, "  series    %" PRIu64 "\n  samples   %" PRIu64 "\n  chunks    %" PRIu64 "\n", hs.series,
-                 hs.samples_appended, hs.chunks);
-    if (hs.samples_appended > 0) {
+    std::fprintf(io.out, "  series    %" PRIu64 "\n  samples   %" PRIu64 "\n  chunks    %" PRIu64 "\n", hs.series, held,
+                 hs.chunks);
+    if (held > 0) {
       std::fprintf(io.out, "  time      %s .. %s (%s)\n", FormatTime(hs.min_time).c_str(),
                    FormatTime(hs.max_time).c_str(), FormatDuration(hs.max_time - hs.min_time + 1).c_str());
     }
     if (hs.rejected_samples > 0) {
       std::fprintf(io.out, "  rejected  %" PRIu64 " samples on replay\n", hs.rejected_samples);
     }
-    total_samples += hs.samples_appended;
+    total_samples += held;
   }
   for (const std::string& name : listing->quarantined) {
     std::fprintf(io.out, "quarantined %s (not served; `vigil-admin verify` says why)\n", name.c_str());

@@ -82,13 +82,7 @@ Status ReadWal(FileSystem* fs, const std::string& wal_dir, storage::Head* head, 
         st = wal::DecodeTombstones(record, &tombstones);
         if (st.ok()) {
           summary->tombstones += tombstones.size();
-          for (const wal::RefTombstone& t : tombstones) {
-            if (t.min_t > t.max_t) {
-              st = Status::Corruption("tombstone of series ref " + std::to_string(t.ref) + " with min_t > max_t");
-              break;
-            }
-            storage::AddInterval(&summary->deleted[t.ref], {t.min_t, t.max_t});
-          }
+          if (head != nullptr) head->ReplayTombstones(tombstones);
         }
         break;
     }

@@ -10,7 +10,6 @@
 
 #include <cstdint>
 #include <cstdio>
-#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -20,8 +19,6 @@
 
 #include "storage/base/file_system.h"
 #include "storage/base/status.h"
-#include "storage/block/types.h"
-#include "storage/series_ref.h"
 
 namespace vigil::storage {
 class Head;
@@ -63,17 +60,15 @@ struct WalSummary {
   uint64_t records = 0;
   uint64_t series = 0;      // series definitions
   uint64_t samples = 0;
-  uint64_t tombstones = 0;  // tombstone entries
-  // Deleted ranges of head series by the ref the WAL names them with (queries of the head honour
-  // them; they never apply to blocks, which have their own tombstones).
-  std::map<storage::SeriesRef, storage::Intervals> deleted;
+  uint64_t tombstones = 0;  // tombstone entries (deletes of head series)
   int64_t min_t = INT64_MAX, max_t = INT64_MIN;
   uint64_t torn_bytes = 0;
   std::vector<std::string> torn;  // one line per torn tail
 };
 
 // Reads `wal_dir` as Db::Open would replay it (latest checkpoint, then the segments after it),
-// decoding every record, and replays series and samples into `head` when it is not null. A torn
+// decoding every record, and replays series, samples and tombstones into `head` when it is not
+// null (set its min valid time to the end of the newest block first, as Db::Open does). A torn
 // tail is not an error (it is counted). Corruption -- a bad checksum or framing before the tail, a
 // record that does not decode -- is returned naming the segment file and byte offset; the WAL is
 // never repaired. A missing directory reads as empty.
