@@ -1,6 +1,5 @@
 #include "tools/vigil/http_client.h"
 
-#include <signal.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -161,13 +160,19 @@ struct InflightGuard {
 
 }  // namespace
 
-Result<HttpResponse> HttpClient::Get(std::string_view target) { return Do(false, target, {}); }
+Result<HttpResponse> HttpClient::Get(std::string_view target) { return Do(false, target, {}, {}); }
 
 Result<HttpResponse> HttpClient::PostForm(std::string_view target, std::string_view form_body) {
-  return Do(true, target, form_body);
+  return Do(true, target, "application/x-www-form-urlencoded", form_body);
 }
 
-Result<HttpResponse> HttpClient::Do(bool post, std::string_view target, std::string_view body) {
+Result<HttpResponse> HttpClient::Post(std::string_view target, std::string_view content_type,
+                                      std::string_view body) {
+  return Do(true, target, content_type, body);
+}
+
+Result<HttpResponse> HttpClient::Do(bool post, std::string_view target,
+                                    std::string_view content_type, std::string_view body) {
   if (!conn_) conn_ = std::make_unique<Conn>();
   Conn& c = *conn_;
   InflightGuard guard;
@@ -186,7 +191,7 @@ Result<HttpResponse> HttpClient::Do(bool post, std::string_view target, std::str
     req.set(http::field::authorization, "Bearer " + options_.bearer_token);
   }
   if (post) {
-    req.set(http::field::content_type, "application/x-www-form-urlencoded");
+    req.set(http::field::content_type, std::string(content_type));
     req.body() = std::string(body);
     req.prepare_payload();
   }

@@ -57,6 +57,8 @@ class HttpClient {
   // is reopened once.
   Result<HttpResponse> Get(std::string_view target);
   Result<HttpResponse> PostForm(std::string_view target, std::string_view form_body);
+  Result<HttpResponse> Post(std::string_view target, std::string_view content_type,
+                            std::string_view body);
 
   const Url& url() const { return url_; }
 
@@ -67,7 +69,8 @@ class HttpClient {
 
  private:
   struct Conn;
-  Result<HttpResponse> Do(bool post, std::string_view target, std::string_view body);
+  Result<HttpResponse> Do(bool post, std::string_view target, std::string_view content_type,
+                          std::string_view body);
 
   Url url_;
   HttpOptions options_;

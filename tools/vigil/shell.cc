@@ -89,6 +89,10 @@ void Shell::Note(std::string_view s) {
   Print(line);
 }
 
+void Shell::Confirm(std::string_view s) {
+  if (options_.interactive) Note(s);
+}
+
 void Shell::PrintError(const Status& st, std::string_view query) {
   std::string msg;
   // The terminal echoed ^C without a newline.
@@ -151,8 +155,16 @@ Status Shell::RunQuery(std::string_view query) {
   }
   if (!r.ok()) return r.status();
   Print(Render(*r, options_.format, options_.render));
-  for (const auto& w : r->warnings) Note("warning: " + w);
-  for (const auto& i : r->infos) Note("info: " + i);
+  for (const auto* list : {&r->warnings, &r->infos}) {
+    for (const auto& w : *list) {
+      std::string line = (list == &r->warnings ? "warning: " : "info: ") + w;
+      if (options_.interactive) {
+        Note(line);
+      } else {
+        std::fprintf(err_, "%s\n", line.c_str());  // keeps CSV and JSON on stdout clean
+      }
+    }
+  }
   bool human = options_.format == Format::kTable || options_.format == Format::kChart;
   if (options_.footer && human) Note(RenderFooter(*r));
   return Status::OK();
@@ -279,17 +291,17 @@ Status Shell::RangeCmd(std::string_view args) {
   std::vector<std::string_view> w = Words(args);
   if (w.empty()) {
     if (!options_.range) {
-      Note("instant queries (set a range with \\range <start> <end> [step])");
+      Confirm("instant queries (set a range with \\range <start> <end> [step])");
     } else {
       const RangeSpec& r = *options_.range;
-      Note("range " + r.start + " → " + r.end + ", step " +
-           (r.step_ms == 0 ? std::string("auto") : FormatDuration(r.step_ms)));
+      Confirm("range " + r.start + " → " + r.end + ", step " +
+              (r.step_ms == 0 ? std::string("auto") : FormatDuration(r.step_ms)));
     }
     return Status::OK();
   }
   if (w.size() == 1 && (w[0] == "off" || w[0] == "instant")) {
     options_.range.reset();
-    Note("instant queries");
+    Confirm("instant queries");
     return Status::OK();
   }
   if (w.size() < 2 || w.size() > 3) {
@@ -310,16 +322,16 @@ Status Shell::RangeCmd(std::string_view args) {
     }
   }
   options_.range = spec;
-  Note("range " + FormatTimestamp(start) + " → " + FormatTimestamp(end) + " (" +
-       FormatDuration(end - start) + "), step " +
-       (spec.step_ms == 0 ? std::string("auto") : FormatDuration(spec.step_ms)) +
-       (IsRelativeTime(spec.start) || IsRelativeTime(spec.end) ? ", follows the clock" : ""));
+  Confirm("range " + FormatTimestamp(start) + " → " + FormatTimestamp(end) + " (" +
+          FormatDuration(end - start) + "), step " +
+          (spec.step_ms == 0 ? std::string("auto") : FormatDuration(spec.step_ms)) +
+          (IsRelativeTime(spec.start) || IsRelativeTime(spec.end) ? ", follows the clock" : ""));
   return Status::OK();
 }
 
 Status Shell::FormatCmd(std::string_view args) {
   if (args.empty()) {
-    Note("format " + std::string(FormatName(options_.format)));
+    Confirm("format " + std::string(FormatName(options_.format)));
     return Status::OK();
   }
   Format f;
@@ -328,9 +340,9 @@ Status Shell::FormatCmd(std::string_view args) {
                                    "' (table, csv, json or chart)");
   }
   options_.format = f;
-  Note("format " + std::string(FormatName(f)) +
-       (f == Format::kChart && !options_.range ? " (charts draw range queries: \\range -1h now)"
-                                               : ""));
+  Confirm("format " + std::string(FormatName(f)) +
+          (f == Format::kChart && !options_.range ? " (charts draw range queries: \\range -1h now)"
+                                                  : ""));
   return Status::OK();
 }
 

@@ -63,7 +63,8 @@ class Shell {
   void PrintError(const Status& st, std::string_view query);
   void PrintList(const std::vector<std::string>& words);
   void Print(std::string_view s);
-  void Note(std::string_view s);  // dim in a colour terminal
+  void Note(std::string_view s);     // dim in a colour terminal
+  void Confirm(std::string_view s);  // a Note shown only in the interactive shell
   int64_t Now() const;
 
   ApiClient* api_;

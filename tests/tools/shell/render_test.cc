@@ -80,13 +80,14 @@ TEST_CASE("Range results: a column per series, or a row per sample", "[tools][sh
 }
 
 TEST_CASE("CSV quotes fields per RFC 4180 and JSON is the API's data", "[tools][shell][render]") {
-  QueryResult r = Decode(
-      R"({"resultType":"vector","result":[)"
-      R"({"metric":{"path":"/a,b","q":"say \"hi\""},"value":[1700000000.5,"NaN"]}]})");
+  QueryResult r =
+      Decode(R"({"resultType":"vector","result":[)"
+             R"({"metric":{"path":"/a,b","q":"say \"hi\""},"value":[1700000000.5,"NaN"]}]})");
   CHECK(RenderCsv(r) == "path,q,timestamp,value\n\"/a,b\",\"say \"\"hi\"\"\",1700000000.500,NaN\n");
-  CHECK(RenderJson(r) ==
-        R"({"resultType":"vector","result":[{"metric":{"path":"/a,b","q":"say \"hi\""},"value":[1700000000.5,"NaN"]}]})"
-        "\n");
+  CHECK(
+      RenderJson(r) ==
+      R"({"resultType":"vector","result":[{"metric":{"path":"/a,b","q":"say \"hi\""},"value":[1700000000.5,"NaN"]}]})"
+      "\n");
 }
 
 TEST_CASE("The footer gives counts, range and timing", "[tools][shell][render]") {
@@ -174,7 +175,8 @@ TEST_CASE("Charts draw braille lines with axes, time labels and a legend",
   CHECK(CountOf(RenderChart(r, o), "\033[36m") > 0);
 }
 
-TEST_CASE("Charts shade a forecast band between :upper and :lower", "[tools][shell][render][chart]") {
+TEST_CASE("Charts shade a forecast band between :upper and :lower",
+          "[tools][shell][render][chart]") {
   QueryResult r = LineData(true);
   RenderOptions o;
   o.width = 80;

@@ -25,9 +25,9 @@ TEST_CASE("ParseTime: relative, RFC 3339 and Unix seconds", "[tools][shell][time
 }
 
 TEST_CASE("ParseTime rejects bad input with the text in the message", "[tools][shell][time]") {
-  for (const char* bad : {"", "yesterday", "now-", "-1x", "2023-13-01T00:00:00Z",
-                          "2023-11-14T25:00:00Z", "2023-11-14T22:13:20", "2023-11-14T22:13:20Q",
-                          "17e", "nowish"}) {
+  for (const char* bad :
+       {"", "yesterday", "now-", "-1x", "2023-13-01T00:00:00Z", "2023-11-14T25:00:00Z",
+        "2023-11-14T22:13:20", "2023-11-14T22:13:20Q", "17e", "nowish"}) {
     INFO(bad);
     auto r = ParseTime(bad, 0);
     if (std::string_view(bad) == "2023-11-14T22:13:20") {
