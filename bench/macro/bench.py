@@ -88,6 +88,36 @@ class Harness:
             raise S.HarnessError(f"sender --describe failed: {out.stderr}")
         return json.loads(out.stdout)
 
+    # ---- profiles (--perf): perf record on Vigil during a phase, a text report beside the record -
+
+    def perf_start(self, inst, phase):
+        if not self.args.perf or inst.name != "vigil" or not shutil.which("perf"):
+            return None
+        data = os.path.join(self.workroot, f"perf-{phase}.data")
+        p = subprocess.Popen(["perf", "record", "-F", "499", "-p", str(inst.pid), "-o", data],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True)
+        S._STARTED.add(p)
+        return p, data, phase
+
+    def perf_stop(self, handle):
+        if handle is None:
+            return
+        p, data, phase = handle
+        p.send_signal(S.signal.SIGINT)
+        p.wait(60)
+        S._STARTED.discard(p)
+        out_dir = os.path.join(self.args.results, "perf")
+        os.makedirs(out_dir, exist_ok=True)
+        out = os.path.join(out_dir, f"{self.run_id}-{phase}.txt")
+        rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",
+                              "--percent-limit", "0.5", "--sort", "dso,symbol"],
+                             capture_output=True, text=True)
+        with open(out, "w") as f:
+            f.write(rep.stdout)
+        self.record.setdefault("profiles", {})[phase] = out
+        log(f"  profile of vigil ({phase}): {out}")
+
     def load(self, inst, spec, protocol):
         cmd = self.sender_cmd(spec, "--protocol", protocol, "--url", inst.write_url(protocol),
                               "--server-pid", str(inst.pid), "--connections",
@@ -105,6 +135,7 @@ class Harness:
     # ---- one dataset ----------------------------------------------------------------------------
 
     def run_dataset(self, ds, spec):
+        self.current_ds = ds
         desc = self.describe(spec)
         log(f"dataset {ds}: {desc['series']} series, {desc['samples']} samples "
             f"({desc['dropped_non_finite']} non-finite dropped), "
@@ -126,7 +157,9 @@ class Harness:
                 inst = cls(os.path.join(self.workroot, f"{ds}-{cls.name}-{protocol}"), self.log_dir)
                 inst.start()
                 self.record["versions"].setdefault(cls.name, inst.version())
+                prof = self.perf_start(inst, f"{ds}-ingest-{protocol}")
                 res = self.load(inst, spec, protocol)
+                self.perf_stop(prof)
                 res["system"] = cls.name
                 mem = S.proc_status(inst.pid)
                 res["vm_hwm_bytes"] = mem["VmHWM"]
@@ -211,7 +244,11 @@ class Harness:
                 diffs = Q.compare(a["result"], b["result"])
                 report["compared"] += 1
                 if diffs:
-                    report["mismatches"].append({"system": name, "query": q.id, "diffs": diffs})
+                    m = {"system": name, "query": q.id, "diffs": diffs}
+                    known = Q.known_difference(name, q)
+                    if known:
+                        m["known"] = known
+                    report["mismatches"].append(m)
         for ref_only in qs:
             if "error" in ref.get(ref_only.id, {}):
                 report["mismatches"].append({"system": ref_name, "query": ref_only.id,
@@ -223,7 +260,9 @@ class Harness:
         if report["mismatches"]:
             lines = [f"ANSWER MISMATCH on {ds} (reference {ref_name}, values within 1e-9 rel.):"]
             for m in report["mismatches"]:
-                lines.append(f"  {m['system']} / {m['query']}: " + "; ".join(m["diffs"][:3]))
+                known = f" [known: {m['known']}]" if m.get("known") else ""
+                lines.append(f"  {m['system']} / {m['query']}{known}: " +
+                             "; ".join(d[:200] for d in m["diffs"][:3]))
             loud("\n!!! ".join(lines))
         else:
             log(f"  answers agree: {report['compared']} comparisons against {ref_name}")
@@ -248,6 +287,7 @@ class Harness:
         if self.args.cold_runs == 0:
             inst.start()
         out = {}
+        prof = self.perf_start(inst, f"{self.current_ds}-queries-warm")
         for q in qs:
             if q not in runnable:
                 out[q.id] = {"skipped": q.skip_influx}
@@ -260,6 +300,7 @@ class Harness:
                          "warm_median_s": statistics.median(warm)}
             log(f"  {inst.name:16s} {q.id:28s} cold {fmt_ms(out[q.id]['cold_median_s'])}  "
                 f"warm {fmt_ms(out[q.id]['warm_median_s'])}")
+        self.perf_stop(prof)
         mem = S.proc_status(inst.pid)
         out["_vm_hwm_bytes"] = mem["VmHWM"]
         return out
@@ -278,7 +319,9 @@ class Harness:
             inst.start()
             time.sleep(3)
             before = S.proc_status(inst.pid)["VmRSS"]
+            prof = self.perf_start(inst, "highcard-ingest")
             res = self.load(inst, spec, protocol)
+            self.perf_stop(prof)
             time.sleep(5)  # let buffered rows reach the index (VictoriaMetrics flushes each ~1 s)
             if cls is S.InfluxDB:
                 doc = inst.influxql("SHOW SERIES EXACT CARDINALITY")
@@ -468,6 +511,8 @@ def main():
     p.add_argument("--workdir", default="/tmp/vigil-macro")
     p.add_argument("--results", default=os.path.join(here, "results"))
     p.add_argument("--keep", action="store_true", help="keep data directories")
+    p.add_argument("--perf", action="store_true",
+                   help="profile vigild with perf during loads and warm queries (results/perf/)")
     args = p.parse_args()
     h = Harness(args)
     try:

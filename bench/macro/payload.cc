@@ -1,63 +1,16 @@
 #include "bench/macro/payload.h"
 
-#include <snappy.h>
-
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <cstring>
 #include <functional>
+
+#include "server/ingest/remote_write_encode.h"
+#include "storage/labels.h"
 
 namespace vigil::bench::macro {
 
 namespace {
-
-// ---- protobuf wire format (the handful of field kinds remote write uses) ----------------------
-
-void PutVarint(std::string* s, uint64_t v) {
-  while (v >= 0x80) {
-    s->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  s->push_back(static_cast<char>(v));
-}
-
-void PutTag(std::string* s, int field, int wire_type) {
-  PutVarint(s, static_cast<uint64_t>(field) << 3 | static_cast<uint64_t>(wire_type));
-}
-
-void PutBytesField(std::string* s, int field, std::string_view bytes) {
-  PutTag(s, field, 2);
-  PutVarint(s, bytes.size());
-  s->append(bytes);
-}
-
-// Label { string name = 1; string value = 2; }
-std::string EncodeLabels(const ParsedName& n) {
-  std::vector<std::pair<std::string, std::string>> all = n.labels;
-  all.emplace_back("__name__", n.metric);
-  std::sort(all.begin(), all.end());
-  std::string out, label;
-  for (const auto& [k, v] : all) {
-    label.clear();
-    PutBytesField(&label, 1, k);
-    PutBytesField(&label, 2, v);
-    PutBytesField(&out, 1, label);  // TimeSeries.labels = 1
-  }
-  return out;
-}
-
-// Sample { double value = 1; int64 timestamp = 2; }
-void PutSample(std::string* s, int64_t t, double v) {
-  std::string sample;
-  PutTag(&sample, 1, 1);
-  uint64_t bits;
-  std::memcpy(&bits, &v, 8);
-  for (int i = 0; i < 8; ++i) sample.push_back(static_cast<char>(bits >> (8 * i)));
-  PutTag(&sample, 2, 0);
-  PutVarint(&sample, static_cast<uint64_t>(t));
-  PutBytesField(s, 2, sample);  // TimeSeries.samples = 2
-}
 
 // ---- line protocol --------------------------------------------------------------------------
 
@@ -159,38 +112,38 @@ bool ParseSeriesName(std::string_view text, ParsedName* out, std::string* error)
   return true;
 }
 
-bool BuildRemoteWrite(const Dataset& d, const BatchOptions& o, std::vector<std::vector<Request>>* out,
-                      std::string* error) {
-  std::vector<std::string> labels(d.series.size());
+bool BuildRemoteWrite(const Dataset& d, const BatchOptions& o,
+                      std::vector<std::vector<Request>>* out, std::string* error) {
+  // Label strings live in `names`; `labels` holds views of them, __name__ included, sorted.
+  std::vector<ParsedName> names(d.series.size());
+  std::vector<std::vector<storage::Label>> labels(d.series.size());
   std::vector<const Series*> series;
-  ParsedName n;
   for (size_t i = 0; i < d.series.size(); ++i) {
-    if (!ParseSeriesName(d.series[i].name, &n, error)) return false;
-    labels[i] = EncodeLabels(n);
+    if (!ParseSeriesName(d.series[i].name, &names[i], error)) return false;
+    labels[i].push_back({"__name__", names[i].metric});
+    for (const auto& [k, v] : names[i].labels) labels[i].push_back({k, v});
+    std::sort(labels[i].begin(), labels[i].end());
     series.push_back(&d.series[i]);
   }
   const size_t shards = std::max<size_t>(1, o.shards);
   out->assign(shards, {});
-  std::vector<std::string> raw(shards);
+  std::vector<server::ingest::RemoteWriteEncoder> encoders(
+      shards, server::ingest::RemoteWriteEncoder(server::ingest::RemoteWriteVersion::k1));
   std::vector<size_t> samples(shards, 0);
   std::vector<int64_t> first_ts(shards, 0);
-  std::string ts;
+  std::vector<server::ingest::RemoteWriteSample> buf;
   auto flush = [&](size_t sh) {
     if (samples[sh] == 0) return;
-    Request r;
-    snappy::Compress(raw[sh].data(), raw[sh].size(), &r.body);
-    r.samples = samples[sh];
-    r.first_ts = first_ts[sh];
-    (*out)[sh].push_back(std::move(r));
-    raw[sh].clear();
+    (*out)[sh].push_back(Request{encoders[sh].Snappy(), samples[sh], first_ts[sh]});
+    encoders[sh].Reset();
     samples[sh] = 0;
   };
   WalkWindows(series, DefaultWindow(d, o), [&](size_t i, size_t b, size_t e) {
     const size_t sh = i % shards;
     if (samples[sh] == 0) first_ts[sh] = series[i]->ts[b];
-    ts = labels[i];
-    for (size_t k = b; k < e; ++k) PutSample(&ts, series[i]->ts[k], series[i]->vs[k]);
-    PutBytesField(&raw[sh], 1, ts);  // WriteRequest.timeseries = 1
+    buf.clear();
+    for (size_t k = b; k < e; ++k) buf.push_back({series[i]->ts[k], series[i]->vs[k]});
+    encoders[sh].AddSeries(labels[i], buf);
     samples[sh] += e - b;
     if (samples[sh] >= o.batch_samples) flush(sh);
   });

@@ -46,8 +46,9 @@ bool ParseSeriesName(std::string_view text, ParsedName* out, std::string* error)
 
 // *out gets one list of requests per shard, each in the order it must be sent.
 //
-// Remote write bodies (already snappy-compressed). Labels are __name__ plus the series' labels,
-// sorted by name as the protocol requires.
+// Remote write 1.0 bodies (already snappy-compressed), made by Vigil's own encoder
+// (server/ingest/remote_write_encode.h). Labels are __name__ plus the series' labels, sorted by
+// name as the protocol requires.
 bool BuildRemoteWrite(const Dataset& d, const BatchOptions& o, std::vector<std::vector<Request>>* out,
                       std::string* error);
 

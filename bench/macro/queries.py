@@ -133,6 +133,15 @@ def check_queries(ds, te, span_s, line_measurement):
     return qs
 
 
+def known_difference(system, q):
+    """A documented semantic difference that explains a mismatch, or None. Mismatches are reported
+    all the same; this only says why."""
+    if system == "victoriametrics" and "rate(" in q.promql:
+        return ("MetricsQL rate() does not extrapolate to the window edges as PromQL does "
+                "(VictoriaMetrics documents it)")
+    return None
+
+
 def _influx_names(metric, line_measurement):
     if line_measurement and metric.startswith(line_measurement + "_"):
         return line_measurement, metric[len(line_measurement) + 1:]
