@@ -41,13 +41,13 @@ def dataset_specs(quick):
             "tsbs-cpu-100": ["--dataset", "tsbs", "--hosts", "100", "--hours", "2"],
             "telemetry": ["--dataset", "telemetry", "--targets", "10", "--hours", "2"],
             "real-scrape": ["--dataset", "real-scrape"],
-        }, ["--dataset", "highcard", "--series", "100000"]
+        }, ["--dataset", "highcard", "--series", "100000", "--samples-per-series", "1"]
     return {
         "tsbs-cpu-100": ["--dataset", "tsbs", "--hosts", "100", "--hours", "6"],
         "tsbs-cpu-1000": ["--dataset", "tsbs", "--hosts", "1000", "--hours", "6"],
         "telemetry": ["--dataset", "telemetry", "--targets", "50", "--hours", "6"],
         "real-scrape": ["--dataset", "real-scrape"],
-    }, ["--dataset", "highcard", "--series", "1000000"]
+    }, ["--dataset", "highcard", "--series", "1000000", "--samples-per-series", "1"]
 
 
 class Harness:
@@ -309,7 +309,7 @@ class Harness:
 
     def run_highcard(self, spec):
         desc = self.describe(spec)
-        log(f"highcard: {desc['series']} series x {desc['samples'] // desc['series']} samples")
+        log(f"highcard: {desc['series']} series x {desc['samples'] // desc['series']} sample(s)")
         rec = {"describe": desc, "systems": {}}
         self.record["highcard"] = rec
         te = (desc["end_ms"] // 60_000 + 1) * 60
@@ -323,13 +323,16 @@ class Harness:
             res = self.load(inst, spec, protocol)
             self.perf_stop(prof)
             time.sleep(5)  # let buffered rows reach the index (VictoriaMetrics flushes each ~1 s)
-            if cls is S.InfluxDB:
-                doc = inst.influxql("SHOW SERIES EXACT CARDINALITY")
-                n = sum(s["values"][0][0] for s in doc["results"][0].get("series", []))
-            else:
-                data = inst.promql(f"count(last_over_time(hc_requests_total[1h]))", time_s=te)
-                n = int(float(data["result"][0]["value"][1])) if data["result"] else 0
             mem = S.proc_status(inst.pid)
+            try:
+                if cls is S.InfluxDB:
+                    doc = inst.influxql("SHOW SERIES EXACT CARDINALITY")
+                    n = sum(s["values"][0][0] for s in doc["results"][0].get("series", []))
+                else:
+                    data = inst.promql("count(last_over_time(hc_requests_total[1h]))", time_s=te)
+                    n = int(float(data["result"][0]["value"][1])) if data["result"] else 0
+            except S.HarnessError as e:
+                n = f"error: {e}"
             per = (mem["VmRSS"] - before) / max(1, desc["series"])
             rec["systems"][cls.name] = {
                 "protocol": protocol, "load": res, "rss_before_bytes": before,
@@ -352,9 +355,20 @@ class Harness:
         for ds, spec in specs.items():
             if self.args.datasets and ds not in self.args.datasets:
                 continue
-            self.run_dataset(ds, spec)
+            try:
+                self.run_dataset(ds, spec)
+            except S.HarnessError as e:
+                # One failing system must not lose the rest of the run: record it, loudly.
+                loud(f"dataset {ds} aborted: {e}")
+                self.record["datasets"].setdefault(ds, {}).update({"error": str(e)})
+                S.stop_all_started()
         if not self.args.no_highcard:
-            self.run_highcard(hc)
+            try:
+                self.run_highcard(hc)
+            except S.HarnessError as e:
+                loud(f"highcard aborted: {e}")
+                self.record["highcard"]["error"] = str(e)
+                S.stop_all_started()
         self.record["finished"] = datetime.datetime.utcnow().isoformat() + "Z"
         self.record["elapsed_s"] = time.time() - t0
         self.record["ratios"] = ratio_table(self.record)
@@ -425,6 +439,7 @@ def ratio_table(rec):
                      "met": met, "all": values})
 
     for ds, d in rec["datasets"].items():
+        d = {"loads": [], "disk": {}, "queries": {}, **d}
         for proto in ("remote-write", "line"):
             loads = {l["system"]: l for l in d["loads"] if l["protocol"] == proto and l.get("ok")}
             if not loads:
@@ -488,7 +503,7 @@ def render_table(rec):
                 tgt += "  met" if r["met"] else "  NOT MET"
         lines.append(f"{kind:{w}s} | {_fmt_value(kind, r['vigil']):>10s} | {peer:>26s} | "
                      f"{ratio:>6s} | {tgt}")
-    mism = sum(len(d["checks"].get("mismatches", [])) for d in rec["datasets"].values())
+    mism = sum(len(d.get("checks", {}).get("mismatches", [])) for d in rec["datasets"].values())
     lines.append(f"answer checks: {mism} mismatch(es) (details in the JSON record under "
                  f"datasets.<name>.checks)")
     return "\n".join(lines)

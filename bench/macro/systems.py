@@ -284,7 +284,7 @@ class VictoriaMetrics(System):
         return ["victoria-metrics", f"-storageDataPath={os.path.join(self.workdir, 'data')}",
                 f"-httpListenAddr=127.0.0.1:{self.port}", "-retentionPeriod=100y",
                 "-influxSkipSingleField", "-loggerLevel=ERROR", "-search.latencyOffset=0s",
-                "-search.maxUniqueTimeseries=5000000"]
+                "-search.maxUniqueTimeseries=5000000", "-search.maxQueryDuration=10m"]
 
     def ready_path(self):
         return "/health"
