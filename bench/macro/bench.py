@@ -317,6 +317,7 @@ class Harness:
             protocol = cls.protocols[0]
             inst = cls(os.path.join(self.workroot, f"highcard-{cls.name}"), self.log_dir)
             inst.start()
+            self.record["versions"].setdefault(cls.name, inst.version())
             time.sleep(3)
             before = S.proc_status(inst.pid)["VmRSS"]
             prof = self.perf_start(inst, "highcard-ingest")
