@@ -14,7 +14,8 @@ namespace vigil::storage {
 //
 // Errors of single samples are returned by Append() at once and the sample is left out of the batch;
 // the rest of the batch stays valid. Typical errors: InvalidArgument (bad labels), OutOfRange
-// (older than the out-of-order window; the message names the series and both timestamps),
+// (older than the out-of-order window; the message names the series and both timestamps; or
+// older than the head's minimum valid time, i.e. in a range already flushed to blocks),
 // AlreadyExists (a repeated timestamp with a different value). A repeated (t, v) with the same value
 // bits is accepted and ignored.
 //

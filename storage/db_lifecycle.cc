@@ -90,7 +90,10 @@ Status DbImpl::FlushHead(bool all) {
       before = max_t == INT64_MAX ? max_t : max_t + 1;
     } else {
       if (max_t - min_t <= range + range / 2) return Status::OK();
-      before = AlignDown(min_t, range) + range;
+      // The oldest range; after a long gap in the data, every range that leaves the head
+      // spanning at most 1.5 block ranges (one pass instead of one per empty range).
+      before = std::max(AlignDown(min_t, range) + range,
+                        AlignDown(max_t - range - range / 2, range) + range);
     }
     // From here on the head refuses samples older than `before`; every sample logged before the
     // segment switch is in the head, so the blocks below hold all of them.
