@@ -22,7 +22,7 @@ std::string_view UsageText() {
        vigil [options] -f FILE | < FILE   run the statements of a file (- is stdin)
 
 connection:
-  --url URL            server address (default $VIGIL_URL or http://127.0.0.1:9090);
+  --url URL            server address (default $VIGIL_URL or http://127.0.0.1:9201);
                        https:// for TLS
   --token TOKEN        bearer token (default $VIGIL_TOKEN)
   --token-file FILE    read the bearer token from FILE

@@ -12,8 +12,8 @@
 
 namespace vigil::shell {
 
-// The default server: vigild's default HTTP address (server/README.md).
-inline constexpr const char* kDefaultUrl = "http://127.0.0.1:9090";
+// The default server: vigild's default HTTP address (--http.listen, server/README.md).
+inline constexpr const char* kDefaultUrl = "http://127.0.0.1:9201";
 
 struct CliOptions {
   std::string url;  // --url, else $VIGIL_URL, else kDefaultUrl
