@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "server/ingest/sample_writer.h"
+#include "server/native/protocol.h"
 #include "storage/labels.h"
 
 namespace vigil::native {
@@ -83,7 +84,7 @@ IngestOutcome IngestNativeBatch(storage::Db& db, const fb::WriteBatch& batch,
     // a newer one of the same batch).
     order.resize(n_ts);
     for (size_t j = 0; j < n_ts; ++j) order[j] = static_cast<uint32_t>(j);
-    auto time_of = [&](uint32_t j) { return ts->Get(j); };
+    auto time_of = [&](uint32_t j) { return LoadElement(ts, j); };
     bool sorted = true;
     for (size_t j = 1; j < n_ts && sorted; ++j) sorted = time_of(j - 1) <= time_of(j);
     if (!sorted) {
@@ -93,8 +94,8 @@ IngestOutcome IngestNativeBatch(storage::Db& db, const fb::WriteBatch& batch,
     storage::SeriesRef ref = storage::kNoSeriesRef;
     for (size_t k = 0; k < n_ts; ++k) {
       const uint32_t j = order[k];
-      const int64_t t = ts->Get(j);
-      const double v = vs->Get(j);
+      const int64_t t = LoadElement(ts, j);
+      const double v = LoadElement(vs, j);
       if (ref != storage::kNoSeriesRef && w.AppendByRef(ref, t, v)) continue;
       bool labels_invalid = false;
       ref = w.Append(ls, t, v, &labels_invalid);

@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -53,5 +54,17 @@ std::string_view FinishFrame(flatbuffers::FlatBufferBuilder& fbb, fb::Message ty
 Result<const fb::Frame*> VerifyFrame(std::string_view frame);
 
 std::string_view BatchStatusName(fb::BatchStatus status);
+
+// Element i of a verified [long] / [double] vector. The FlatBuffers verifier checks a vector's
+// 4-byte length alignment but not the 8-byte alignment of its elements, so a hostile frame can
+// place them misaligned; reading through memcpy is defined for any address (the accessors' direct
+// loads are not). Little-endian hosts only, like FlatBuffers itself here.
+template <typename T>
+inline T LoadElement(const flatbuffers::Vector<T>* v, size_t i) {
+  static_assert(sizeof(T) == 8);
+  T x;
+  std::memcpy(&x, v->Data() + i * sizeof(T), sizeof(T));
+  return x;
+}
 
 }  // namespace vigil::native
