@@ -1,0 +1,166 @@
+#include "query/models/anomaly_band.h"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tests/query/models/model_test_util.h"
+
+namespace vigil::query::models {
+namespace {
+
+using testutil::Noise;
+
+constexpr int64_t kStep = 300'000;  // 5 minutes
+constexpr int64_t kT0 = 1'700'000'000'000 - 1'700'000'000'000 % 86'400'000;
+
+// 10 + daily sine of amplitude 5 + N(0, 0.5), `days` days of 5-minute points.
+std::vector<double> DailySeries(int days, uint64_t seed) {
+  Noise noise(seed);
+  std::vector<double> v;
+  for (int i = 0; i < days * 288; ++i) {
+    v.push_back(10 + 5 * std::sin(2 * M_PI * i / 288.0) + 0.5 * noise.Normal());
+  }
+  return v;
+}
+
+TEST_CASE("anomaly band learns a daily profile and scores a spike", "[query][models][band]") {
+  AnomalyBand band;
+  std::vector<double> v = DailySeries(5, 1);
+  const size_t spike = v.size() - 100;
+  v[spike] += 8;  // 16 noise standard deviations
+  double max_other = 0;
+  double spike_score = 0;
+  double abs_error = 0;
+  int compared = 0;
+  for (size_t i = 0; i < v.size(); ++i) {
+    const BandPoint p = band.Update(kT0 + static_cast<int64_t>(i) * kStep, v[i]);
+    if (i == spike) {
+      spike_score = p.score;
+    } else if (i > 3 * 288) {
+      max_other = std::max(max_other, p.score);
+      // The band follows the daily swing (±5) instead of a flat level.
+      abs_error +=
+          std::abs(p.expected - (10 + 5 * std::sin(2 * M_PI * static_cast<double>(i) / 288.0)));
+      ++compared;
+    }
+  }
+  CHECK(abs_error / compared < 0.5);
+  CHECK(spike_score > 0.999);
+  CHECK(spike_score > max_other);
+}
+
+TEST_CASE("an anomaly does not drag the band after it", "[query][models][band]") {
+  AnomalyBand band;
+  Noise noise(2);
+  int64_t t = kT0;
+  for (int i = 0; i < 1000; ++i, t += kStep) (void)band.Update(t, 50 + noise.Normal());
+  const double before = band.Predict(t).expected;
+  // An incident: 8 points 40 standard deviations up (shorter than a level shift run).
+  for (int i = 0; i < 8; ++i, t += kStep) (void)band.Update(t, 90);
+  const BandPoint after = band.Predict(t);
+  CHECK(std::abs(after.expected - before) < 4);  // under a tenth of the incident's size
+  CHECK(after.upper - after.lower < 12);         // the spread grows by a bounded step only
+}
+
+TEST_CASE("a sustained level shift re-levels the band", "[query][models][band]") {
+  AnomalyBand band;
+  Noise noise(3);
+  int64_t t = kT0;
+  for (int i = 0; i < 1000; ++i, t += kStep) (void)band.Update(t, 50 + noise.Normal());
+  for (int i = 0; i < 100; ++i, t += kStep) (void)band.Update(t, 80 + noise.Normal());
+  CHECK(std::abs(band.Predict(t).expected - 80) < 2);
+}
+
+TEST_CASE("anomaly band scores are in [0, 1] and skip non-finite values", "[query][models][band]") {
+  AnomalyBand band;
+  Noise noise(4);
+  int64_t t = kT0;
+  uint64_t finite = 0;
+  for (int i = 0; i < 2000; ++i, t += kStep) {
+    double v = 5 + noise.Normal();
+    if (i % 301 == 0) v = 1e12;
+    if (i % 97 == 0) v = NAN;
+    finite += std::isfinite(v) ? 1 : 0;
+    const BandPoint p = band.Update(t, v);
+    REQUIRE(p.score >= 0);
+    REQUIRE(p.score <= 1);
+    if (std::isnan(v)) CHECK(p.score == 0);
+  }
+  CHECK(band.points() == finite);
+}
+
+TEST_CASE("a flat series never scores, a change on it scores high", "[query][models][band]") {
+  AnomalyBand band;
+  int64_t t = kT0;
+  for (int i = 0; i < 1500; ++i, t += kStep)
+    REQUIRE(band.Update(t, 7).score < 1e-4);  // float histogram rounding only
+  CHECK(band.Update(t, 8).score > 0.99);
+}
+
+TEST_CASE("anomaly band state round-trips and continues identically",
+          "[query][models][band][format]") {
+  std::vector<double> v = DailySeries(3, 5);
+  AnomalyBand a;
+  for (size_t i = 0; i < 500; ++i) (void)a.Update(kT0 + static_cast<int64_t>(i) * kStep, v[i]);
+  const std::string frame = a.Serialize();
+  Result<AnomalyBand> b = AnomalyBand::Deserialize(frame);
+  REQUIRE(b.ok());
+  CHECK(b->Serialize() == frame);
+  for (size_t i = 500; i < v.size(); ++i) {
+    const int64_t t = kT0 + static_cast<int64_t>(i) * kStep;
+    const BandPoint pa = a.Update(t, v[i]);
+    const BandPoint pb = b->Update(t, v[i]);
+    REQUIRE(pa.expected == pb.expected);
+    REQUIRE(pa.upper == pb.upper);
+    REQUIRE(pa.score == pb.score);
+  }
+}
+
+TEST_CASE("corrupt anomaly band state is rejected with a reason", "[query][models][band][format]") {
+  AnomalyBand a;
+  for (int i = 0; i < 400; ++i) (void)a.Update(kT0 + i * kStep, i % 7);
+  const std::string frame = a.Serialize();
+  for (size_t at : {size_t{0}, size_t{5}, frame.size() / 2, frame.size() - 1}) {
+    std::string bad = frame;
+    bad[at] = static_cast<char>(bad[at] ^ 0x40);
+    Result<AnomalyBand> r = AnomalyBand::Deserialize(bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK_FALSE(r.status().message().empty());
+  }
+  for (size_t len : {size_t{0}, size_t{10}, frame.size() - 5}) {
+    CHECK_FALSE(AnomalyBand::Deserialize(frame.substr(0, len)).ok());
+  }
+}
+
+std::string GoldenPath() { return std::string(VIGIL_GOLDEN_DIR) + "/models/anomaly_band_v1.bin"; }
+
+// The state after a fixed input: 2 days of a daily pattern with noise from a portable generator.
+AnomalyBand GoldenBand() {
+  AnomalyBand band;
+  std::vector<double> v = DailySeries(2, 42);
+  for (size_t i = 0; i < v.size(); ++i)
+    (void)band.Update(kT0 + static_cast<int64_t>(i) * kStep, v[i]);
+  return band;
+}
+
+TEST_CASE("anomaly band v1 golden state is byte-exact and loads", "[query][models][band][golden]") {
+  const std::string golden = testutil::ReadFile(GoldenPath());
+  REQUIRE(golden.size() > 100);
+  CHECK(GoldenBand().Serialize() == golden);
+  Result<AnomalyBand> b = AnomalyBand::Deserialize(golden);
+  REQUIRE(b.ok());
+  CHECK(b->points() == 2 * 288);
+}
+
+// Rewrites tests/golden/models/anomaly_band_v1.bin. Run by hand only when the format changes:
+//   query_test "[regen-models]"
+TEST_CASE("anomaly band regenerate golden state", "[.][regen-models]") {
+  testutil::WriteFile(GoldenPath(), GoldenBand().Serialize());
+}
+
+}  // namespace
+}  // namespace vigil::query::models
