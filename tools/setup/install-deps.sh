@@ -11,6 +11,7 @@ packages=(
   libflatbuffers-dev flatbuffers-compiler
   libsnappy-dev libre2-dev libedit-dev libyaml-cpp-dev
   libssl-dev
+  zlib1g-dev
 )
 
 missing=()
