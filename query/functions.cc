@@ -111,6 +111,14 @@ constexpr auto kFunctions = std::to_array<FunctionInfo>({
     F("ts_of_max_over_time", {M}, V, 0, kExp),
     F("ts_of_min_over_time", {M}, V, 0, kExp),
     F("vector", {S}, V),
+    // Vigil's model functions (query/docs/vigil-functions.md).
+    F("vigil_anomaly_expected", {M, S}, V),
+    F("vigil_anomaly_lower", {M, S}, V),
+    F("vigil_anomaly_score", {M}, V),
+    F("vigil_anomaly_upper", {M, S}, V),
+    F("vigil_forecast", {M, S, S}, V),
+    F("vigil_forecast_lower", {M, S, S}, V),
+    F("vigil_forecast_upper", {M, S, S}, V),
     F("year", {V}, V, 1),
 });
 

@@ -35,6 +35,17 @@ struct RangeFunction {
 const RangeFunction* LookupRangeFunction(std::string_view name);
 Result<Value> EvalRangeFunction(Evaluator& ev, const Call& c, const RangeFunction& f);
 
+// functions_models.cc: Vigil's forecast and anomaly-band functions (query/docs/vigil-functions.md).
+bool VigilForecast(const Window& w, const double* args, double* out);
+bool VigilForecastLower(const Window& w, const double* args, double* out);
+bool VigilForecastUpper(const Window& w, const double* args, double* out);
+bool VigilAnomalyExpected(const Window& w, const double* args, double* out);
+bool VigilAnomalyLower(const Window& w, const double* args, double* out);
+bool VigilAnomalyUpper(const Window& w, const double* args, double* out);
+bool VigilAnomalyScore(const Window& w, const double* args, double* out);
+// Validates one step's scalar arguments of a vigil_* model function.
+Status CheckModelArgs(std::string_view name, double a0, double a1);
+
 // The value of a string argument (string literals, possibly in parentheses).
 const std::string& StringArg(const Expr& e);
 

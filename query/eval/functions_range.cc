@@ -325,6 +325,13 @@ constexpr RangeFunction kRangeFunctions[] = {
     {"ts_of_last_over_time", TsOfLastOverTime, 0, false, false},
     {"ts_of_max_over_time", TsOfMaxOverTime, 0, false, false},
     {"ts_of_min_over_time", TsOfMinOverTime, 0, false, false},
+    {"vigil_anomaly_expected", VigilAnomalyExpected, 0, false, false},
+    {"vigil_anomaly_lower", VigilAnomalyLower, 0, false, false},
+    {"vigil_anomaly_score", VigilAnomalyScore, 0, false, false},
+    {"vigil_anomaly_upper", VigilAnomalyUpper, 0, false, false},
+    {"vigil_forecast", VigilForecast, 0, false, false},
+    {"vigil_forecast_lower", VigilForecastLower, 0, false, false},
+    {"vigil_forecast_upper", VigilForecastUpper, 0, false, false},
 };
 
 bool CounterName(std::string_view name) {
@@ -375,6 +382,12 @@ Result<Value> EvalRangeFunction(Evaluator& ev, const Call& c, const RangeFunctio
         return Status::InvalidArgument("invalid trend factor. Expected: 0 < tf < 1, got: " +
                                        std::to_string(tf));
       }
+    }
+  }
+  if (c.func->name.starts_with("vigil_")) {
+    for (size_t i = 0; i < n; ++i) {
+      VIGIL_RETURN_IF_ERROR(CheckModelArgs(c.func->name, scalars.empty() ? 0 : scalars[0].v[i],
+                                           scalars.size() < 2 ? 0 : scalars[1].v[i]));
     }
   }
   VIGIL_ASSIGN_OR_RETURN(MatrixSteps m, ev.EvalMatrix(*c.args[mi]));
