@@ -36,7 +36,7 @@ std::unique_ptr<MemFileSystem> MakeDir() {
   return fs;
 }
 
-TEST_CASE("dump prints every series of blocks and head as CSV, merged and de-duplicated", "[tools][dump]") {
+TEST_CASE("dump prints every series of blocks and head as CSV merged and de-duplicated", "[tools][dump]") {
   auto fs = MakeDir();
   auto r = Run(fs.get(), DumpCommand, {"dump", "/data"});
   INFO(r.err);
@@ -117,7 +117,7 @@ TEST_CASE("dump fails with the series named when a chunk is corrupt", "[tools][d
   CHECK(r.err.find("chunks/000001") != std::string::npos);
 }
 
-TEST_CASE("dump rebuilds the head as Db::Open does: WAL tombstones applied, block ranges closed",
+TEST_CASE("dump rebuilds the head as Db::Open does: WAL tombstones applied and block ranges closed",
           "[tools][dump]") {
   auto fs = NewMemFileSystem();
   REQUIRE(fs->CreateDirs("/data").ok());

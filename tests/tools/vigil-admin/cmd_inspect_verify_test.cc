@@ -42,7 +42,7 @@ std::unique_ptr<MemFileSystem> MakeDir() {
 
 bool Contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
-TEST_CASE("inspect lists blocks, encodings, the WAL and the head", "[tools][inspect]") {
+TEST_CASE("inspect lists blocks and encodings and the WAL and the head", "[tools][inspect]") {
   auto fs = MakeDir();
   auto r = Run(fs.get(), InspectCommand, {"inspect", "/data"});
   INFO(r.out << r.err);
@@ -121,7 +121,7 @@ TEST_CASE("verify reports every kind of damage with the file and exits 1", "[too
   }
 }
 
-TEST_CASE("verify treats a torn WAL tail as a note, not damage", "[tools][verify]") {
+TEST_CASE("verify treats a torn WAL tail as a note and not as damage", "[tools][verify]") {
   auto fs = MakeDir();
   auto segments = fs->ListDir("/data/wal").value();
   REQUIRE(!segments.empty());
