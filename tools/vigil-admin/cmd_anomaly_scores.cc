@@ -2,6 +2,7 @@
 //   Replays a `timestamp,value` CSV through Vigil's streaming anomaly band one row at a time and
 //   prints `timestamp,value,anomaly_score` (with --band also expected,lower,upper), each row using
 //   only that row and earlier ones.
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -14,6 +15,13 @@
 namespace {
 
 namespace qm = vigil::query::models;
+
+// Shortest text that reads back as the same double.
+std::string Num(double v) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc() ? std::string(buf, end) : std::string("NaN");
+}
 
 int AnomalyScores(int argc, char** argv) {
   const char* path = nullptr;
@@ -50,8 +58,11 @@ int AnomalyScores(int argc, char** argv) {
                    : "timestamp,value,anomaly_score\n");
   for (size_t i = 0; i < series->values.size(); ++i) {
     const qm::BandPoint p = model.Update(series->timestamps[i] * 1000, series->values[i]);
-    std::printf("%s,%.17g,%.9f", series->timestamp_text[i].c_str(), series->values[i], p.score);
-    if (band) std::printf(",%.17g,%.17g,%.17g", p.expected, p.lower, p.upper);
+    std::printf("%s,%s,%.9f", series->timestamp_text[i].c_str(), Num(series->values[i]).c_str(),
+                p.score);
+    if (band) {
+      std::printf(",%s,%s,%s", Num(p.expected).c_str(), Num(p.lower).c_str(), Num(p.upper).c_str());
+    }
     std::printf("\n");
   }
   return 0;

@@ -2,6 +2,7 @@
 //   Replays a `timestamp,value` CSV through Vigil's streaming Holt-Winters model one row at a time
 //   and prints `timestamp,value,forecast,lower,upper`: the forecast for a row was made H rows
 //   earlier from the rows up to that point (empty for the first H rows).
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +17,13 @@
 namespace {
 
 namespace qm = vigil::query::models;
+
+// Shortest text that reads back as the same double.
+std::string Num(double v) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc() ? std::string(buf, end) : std::string("NaN");
+}
 
 constexpr const char* kUsage =
     "usage: vigil-admin forecast FILE.csv --horizon H [--season auto|none|SECONDS] [--coverage "
@@ -71,11 +79,11 @@ int Forecast(int argc, char** argv) {
   std::printf("timestamp,value,forecast,lower,upper\n");
   for (size_t i = 0; i < series->values.size(); ++i) {
     const qm::ForecastPoint& f = forecasts[i];
-    std::printf("%s,%.17g", series->timestamp_text[i].c_str(), series->values[i]);
+    std::printf("%s,%s", series->timestamp_text[i].c_str(), Num(series->values[i]).c_str());
     if (std::isnan(f.value)) {
       std::printf(",,,\n");
     } else {
-      std::printf(",%.17g,%.17g,%.17g\n", f.value, f.lower, f.upper);
+      std::printf(",%s,%s,%s\n", Num(f.value).c_str(), Num(f.lower).c_str(), Num(f.upper).c_str());
     }
   }
   return 0;
