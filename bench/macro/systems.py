@@ -452,13 +452,21 @@ class Vigil(System):
 
     def flush_and_compact(self):
         status, body = http("POST", self.base() + "/api/v1/admin/tsdb/snapshot")
-        how = "no flush/compaction API answered (HTTP %d); bytes = data folder as is" % status
-        if 200 <= status < 300:
-            how = "POST /api/v1/admin/tsdb/snapshot; bytes = data folder without WAL"
-        return how
+        self.snapshot = None
+        if status == 200:
+            self.snapshot = os.path.join(self.workdir, "data", "snapshots",
+                                         json.loads(body)["data"]["name"])
+            return ("POST /api/v1/admin/tsdb/snapshot (Db::Snapshot: every block copied and the "
+                    "head written as blocks); bytes = the snapshot folder (blocks only, no WAL), "
+                    "as for Prometheus")
+        loud_note = (f"no snapshot API (HTTP {status}: {body[:120]!r}); bytes = the data folder as "
+                     "it is, WAL included")
+        return loud_note
 
     def disk_bytes(self):
-        return file_bytes(os.path.join(self.workdir, "data"))
+        if self.snapshot:
+            return file_bytes(self.snapshot)
+        return file_bytes(os.path.join(self.workdir, "data"), ("snapshots",))
 
     def version(self):
         out = subprocess.run(["git", "-C", os.path.dirname(__file__), "describe", "--always",
