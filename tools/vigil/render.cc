@@ -1,6 +1,8 @@
 #include "tools/vigil/render.h"
 
 #include <algorithm>
+#include <cstring>
+#include <initializer_list>
 #include <map>
 #include <set>
 
@@ -272,6 +274,74 @@ std::string RenderSeriesTable(const std::vector<Series>& series, const RenderOpt
   std::vector<std::vector<std::string>> names;
   for (const auto& s : series) names.push_back({SeriesName(s)});
   return FormatTable({"series"}, names, {false}, o.color);
+}
+
+namespace {
+
+std::string NumberField(const JsonValue& obj, std::string_view key, double scale_ms) {
+  const JsonValue* v = obj.Find(key);
+  if (v == nullptr || !v->is_number()) return "";
+  return FormatElapsed(v->number() * scale_ms);
+}
+
+}  // namespace
+
+Result<std::string> RenderRules(const JsonValue& data, std::string_view name,
+                                const RenderOptions& o) {
+  const JsonValue* groups = data.Find("groups");
+  if (groups == nullptr || !groups->is_array()) {
+    return Status::Corruption("malformed answer from the server: rules without \"groups\"");
+  }
+  std::vector<std::vector<std::string>> rows;
+  std::string details;
+  for (const JsonValue& g : groups->array()) {
+    const JsonValue* rules = g.Find("rules");
+    if (rules == nullptr || !rules->is_array()) continue;
+    std::string interval;
+    if (const JsonValue* iv = g.Find("interval"); iv != nullptr && iv->is_number()) {
+      interval = FormatDuration(int64_t(iv->number() * 1000));
+    }
+    for (const JsonValue& r : rules->array()) {
+      std::string_view group = g.StringOr("name");
+      std::string_view rule = r.StringOr("name");
+      std::string last(r.StringOr("lastEvaluation"));
+      if (last.size() > 19 && last[10] == 'T') last = last.substr(0, 10) + " " + last.substr(11, 8);
+      if (last.starts_with("0001-01-01")) last = "never";
+      std::string eval = NumberField(r, "evaluationTime", 1000);
+      if (!name.empty()) {
+        if (rule != name && group != name) continue;
+        for (auto [k, v] : std::initializer_list<std::pair<const char*, std::string>>{
+                 {"name", std::string(rule)},
+                 {"group", std::string(group)},
+                 {"type", std::string(r.StringOr("type"))},
+                 {"interval", interval},
+                 {"query", std::string(r.StringOr("query"))},
+                 {"health", std::string(r.StringOr("health"))},
+                 {"last evaluation", last},
+                 {"evaluation time", eval},
+                 {"last error", std::string(r.StringOr("lastError"))}}) {
+          if (!v.empty())
+            details += std::string(k) + std::string(16 - std::strlen(k), ' ') + v + "\n";
+        }
+        details += "\n";
+        continue;
+      }
+      rows.push_back({std::string(group), std::string(rule), interval,
+                      std::string(r.StringOr("health")), last, eval,
+                      std::string(r.StringOr("query"))});
+    }
+  }
+  if (!name.empty()) {
+    if (details.empty()) {
+      return Status::NotFound("no continuous query or rule group named '" + std::string(name) +
+                              "'");
+    }
+    details.pop_back();
+    return details;
+  }
+  if (rows.empty()) return std::string("(no continuous queries)\n");
+  return FormatTable({"group", "name", "every", "health", "last run", "took", "query"}, rows,
+                     {false, false, true, false, false, true, false}, o.color);
 }
 
 std::string RenderCsv(const QueryResult& r) {

@@ -43,6 +43,12 @@ std::vector<std::string> DistinguishingLabels(const std::vector<Series>& series)
 std::string RenderTable(const QueryResult& r, const RenderOptions& o);
 // Series without samples (\series): labels as columns when they fit, else one name per line.
 std::string RenderSeriesTable(const std::vector<Series>& series, const RenderOptions& o);
+// The recording rules and continuous queries of a /api/v1/rules answer ("data"): one row per
+// rule (group, name, interval, health, last evaluation and its duration, query). With `name`,
+// only the rules or groups of that name, each as a block of fields including its last error.
+// Errors for a malformed answer.
+Result<std::string> RenderRules(const JsonValue& data, std::string_view name,
+                                const RenderOptions& o);
 // RFC 4180 CSV: label columns (union of all series, __name__ first), timestamp (Unix seconds),
 // value; one row per sample.
 std::string RenderCsv(const QueryResult& r);

@@ -56,7 +56,8 @@ keywords. Ctrl-C cancels the running query (or the line being typed), Ctrl-D lea
   \range off                      back to instant queries
   \format table|csv|json|chart    output format (chart draws range queries)
   \status                         server version and storage statistics
-  \cq [list|show NAME|drop NAME]  continuous queries
+  \cq [list] | \cq show NAME     continuous queries and recording rules, their health and
+                                  last evaluation
   \quit                           leave (also Ctrl-D)
 )";
 }
@@ -397,9 +398,31 @@ Status Shell::StatusCmd() {
   return Status::OK();
 }
 
+// Continuous queries are evaluated by the server and reported with the recording rules in
+// /api/v1/rules, so listing and describing them works with any server of this API. Creating and
+// dropping them needs the server's continuous-query endpoints.
 Status Shell::Cq(std::string_view args) {
-  (void)args;
-  return Status::NotSupported("continuous queries are not available from this server yet");
+  std::vector<std::string_view> w = Words(args);
+  std::string_view sub = w.empty() ? "list" : w[0];
+  if (sub == "list" || sub == "ls") {
+    VIGIL_ASSIGN_OR_RETURN(JsonValue data, api_->GetData("/api/v1/rules?type=record"));
+    VIGIL_ASSIGN_OR_RETURN(std::string text, RenderRules(data, "", options_.render));
+    Print(text);
+    return Status::OK();
+  }
+  if (sub == "show" || sub == "describe") {
+    if (w.size() != 2) return Status::InvalidArgument("usage: \\cq show <name>");
+    VIGIL_ASSIGN_OR_RETURN(JsonValue data, api_->GetData("/api/v1/rules?type=record"));
+    VIGIL_ASSIGN_OR_RETURN(std::string text, RenderRules(data, w[1], options_.render));
+    Print(text);
+    return Status::OK();
+  }
+  if (sub == "create" || sub == "drop") {
+    return Status::NotSupported("\\cq " + std::string(sub) +
+                                ": this server has no continuous-query API to change them (only "
+                                "their state through /api/v1/rules)");
+  }
+  return Status::InvalidArgument("usage: \\cq [list] | \\cq show <name>");
 }
 
 }  // namespace vigil::shell

@@ -217,3 +217,37 @@ TEST_CASE("Axis values are short", "[tools][shell][render]") {
   CHECK(FormatAxisValue(-3e9) == "-3G");
   CHECK(FormatAxisValue(0.00003) == "3e-05");
 }
+
+TEST_CASE("Continuous queries and recording rules from /api/v1/rules", "[tools][shell][render]") {
+  auto data = JsonValue::Parse(
+      R"({"groups":[{"name":"bands","file":"rules.yml","rules":[)"
+      R"({"name":"heap:upper","query":"heap * 1.2","health":"ok","evaluationTime":0.000078537,)"
+      R"("lastEvaluation":"2026-11-27T07:03:23.302354828Z","type":"recording"},)"
+      R"({"name":"heap:lower","query":"heap * 0.8","health":"err","lastError":"boom",)"
+      R"("evaluationTime":0.0125,"lastEvaluation":"0001-01-01T00:00:00Z","type":"recording"}],)"
+      R"("interval":5,"limit":0}]})");
+  REQUIRE(data.ok());
+  RenderOptions o;
+  auto table = RenderRules(*data, "", o);
+  REQUIRE(table.ok());
+  CHECK(*table ==
+        "group  name        every  health  last run               took  query\n"
+        "─────  ──────────  ─────  ──────  ───────────────────  ──────  ──────────\n"
+        "bands  heap:upper     5s  ok      2026-11-27 07:03:23    79µs  heap * 1.2\n"
+        "bands  heap:lower     5s  err     never                12.5ms  heap * 0.8\n");
+  auto one = RenderRules(*data, "heap:lower", o);
+  REQUIRE(one.ok());
+  CHECK(*one ==
+        "name            heap:lower\n"
+        "group           bands\n"
+        "type            recording\n"
+        "interval        5s\n"
+        "query           heap * 0.8\n"
+        "health          err\n"
+        "last evaluation never\n"
+        "evaluation time 12.5ms\n"
+        "last error      boom\n");
+  CHECK(RenderRules(*data, "nope", o).status().IsNotFound());
+  CHECK(*RenderRules(*JsonValue::Parse(R"({"groups":[]})"), "", o) == "(no continuous queries)\n");
+  CHECK_FALSE(RenderRules(*JsonValue::Parse(R"({"x":1})"), "", o).ok());
+}
