@@ -1,0 +1,59 @@
+#include "server/api/api.h"
+
+#include "server/api/envelope.h"
+#include "server/metrics/server_metrics.h"
+
+namespace vigil::server {
+
+Api::Api(storage::Db* db, ApiOptions options, ServerMetrics* metrics)
+    : db_(db), options_(std::move(options)), metrics_(metrics), queryable_(db) {}
+
+void Api::Register(Router* router) {
+  auto bind = [this](void (Api::*f)(HttpRequest&, HttpResponse*)) -> Handler {
+    return [this, f](HttpRequest& req, HttpResponse* resp) { (this->*f)(req, resp); };
+  };
+  // Grafana sends GET or a form-encoded POST to the query and metadata endpoints.
+  for (const char* method : {"GET", "POST"}) {
+    router->Register(method, "/api/v1/query", bind(&Api::Query));
+    router->Register(method, "/api/v1/query_range", bind(&Api::QueryRange));
+    router->Register(method, "/api/v1/format_query", bind(&Api::FormatQuery));
+    router->Register(method, "/api/v1/parse_query", bind(&Api::ParseQuery));
+    router->Register(method, "/api/v1/series", bind(&Api::Series));
+    router->Register(method, "/api/v1/labels", bind(&Api::LabelNames));
+    router->Register(method, "/api/v1/query_exemplars", [](HttpRequest&, HttpResponse* resp) {
+      RespondSuccess(resp, "[]");
+    });
+  }
+  router->Register("GET", "/api/v1/label/<name>/values", bind(&Api::LabelValues));
+  router->Register("GET", "/api/v1/metadata", bind(&Api::Metadata));
+  router->Register("GET", "/api/v1/status/buildinfo", bind(&Api::BuildInfoHandler));
+  router->Register("GET", "/api/v1/status/tsdb", bind(&Api::TsdbStatus));
+  // Recording and alerting rules do not exist in Vigil; continuous queries replace these
+  // routes when they are enabled.
+  router->Register("GET", "/api/v1/rules", [](HttpRequest&, HttpResponse* resp) {
+    RespondSuccess(resp, R"({"groups":[]})");
+  });
+  router->Register("GET", "/api/v1/alerts", [](HttpRequest&, HttpResponse* resp) {
+    RespondSuccess(resp, R"({"alerts":[]})");
+  });
+
+  router->Register("GET", "/-/healthy", [](HttpRequest&, HttpResponse* resp) {
+    resp->content_type = "text/plain; charset=utf-8";
+    resp->body = "Vigil is Healthy.\n";
+  });
+  router->Register("GET", "/-/ready", [this](HttpRequest&, HttpResponse* resp) {
+    resp->content_type = "text/plain; charset=utf-8";
+    if (ready_.load()) {
+      resp->body = "Vigil is Ready.\n";
+    } else {
+      resp->status = 503;
+      resp->body = "Service Unavailable\n";
+    }
+  });
+  router->Register("GET", "/metrics", [this](HttpRequest&, HttpResponse* resp) {
+    resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    resp->body = metrics_ != nullptr ? metrics_->Render() : std::string();
+  });
+}
+
+}  // namespace vigil::server

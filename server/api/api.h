@@ -1,0 +1,91 @@
+#pragma once
+
+// The Prometheus HTTP API (as Grafana's Prometheus datasource calls it), the admin API and the
+// health endpoints, registered on a Router. Handlers run on the HTTP server's worker threads.
+// Endpoints and their exact behaviour: server/README.md.
+//
+//   Api api(db, options, &metrics);
+//   api.Register(&router);
+//
+// Thread safety: handlers may run concurrently; the Api keeps no per-request state.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "query/engine.h"
+#include "server/http/router.h"
+#include "storage/db.h"
+
+namespace vigil::server {
+
+class ServerMetrics;
+
+struct BuildInfo {
+  std::string version;
+  std::string revision;
+  std::string branch;
+  std::string build_user;
+  std::string build_date;
+  std::string compiler;  // reported as goVersion, the field Prometheus clients expect
+};
+
+struct ApiOptions {
+  // Timeout and sample limit of every query; a query's `timeout` parameter can only shorten it.
+  query::EngineOptions engine;
+  // Prometheus' limit on points per series of a range query ((end - start) / step).
+  int64_t max_points_per_series = 11000;
+  // Data directory, for snapshots (<data>/snapshots/<name>).
+  std::string data_dir;
+  BuildInfo build;
+};
+
+// Reads queries from a Db.
+class DbQueryable final : public query::Queryable {
+ public:
+  explicit DbQueryable(storage::Db* db) : db_(db) {}
+  Result<std::unique_ptr<storage::Querier>> Querier(int64_t min_t, int64_t max_t) override {
+    return db_->NewQuerier(min_t, max_t);
+  }
+
+ private:
+  storage::Db* db_;
+};
+
+class Api {
+ public:
+  // db and metrics are not owned and must outlive the Api (metrics may be null).
+  Api(storage::Db* db, ApiOptions options, ServerMetrics* metrics);
+
+  // Registers every read, admin and health route.
+  void Register(Router* router);
+
+  // /-/ready answers 200 only while ready (set once the server accepts requests, cleared when it
+  // starts shutting down).
+  void SetReady(bool ready) { ready_.store(ready); }
+
+  storage::Db* db() const { return db_; }
+  const ApiOptions& options() const { return options_; }
+  ServerMetrics* metrics() const { return metrics_; }
+
+ private:
+  void Query(HttpRequest& req, HttpResponse* resp);
+  void QueryRange(HttpRequest& req, HttpResponse* resp);
+  void FormatQuery(HttpRequest& req, HttpResponse* resp);
+  void ParseQuery(HttpRequest& req, HttpResponse* resp);
+  void Series(HttpRequest& req, HttpResponse* resp);
+  void LabelNames(HttpRequest& req, HttpResponse* resp);
+  void LabelValues(HttpRequest& req, HttpResponse* resp);
+  void Metadata(HttpRequest& req, HttpResponse* resp);
+  void BuildInfoHandler(HttpRequest& req, HttpResponse* resp);
+  void TsdbStatus(HttpRequest& req, HttpResponse* resp);
+
+  storage::Db* db_;
+  ApiOptions options_;
+  ServerMetrics* metrics_;
+  DbQueryable queryable_;
+  std::atomic<bool> ready_{false};
+};
+
+}  // namespace vigil::server

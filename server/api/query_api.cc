@@ -1,0 +1,171 @@
+// /api/v1/query, /api/v1/query_range, /api/v1/format_query, /api/v1/parse_query.
+
+#include <chrono>
+
+#include "query/ast.h"
+#include "query/parser.h"
+#include "server/api/api.h"
+#include "server/api/ast_json.h"
+#include "server/api/envelope.h"
+#include "server/api/params.h"
+#include "server/metrics/server_metrics.h"
+
+namespace vigil::server {
+namespace {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Annotations ToAnnotations(const query::QueryResult& r) {
+  Annotations notes;
+  for (const auto& a : r.annotations) {
+    (a.kind == query::AnnotationKind::kWarning ? notes.warnings : notes.infos).push_back(a.message);
+  }
+  return notes;
+}
+
+// Options of this query: the engine's, with a shorter timeout and another lookback when the
+// request asks for them.
+Result<query::EngineOptions> QueryOptions(const HttpRequest& req, const query::EngineOptions& base) {
+  query::EngineOptions o = base;
+  if (auto to = req.Param("timeout"); to && !to->empty()) {
+    auto ms = ParseApiDuration(*to);
+    if (!ms.ok()) {
+      return Status::InvalidArgument("invalid parameter \"timeout\": " + ms.status().message());
+    }
+    if (*ms <= 0) {
+      return Status::InvalidArgument("invalid parameter \"timeout\": timeout must be positive");
+    }
+    if (o.timeout_ms == 0 || *ms < o.timeout_ms) o.timeout_ms = *ms;
+  }
+  if (auto lb = req.Param("lookback_delta"); lb && !lb->empty()) {
+    auto ms = ParseApiDuration(*lb);
+    if (!ms.ok()) {
+      return Status::InvalidArgument("invalid parameter \"lookback_delta\": " +
+                                     ms.status().message());
+    }
+    if (*ms > 0) o.lookback_delta_ms = *ms;
+  }
+  return o;
+}
+
+// Parses the query text to tell a client error (bad_data) from an evaluation error (execution),
+// which the engine reports with the same status code.
+Status CheckQueryText(std::string_view text, const query::EngineOptions& o, bool range) {
+  auto expr = query::ParseExpr(text, o.parse_options);
+  if (!expr.ok()) return Status::InvalidArgument("invalid parameter \"query\": " + expr.status().message());
+  if (range && (*expr)->type != query::ValueType::kScalar &&
+      (*expr)->type != query::ValueType::kVector) {
+    return Status::InvalidArgument(
+        "invalid parameter \"query\": invalid expression type \"" +
+        std::string(query::DocumentedType((*expr)->type)) +
+        "\" for range query, must be Scalar or instant Vector");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+void Api::Query(HttpRequest& req, HttpResponse* resp) {
+  auto t = TimeParam(req, "time", NowMs());
+  if (!t.ok()) return RespondApiError(resp, ApiErrorType::kBadData, t.status().message());
+  auto opts = QueryOptions(req, options_.engine);
+  if (!opts.ok()) return RespondApiError(resp, ApiErrorType::kBadData, opts.status().message());
+  std::string text(req.Param("query").value_or(""));
+  if (Status st = CheckQueryText(text, *opts, false); !st.ok()) {
+    return RespondApiError(resp, ApiErrorType::kBadData, st.message());
+  }
+  query::Engine engine(*opts);
+  query::QueryContext ctx;
+  auto started = std::chrono::steady_clock::now();
+  Result<query::QueryResult> r = [&] {
+    ScopedCancelLink link(req.client_gone.get(), &ctx.cancelled);
+    return engine.InstantQuery(queryable_, text, *t, &ctx);
+  }();
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (!r.ok()) {
+    ApiErrorType type = ClassifyQueryError(r.status());
+    if (metrics_ != nullptr) metrics_->ObserveQuery("instant", ApiErrorTypeName(type), secs);
+    return RespondApiError(resp, type, r.status().message());
+  }
+  if (metrics_ != nullptr) metrics_->ObserveQuery("instant", "success", secs);
+  std::string data;
+  JsonWriter w(&data);
+  WriteQueryData(&w, *r);
+  RespondSuccess(resp, data, ToAnnotations(*r));
+}
+
+void Api::QueryRange(HttpRequest& req, HttpResponse* resp) {
+  auto bad = [resp](const Status& st) {
+    RespondApiError(resp, ApiErrorType::kBadData, st.message());
+  };
+  auto start_v = req.Param("start").value_or("");
+  auto start = ParseApiTime(start_v);
+  if (!start.ok()) return bad(Status::InvalidArgument("invalid parameter \"start\": " + start.status().message()));
+  auto end = ParseApiTime(req.Param("end").value_or(""));
+  if (!end.ok()) return bad(Status::InvalidArgument("invalid parameter \"end\": " + end.status().message()));
+  if (*end < *start) return bad(Status::InvalidArgument("end timestamp must not be before start time"));
+  auto step = ParseApiDuration(req.Param("step").value_or(""));
+  if (!step.ok()) return bad(Status::InvalidArgument("invalid parameter \"step\": " + step.status().message()));
+  if (*step <= 0) {
+    return bad(Status::InvalidArgument(
+        "zero or negative query resolution step widths are not accepted. Try a positive integer"));
+  }
+  // Prometheus' guard against absurdly dense graphs.
+  if ((*end - *start) / *step > options_.max_points_per_series) {
+    return bad(Status::InvalidArgument(
+        "exceeded maximum resolution of " + std::to_string(options_.max_points_per_series) +
+        " points per timeseries. Try decreasing the query resolution (?step=XX)"));
+  }
+  auto opts = QueryOptions(req, options_.engine);
+  if (!opts.ok()) return bad(opts.status());
+  std::string text(req.Param("query").value_or(""));
+  if (Status st = CheckQueryText(text, *opts, true); !st.ok()) return bad(st);
+
+  query::Engine engine(*opts);
+  query::QueryContext ctx;
+  auto started = std::chrono::steady_clock::now();
+  Result<query::QueryResult> r = [&] {
+    ScopedCancelLink link(req.client_gone.get(), &ctx.cancelled);
+    return engine.RangeQuery(queryable_, text, *start, *end, *step, &ctx);
+  }();
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (!r.ok()) {
+    ApiErrorType type = ClassifyQueryError(r.status());
+    if (metrics_ != nullptr) metrics_->ObserveQuery("range", ApiErrorTypeName(type), secs);
+    return RespondApiError(resp, type, r.status().message());
+  }
+  if (metrics_ != nullptr) metrics_->ObserveQuery("range", "success", secs);
+  std::string data;
+  JsonWriter w(&data);
+  WriteQueryData(&w, *r);
+  RespondSuccess(resp, data, ToAnnotations(*r));
+}
+
+void Api::FormatQuery(HttpRequest& req, HttpResponse* resp) {
+  auto expr = query::ParseExpr(req.Param("query").value_or(""), options_.engine.parse_options);
+  if (!expr.ok()) {
+    return RespondApiError(resp, ApiErrorType::kBadData,
+                           "invalid parameter \"query\": " + expr.status().message());
+  }
+  std::string data;
+  JsonWriter(&data).String(query::Format(**expr));
+  RespondSuccess(resp, data);
+}
+
+void Api::ParseQuery(HttpRequest& req, HttpResponse* resp) {
+  auto expr = query::ParseExpr(req.Param("query").value_or(""), options_.engine.parse_options);
+  if (!expr.ok()) {
+    return RespondApiError(resp, ApiErrorType::kBadData,
+                           "invalid parameter \"query\": " + expr.status().message());
+  }
+  std::string data;
+  JsonWriter w(&data);
+  WriteAstJson(&w, **expr);
+  RespondSuccess(resp, data);
+}
+
+}  // namespace vigil::server

@@ -1,0 +1,66 @@
+#pragma once
+
+// vigild's configuration: defaults, then an optional YAML file (--config), then flags. Every
+// setting, its flag and its YAML key: server/README.md#configuration (and `vigild --help`).
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/base/status.h"
+#include "storage/db.h"
+
+namespace vigil::server {
+
+struct VigildConfig {
+  std::string config_file;  // empty: none
+  std::string data_dir = "vigil-data";
+  // host:port; port 0 picks a free port.
+  std::string http_listen = "127.0.0.1:9201";
+  std::string native_listen = "127.0.0.1:9202";
+  int http_io_threads = 2;
+  int http_worker_threads = 4;
+  uint64_t max_body_bytes = 64ull << 20;
+  int64_t http_read_timeout_ms = 60'000;
+  int64_t http_idle_timeout_ms = 300'000;
+  int64_t http_write_timeout_ms = 60'000;
+  int64_t shutdown_grace_ms = 30'000;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string auth_token_file;
+
+  int64_t retention_time_ms = 15ll * 24 * 3600 * 1000;  // 0: keep forever
+  uint64_t retention_size_bytes = 0;                     // 0: no size limit
+  storage::WalSyncPolicy wal_sync = storage::WalSyncPolicy::kInterval;
+  int64_t wal_sync_interval_ms = 1000;
+  int64_t out_of_order_window_ms = 3600'000;
+
+  int64_t query_timeout_ms = 120'000;
+  uint64_t query_max_samples = 50'000'000;
+  int64_t query_max_points_per_series = 11000;
+  int64_t query_lookback_delta_ms = 300'000;
+
+  std::string log_level = "info";
+};
+
+// Parses argv (flags as --name=value or --name value). Loads the YAML file named by --config
+// first, so flags override it. Sets *help when --help / -h was given (nothing else is checked
+// then). InvalidArgument naming the flag or YAML key for bad values and unknown names.
+Result<VigildConfig> ParseVigildArgs(int argc, const char* const* argv, bool* help);
+
+// Applies a YAML document to *config. InvalidArgument naming the key (path) for unknown keys and
+// bad values.
+Status ApplyYamlConfig(std::string_view yaml_text, VigildConfig* config);
+
+// The text `vigild --help` prints.
+std::string VigildUsage();
+
+// "host:port" -> host and port. InvalidArgument for a missing or bad port.
+Status SplitHostPort(std::string_view addr, std::string* host, uint16_t* port);
+
+// 1024-based sizes: "512", "64KB", "64KiB", "10MB", "1.5GB", "2TB" (B, KB/KiB, MB/MiB, GB/GiB,
+// TB/TiB, PB/PiB).
+Result<uint64_t> ParseByteSize(std::string_view s);
+
+}  // namespace vigil::server

@@ -1,0 +1,98 @@
+#include "server/metrics/server_metrics.h"
+
+#include <chrono>
+#include <filesystem>
+#include <system_error>
+
+#include "storage/db.h"
+#include "storage/file_names.h"
+
+namespace vigil::server {
+namespace {
+
+// Bytes of the WAL's segments and checkpoints. Counted at scrape time: a directory listing of a
+// few dozen entries.
+uint64_t DirectoryBytes(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  uint64_t total = 0;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code fec;
+    if (it->is_regular_file(fec)) {
+      uint64_t n = it->file_size(fec);
+      if (!fec) total += n;
+    }
+  }
+  return total;
+}
+
+}  // namespace
+
+ServerMetrics::ServerMetrics(storage::Db* db, std::string data_dir) {
+  static const auto start = std::chrono::system_clock::now();
+  http_requests_ = registry_.AddCounterFamily(
+      "vigil_http_requests_total", "HTTP requests answered, by route pattern and status code.",
+      {"handler", "code"});
+  http_duration_ = registry_.AddHistogramFamily(
+      "vigil_http_request_duration_seconds",
+      "Time from a complete HTTP request to its handler's return, by route pattern.", {"handler"},
+      ExponentialBuckets(0.0005, 4, 10));
+  queries_ = registry_.AddCounterFamily("vigil_queries_total",
+                                        "PromQL queries run, by type and outcome (an errorType).",
+                                        {"type", "outcome"});
+  query_duration_ = registry_.AddHistogramFamily(
+      "vigil_query_duration_seconds", "PromQL query latency, by type (instant, range).", {"type"},
+      ExponentialBuckets(0.0005, 2, 18));
+
+  registry_.AddCollector([](MetricsWriter* w) {
+    w->Header("vigil_start_time_seconds", "gauge", "Start time of the process since the epoch.");
+    w->Sample("vigil_start_time_seconds",
+              std::chrono::duration<double>(start.time_since_epoch()).count());
+  });
+  if (db == nullptr) return;
+  registry_.AddCollector([db, wal_dir = storage::JoinPath(data_dir, storage::kWalDirName)](
+                             MetricsWriter* w) {
+    storage::DbStats s = db->Stats();
+    auto gauge = [&](const char* name, const char* help, double v) {
+      w->Header(name, "gauge", help);
+      w->Sample(name, v);
+    };
+    auto counter = [&](const char* name, const char* help, double v) {
+      w->Header(name, "counter", help);
+      w->Sample(name, v);
+    };
+    gauge("vigil_head_series", "Active series in the head (memory).", static_cast<double>(s.head_series));
+    gauge("vigil_head_chunks", "Chunks in the head.", static_cast<double>(s.head_chunks));
+    gauge("vigil_head_memory_bytes", "Accounted bytes of head series, chunks, labels and postings.",
+          static_cast<double>(s.head_memory_bytes));
+    counter("vigil_head_samples_appended_total", "Samples appended to the head since start.",
+            static_cast<double>(s.head_samples_appended));
+    counter("vigil_storage_out_of_order_samples_total",
+            "Samples accepted into the out-of-order window since start.",
+            static_cast<double>(s.out_of_order_samples));
+    counter("vigil_storage_rejected_samples_total",
+            "Samples the storage engine rejected (out of window, duplicate timestamp with another "
+            "value, bad labels) since start.",
+            static_cast<double>(s.rejected_samples));
+    gauge("vigil_wal_replayed_samples", "Samples replayed from the WAL when the data was opened.",
+          static_cast<double>(s.wal_replayed_samples));
+    gauge("vigil_wal_torn_bytes", "Bytes dropped at torn WAL tails when the data was opened.",
+          static_cast<double>(s.wal_torn_bytes));
+    gauge("vigil_wal_corruption", "1 if opening the data found WAL corruption and cut the log there.",
+          s.wal_corruption.empty() ? 0 : 1);
+    gauge("vigil_wal_size_bytes", "Bytes of WAL segments and checkpoints on disk.",
+          static_cast<double>(DirectoryBytes(wal_dir)));
+  });
+}
+
+void ServerMetrics::ObserveHttp(const std::string& handler, int code, double seconds) {
+  http_requests_->With({handler, std::to_string(code)})->Inc();
+  http_duration_->With({handler})->Observe(seconds);
+}
+
+void ServerMetrics::ObserveQuery(std::string_view type, std::string_view outcome, double seconds) {
+  queries_->With({std::string(type), std::string(outcome)})->Inc();
+  query_duration_->With({std::string(type)})->Observe(seconds);
+}
+
+}  // namespace vigil::server

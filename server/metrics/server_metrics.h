@@ -1,0 +1,40 @@
+#pragma once
+
+// The metrics vigild exports at /metrics (names, types and meaning: server/README.md#metrics).
+// Owns the registry; storage statistics are read from Db::Stats() at scrape time.
+//
+// Thread safety: all methods may be called from any thread.
+
+#include <string>
+#include <string_view>
+
+#include "server/metrics/registry.h"
+
+namespace vigil::storage {
+class Db;
+}  // namespace vigil::storage
+
+namespace vigil::server {
+
+class ServerMetrics {
+ public:
+  // db may be null (then no storage metrics); data_dir is used to measure the WAL's size.
+  ServerMetrics(storage::Db* db, std::string data_dir);
+
+  Registry& registry() { return registry_; }
+
+  void ObserveHttp(const std::string& handler, int code, double seconds);
+  // type: "instant" or "range"; outcome: "success" or an API errorType.
+  void ObserveQuery(std::string_view type, std::string_view outcome, double seconds);
+
+  std::string Render() const { return registry_.Render(); }
+
+ private:
+  Registry registry_;
+  Family<Counter>* http_requests_;
+  Family<Histogram>* http_duration_;
+  Family<Histogram>* query_duration_;
+  Family<Counter>* queries_;
+};
+
+}  // namespace vigil::server

@@ -1,0 +1,94 @@
+#include "server/vigild.h"
+
+#include "server/auth/auth.h"
+#include "server/http/http_server.h"
+#include "server/metrics/server_metrics.h"
+#include "storage/base/logging.h"
+
+namespace vigil::server {
+
+Result<std::unique_ptr<Vigild>> Vigild::Start(const VigildConfig& config, const BuildInfo& build,
+                                              std::vector<Extension> extensions) {
+  std::unique_ptr<Vigild> v(new Vigild());
+  v->config_ = config;
+  v->extensions_ = std::move(extensions);
+
+  HttpServerOptions http;
+  VIGIL_RETURN_IF_ERROR(SplitHostPort(config.http_listen, &http.address, &http.port));
+
+  if (!config.auth_token_file.empty()) {
+    VIGIL_ASSIGN_OR_RETURN(Authenticator auth, Authenticator::Load(config.auth_token_file));
+    v->auth_ = std::make_unique<Authenticator>(std::move(auth));
+  }
+
+  storage::DbOptions dbo;
+  dbo.wal_sync = config.wal_sync;
+  dbo.wal_sync_interval_ms = config.wal_sync_interval_ms;
+  dbo.out_of_order_window_ms = config.out_of_order_window_ms;
+  VIGIL_ASSIGN_OR_RETURN(v->db_, storage::Db::Open(dbo, config.data_dir));
+  storage::DbStats stats = v->db_->Stats();
+  VIGIL_LOG(INFO) << "opened " << config.data_dir << ": " << stats.head_series << " series, "
+                  << stats.wal_replayed_samples << " samples replayed from the WAL";
+
+  v->metrics_ = std::make_unique<ServerMetrics>(v->db_.get(), config.data_dir);
+
+  ApiOptions api;
+  api.engine.timeout_ms = config.query_timeout_ms;
+  api.engine.max_samples = config.query_max_samples;
+  api.engine.lookback_delta_ms = config.query_lookback_delta_ms;
+  api.max_points_per_series = config.query_max_points_per_series;
+  api.data_dir = config.data_dir;
+  api.build = build;
+  v->api_ = std::make_unique<Api>(v->db_.get(), api, v->metrics_.get());
+  v->router_ = std::make_unique<Router>();
+  v->api_->Register(v->router_.get());
+
+  ServerContext ctx{&v->config_, v->db_.get(), v->router_.get(), v->metrics_.get(),
+                    &v->api_->options()};
+  for (Extension& e : v->extensions_) {
+    Status st = e.start(ctx);
+    if (!st.ok()) return st.WithContext("starting " + e.name);
+  }
+
+  http.io_threads = config.http_io_threads;
+  http.worker_threads = config.http_worker_threads;
+  http.max_body_bytes = config.max_body_bytes;
+  http.read_timeout_ms = config.http_read_timeout_ms;
+  http.idle_timeout_ms = config.http_idle_timeout_ms;
+  http.write_timeout_ms = config.http_write_timeout_ms;
+  http.shutdown_grace_ms = config.shutdown_grace_ms;
+  http.tls_cert_file = config.tls_cert_file;
+  http.tls_key_file = config.tls_key_file;
+  http.auth = v->auth_.get();
+  ServerMetrics* m = v->metrics_.get();
+  http.on_request = [m](const std::string& handler, int code, double secs) {
+    m->ObserveHttp(handler, code, secs);
+  };
+  v->http_ = std::make_unique<HttpServer>(http, v->router_.get());
+  VIGIL_RETURN_IF_ERROR(v->http_->Start());
+  v->api_->SetReady(true);
+  VIGIL_LOG(INFO) << "serving HTTP" << (v->http_->tls() ? "S" : "") << " on " << http.address
+                  << ":" << v->http_->port() << (v->auth_ ? " (bearer tokens required)" : "");
+  return v;
+}
+
+Vigild::~Vigild() { Stop().IgnoreError(); }
+
+uint16_t Vigild::http_port() const { return http_->port(); }
+uint16_t Vigild::native_port() const { return 0; }
+
+Status Vigild::Stop() {
+  if (stopped_) return Status::OK();
+  stopped_ = true;
+  for (Extension& e : extensions_) {
+    if (e.stop) e.stop();
+  }
+  if (api_) api_->SetReady(false);
+  if (http_) http_->Stop();
+  Status st;
+  if (db_) st = db_->Close();
+  VIGIL_LOG(INFO) << "stopped" << (st.ok() ? "" : ": " + st.ToString());
+  return st;
+}
+
+}  // namespace vigil::server
