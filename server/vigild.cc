@@ -1,8 +1,13 @@
 #include "server/vigild.h"
 
+#include <algorithm>
+#include <cstdint>
+
+#include "server/api/write_api.h"
 #include "server/auth/auth.h"
 #include "server/http/http_server.h"
 #include "server/metrics/server_metrics.h"
+#include "server/native/native_server.h"
 #include "storage/base/logging.h"
 
 namespace vigil::server {
@@ -25,12 +30,14 @@ Result<std::unique_ptr<Vigild>> Vigild::Start(const VigildConfig& config, const 
   dbo.wal_sync = config.wal_sync;
   dbo.wal_sync_interval_ms = config.wal_sync_interval_ms;
   dbo.out_of_order_window_ms = config.out_of_order_window_ms;
+  dbo.retention_ms = config.retention_time_ms;
+  dbo.retention_bytes = config.retention_size_bytes;
   VIGIL_ASSIGN_OR_RETURN(v->db_, storage::Db::Open(dbo, config.data_dir));
   storage::DbStats stats = v->db_->Stats();
   VIGIL_LOG(INFO) << "opened " << config.data_dir << ": " << stats.head_series << " series, "
                   << stats.wal_replayed_samples << " samples replayed from the WAL";
 
-  v->metrics_ = std::make_unique<ServerMetrics>(v->db_.get(), config.data_dir);
+  v->metrics_ = std::make_unique<ServerMetrics>(v->db_.get());
 
   ApiOptions api;
   api.engine.timeout_ms = config.query_timeout_ms;
@@ -42,6 +49,13 @@ Result<std::unique_ptr<Vigild>> Vigild::Start(const VigildConfig& config, const 
   v->api_ = std::make_unique<Api>(v->db_.get(), api, v->metrics_.get());
   v->router_ = std::make_unique<Router>();
   v->api_->Register(v->router_.get());
+
+  v->limiter_ = std::make_unique<ingest::IngestLimiter>(config.write_max_inflight_bytes);
+  ingest::IngestOptions ingest_options;
+  ingest_options.limiter = v->limiter_.get();
+  ingest_options.max_decoded_bytes = config.max_body_bytes;
+  v->write_api_ = std::make_unique<WriteApi>(v->db_.get(), ingest_options);
+  v->write_api_->Register(v->router_.get());
 
   ServerContext ctx{&v->config_, v->db_.get(), v->router_.get(), v->metrics_.get(),
                     &v->api_->options()};
@@ -66,16 +80,31 @@ Result<std::unique_ptr<Vigild>> Vigild::Start(const VigildConfig& config, const 
   };
   v->http_ = std::make_unique<HttpServer>(http, v->router_.get());
   VIGIL_RETURN_IF_ERROR(v->http_->Start());
-  v->api_->SetReady(true);
   VIGIL_LOG(INFO) << "serving HTTP" << (v->http_->tls() ? "S" : "") << " on " << http.address
                   << ":" << v->http_->port() << (v->auth_ ? " (bearer tokens required)" : "");
+
+  if (!config.native_listen.empty() && v->auth_) {
+    VIGIL_LOG(WARN) << "native protocol not served: it carries no credentials and auth is on";
+  } else if (!config.native_listen.empty()) {
+    std::string host;
+    uint16_t port = 0;
+    VIGIL_RETURN_IF_ERROR(SplitHostPort(config.native_listen, &host, &port));
+    native::NativeServerOptions no;
+    no.threads = config.native_threads;
+    no.max_frame_bytes = static_cast<uint32_t>(std::min<uint64_t>(config.max_body_bytes, UINT32_MAX));
+    no.ingest = ingest_options;
+    v->native_ = std::make_unique<native::NativeServer>(v->db_.get(), no);
+    VIGIL_RETURN_IF_ERROR(v->native_->Start(host, port));
+    VIGIL_LOG(INFO) << "serving the native protocol on " << host << ":" << v->native_->port();
+  }
+  v->api_->SetReady(true);
   return v;
 }
 
 Vigild::~Vigild() { Stop().IgnoreError(); }
 
 uint16_t Vigild::http_port() const { return http_->port(); }
-uint16_t Vigild::native_port() const { return 0; }
+uint16_t Vigild::native_port() const { return native_ ? native_->port() : 0; }
 
 Status Vigild::Stop() {
   if (stopped_) return Status::OK();
@@ -85,6 +114,7 @@ Status Vigild::Stop() {
   }
   if (api_) api_->SetReady(false);
   if (http_) http_->Stop();
+  if (native_) native_->Stop();
   Status st;
   if (db_) st = db_->Close();
   VIGIL_LOG(INFO) << "stopped" << (st.ok() ? "" : ": " + st.ToString());

@@ -20,13 +20,19 @@
 #include "server/api/api.h"
 #include "server/config/config.h"
 #include "server/http/router.h"
+#include "server/ingest/ingest.h"
 #include "storage/base/status.h"
+
+namespace vigil::native {
+class NativeServer;
+}  // namespace vigil::native
 
 namespace vigil::server {
 
 class Authenticator;
 class HttpServer;
 class ServerMetrics;
+class WriteApi;
 
 // What an extension gets to work with. Pointers stay valid until Stop() returns.
 struct ServerContext {
@@ -54,7 +60,8 @@ class Vigild {
   ~Vigild();
 
   uint16_t http_port() const;
-  // 0 when the native protocol is not served.
+  // 0 when the native protocol is not served (native.listen empty, or auth on: the native
+  // protocol carries no credentials).
   uint16_t native_port() const;
   storage::Db* db() const { return db_.get(); }
   ServerMetrics* metrics() const { return metrics_.get(); }
@@ -69,9 +76,12 @@ class Vigild {
   std::unique_ptr<storage::Db> db_;
   std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<Authenticator> auth_;
+  std::unique_ptr<ingest::IngestLimiter> limiter_;
   std::unique_ptr<Api> api_;
+  std::unique_ptr<WriteApi> write_api_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<native::NativeServer> native_;
   std::vector<Extension> extensions_;
   bool stopped_ = false;
 };

@@ -37,6 +37,15 @@ void Api::Register(Router* router) {
     RespondSuccess(resp, R"({"alerts":[]})");
   });
 
+  // Prometheus serves the admin API under POST and PUT.
+  for (const char* method : {"POST", "PUT"}) {
+    router->Register(method, "/api/v1/admin/tsdb/delete_series", bind(&Api::DeleteSeries),
+                     Scope::kAdmin);
+    router->Register(method, "/api/v1/admin/tsdb/clean_tombstones", bind(&Api::CleanTombstones),
+                     Scope::kAdmin);
+    router->Register(method, "/api/v1/admin/tsdb/snapshot", bind(&Api::Snapshot), Scope::kAdmin);
+  }
+
   router->Register("GET", "/-/healthy", [](HttpRequest&, HttpResponse* resp) {
     resp->content_type = "text/plain; charset=utf-8";
     resp->body = "Vigil is Healthy.\n";

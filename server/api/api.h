@@ -80,6 +80,9 @@ class Api {
   void Metadata(HttpRequest& req, HttpResponse* resp);
   void BuildInfoHandler(HttpRequest& req, HttpResponse* resp);
   void TsdbStatus(HttpRequest& req, HttpResponse* resp);
+  void DeleteSeries(HttpRequest& req, HttpResponse* resp);
+  void CleanTombstones(HttpRequest& req, HttpResponse* resp);
+  void Snapshot(HttpRequest& req, HttpResponse* resp);
 
   storage::Db* db_;
   ApiOptions options_;

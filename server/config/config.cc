@@ -79,14 +79,23 @@ const std::vector<Setting>& Settings() {
          return Status::OK();
        }},
       {"native.listen", "native.listen",
-       "native protocol address host:port (default 127.0.0.1:9202)",
+       "native protocol address host:port (default 127.0.0.1:9095; empty disables it)",
        [](std::string_view v, VigildConfig* c) -> Status {
+         if (v.empty()) {
+           c->native_listen.clear();
+           return Status::OK();
+         }
          std::string h;
          uint16_t p;
          VIGIL_RETURN_IF_ERROR(SplitHostPort(v, &h, &p));
          c->native_listen = std::string(v);
          return Status::OK();
        }},
+      {"native.threads", "native.threads", "threads serving native connections (default 2)",
+       Setter(&VigildConfig::native_threads, [](auto s) { return ParseInt(s, 1, 256); })},
+      {"write.max-inflight", "write.max_inflight_bytes",
+       "request bodies decoded at once by the write endpoints (default 256MiB); beyond: 429",
+       Setter(&VigildConfig::write_max_inflight_bytes, ParseByteSize)},
       {"http.io-threads", "http.io_threads", "threads doing HTTP socket I/O (default 2)",
        Setter(&VigildConfig::http_io_threads, [](auto s) { return ParseInt(s, 1, 256); })},
       {"http.threads", "http.threads", "threads running HTTP handlers and queries (default 4)",
@@ -224,7 +233,7 @@ std::string VigildUsage() {
       "\n"
       "Vigil's server. With no arguments it opens ./vigil-data and serves HTTP on 127.0.0.1:9201\n"
       "(Prometheus API, remote write, Influx line protocol, /metrics) and the native protocol on\n"
-      "127.0.0.1:9202. SIGTERM or SIGINT stops it gracefully.\n"
+      "127.0.0.1:9095. SIGTERM or SIGINT stops it gracefully.\n"
       "\n"
       "  --config FILE                YAML file with the settings below (flags override it)\n";
   for (const Setting& s : Settings()) {

@@ -16,9 +16,10 @@ namespace vigil::server {
 struct VigildConfig {
   std::string config_file;  // empty: none
   std::string data_dir = "vigil-data";
-  // host:port; port 0 picks a free port.
+  // host:port; port 0 picks a free port. An empty native_listen disables the native protocol.
   std::string http_listen = "127.0.0.1:9201";
-  std::string native_listen = "127.0.0.1:9202";
+  std::string native_listen = "127.0.0.1:9095";
+  int native_threads = 2;
   int http_io_threads = 2;
   int http_worker_threads = 4;
   uint64_t max_body_bytes = 64ull << 20;
@@ -29,6 +30,8 @@ struct VigildConfig {
   std::string tls_cert_file;
   std::string tls_key_file;
   std::string auth_token_file;
+  // Bodies being decoded by the write endpoints at once (after decompression); beyond: 429.
+  uint64_t write_max_inflight_bytes = 256ull << 20;
 
   int64_t retention_time_ms = 15ll * 24 * 3600 * 1000;  // 0: keep forever
   uint64_t retention_size_bytes = 0;                     // 0: no size limit

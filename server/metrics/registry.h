@@ -94,6 +94,8 @@ class MetricsWriter {
   void Sample(std::string_view name,
               const std::vector<std::pair<std::string, std::string>>& labels, double value);
   void Sample(std::string_view name, double value) { Sample(name, {}, value); }
+  // Exposition text produced elsewhere (whole lines with their # HELP / # TYPE).
+  void Raw(std::string_view text) { out_->append(text); }
 
  private:
   std::string* out_;

@@ -1,34 +1,12 @@
 #include "server/metrics/server_metrics.h"
 
 #include <chrono>
-#include <filesystem>
-#include <system_error>
 
+#include "server/ingest/ingest.h"
 #include "storage/db.h"
-#include "storage/file_names.h"
 
 namespace vigil::server {
-namespace {
-
-// Bytes of the WAL's segments and checkpoints. Counted at scrape time: a directory listing of a
-// few dozen entries.
-uint64_t DirectoryBytes(const std::string& dir) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  uint64_t total = 0;
-  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    std::error_code fec;
-    if (it->is_regular_file(fec)) {
-      uint64_t n = it->file_size(fec);
-      if (!fec) total += n;
-    }
-  }
-  return total;
-}
-
-}  // namespace
-
-ServerMetrics::ServerMetrics(storage::Db* db, std::string data_dir) {
+ServerMetrics::ServerMetrics(storage::Db* db) {
   static const auto start = std::chrono::system_clock::now();
   http_requests_ = registry_.AddCounterFamily(
       "vigil_http_requests_total", "HTTP requests answered, by route pattern and status code.",
@@ -50,8 +28,12 @@ ServerMetrics::ServerMetrics(storage::Db* db, std::string data_dir) {
               std::chrono::duration<double>(start.time_since_epoch()).count());
   });
   if (db == nullptr) return;
-  registry_.AddCollector([db, wal_dir = storage::JoinPath(data_dir, storage::kWalDirName)](
-                             MetricsWriter* w) {
+  registry_.AddCollector([](MetricsWriter* w) {
+    std::string text;
+    ingest::AppendIngestMetricsText(ingest::GlobalIngestMetrics(), &text);
+    w->Raw(text);
+  });
+  registry_.AddCollector([db](MetricsWriter* w) {
     storage::DbStats s = db->Stats();
     auto gauge = [&](const char* name, const char* help, double v) {
       w->Header(name, "gauge", help);
@@ -81,7 +63,25 @@ ServerMetrics::ServerMetrics(storage::Db* db, std::string data_dir) {
     gauge("vigil_wal_corruption", "1 if opening the data found WAL corruption and cut the log there.",
           s.wal_corruption.empty() ? 0 : 1);
     gauge("vigil_wal_size_bytes", "Bytes of WAL segments and checkpoints on disk.",
-          static_cast<double>(DirectoryBytes(wal_dir)));
+          static_cast<double>(s.wal_bytes));
+    gauge("vigil_blocks", "Persistent blocks served.", static_cast<double>(s.blocks));
+    gauge("vigil_block_bytes", "Bytes of the blocks' files.", static_cast<double>(s.block_bytes));
+    gauge("vigil_disk_bytes", "Bytes of blocks and WAL on disk.", static_cast<double>(s.bytes_on_disk));
+    counter("vigil_head_flushes_total", "Blocks written from the head since start.",
+            static_cast<double>(s.head_flushes));
+    counter("vigil_compactions_total", "Compacted blocks written since start.",
+            static_cast<double>(s.compactions));
+    counter("vigil_compaction_failures_total", "Failed head flushes and compactions since start.",
+            static_cast<double>(s.compaction_failures));
+    counter("vigil_retention_deleted_blocks_total", "Blocks deleted by retention since start.",
+            static_cast<double>(s.retention_deleted_blocks));
+    counter("vigil_head_series_removed_total",
+            "Series garbage-collected from the head after flushes since start.",
+            static_cast<double>(s.head_series_removed));
+    gauge("vigil_tombstones", "Series with deleted ranges (head and blocks).",
+          static_cast<double>(s.tombstones));
+    gauge("vigil_quarantined_blocks", "Blocks moved to quarantine/ when the data was opened.",
+          static_cast<double>(s.quarantined_blocks));
   });
 }
 

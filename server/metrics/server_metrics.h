@@ -18,8 +18,9 @@ namespace vigil::server {
 
 class ServerMetrics {
  public:
-  // db may be null (then no storage metrics); data_dir is used to measure the WAL's size.
-  ServerMetrics(storage::Db* db, std::string data_dir);
+  // db may be null (then no storage metrics). Ingest counters are the process-wide ones of
+  // server/ingest.
+  explicit ServerMetrics(storage::Db* db);
 
   Registry& registry() { return registry_; }
 

@@ -20,7 +20,7 @@ TEST_CASE("vigild with no arguments uses the documented defaults", "[server][con
   REQUIRE(c.ok());
   CHECK(c->data_dir == "vigil-data");
   CHECK(c->http_listen == "127.0.0.1:9201");
-  CHECK(c->native_listen == "127.0.0.1:9202");
+  CHECK(c->native_listen == "127.0.0.1:9095");
   CHECK(c->wal_sync == storage::WalSyncPolicy::kInterval);
   CHECK(c->retention_time_ms == 15ll * 86400 * 1000);
   CHECK(c->max_body_bytes == 64ull << 20);

@@ -1,0 +1,80 @@
+// Prometheus' TSDB admin API: delete_series, clean_tombstones, snapshot.
+
+#include <chrono>
+#include <ctime>
+#include <random>
+
+#include "server/api/api.h"
+#include "server/api/envelope.h"
+#include "server/api/params.h"
+#include "storage/file_names.h"
+
+namespace vigil::server {
+namespace {
+
+// Prometheus' snapshot name: UTC time, then 16 random hex digits ("20171210T211224Z-2be6...").
+std::string SnapshotName() {
+  std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm;
+  gmtime_r(&now, &tm);
+  char ts[32];
+  std::strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
+  std::random_device rd;
+  uint64_t r = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  char out[64];
+  std::snprintf(out, sizeof(out), "%s-%016llx", ts, static_cast<unsigned long long>(r));
+  return out;
+}
+
+}  // namespace
+
+void Api::DeleteSeries(HttpRequest& req, HttpResponse* resp) {
+  if (req.Params("match[]").empty()) {
+    return RespondApiError(resp, ApiErrorType::kBadData, "no match[] parameter provided");
+  }
+  auto start = TimeParam(req, "start", kApiMinTime);
+  if (!start.ok()) return RespondApiError(resp, ApiErrorType::kBadData, start.status().message());
+  auto end = TimeParam(req, "end", kApiMaxTime);
+  if (!end.ok()) return RespondApiError(resp, ApiErrorType::kBadData, end.status().message());
+  auto sets = MatchParams(req);
+  if (!sets.ok()) return RespondApiError(resp, ApiErrorType::kBadData, sets.status().message());
+  for (const auto& set : *sets) {
+    Status st = db_->DeleteSeries(set, *start, *end);
+    if (!st.ok()) {
+      return RespondApiError(resp, st.IsInvalidArgument() ? ApiErrorType::kBadData
+                                                          : ApiErrorType::kInternal,
+                             "error deleting series: " + st.message());
+    }
+  }
+  resp->status = 204;
+  resp->content_type.clear();
+  resp->body.clear();
+}
+
+void Api::CleanTombstones(HttpRequest&, HttpResponse* resp) {
+  Status st = db_->CleanTombstones();
+  if (!st.ok()) {
+    return RespondApiError(resp, ApiErrorType::kInternal, "error cleaning tombstones: " + st.message());
+  }
+  resp->status = 204;
+  resp->content_type.clear();
+  resp->body.clear();
+}
+
+void Api::Snapshot(HttpRequest& req, HttpResponse* resp) {
+  if (auto skip = req.Param("skip_head"); skip && (*skip == "true" || *skip == "1")) {
+    return RespondApiError(resp, ApiErrorType::kBadData,
+                           "skip_head is not supported: a Vigil snapshot always holds the head");
+  }
+  std::string name = SnapshotName();
+  std::string dir = storage::JoinPath(storage::JoinPath(options_.data_dir, storage::kSnapshotsDirName), name);
+  Status st = db_->Snapshot(dir);
+  if (!st.ok()) {
+    return RespondApiError(resp, ApiErrorType::kInternal, "create snapshot: " + st.message());
+  }
+  std::string data;
+  JsonWriter(&data).BeginObject().Key("name").String(name).EndObject();
+  RespondSuccess(resp, data);
+}
+
+}  // namespace vigil::server
