@@ -12,6 +12,7 @@ packages=(
   libsnappy-dev libre2-dev libedit-dev libyaml-cpp-dev
   libssl-dev
   zlib1g-dev
+  prometheus prometheus-node-exporter victoria-metrics
 )
 
 missing=()
