@@ -114,7 +114,10 @@ Result<int64_t> ParseApiTime(std::string_view s) {
     // Whole seconds, then the fraction rounded to milliseconds, as Prometheus does.
     double whole = 0;
     double frac = std::modf(f, &whole);
-    if (std::isfinite(f) && std::fabs(whole) < 9.2e15) {
+    if (std::isfinite(f)) {
+      // Clamped to the API's bounds so that differences of two times cannot overflow.
+      if (whole <= static_cast<double>(kApiMinTime / 1000)) return kApiMinTime;
+      if (whole >= static_cast<double>(kApiMaxTime / 1000)) return kApiMaxTime;
       return static_cast<int64_t>(whole) * 1000 + static_cast<int64_t>(std::round(frac * 1000));
     }
   }

@@ -286,3 +286,44 @@ TEST_CASE("Health, readiness and /metrics", "[server][api]") {
 
 }  // namespace
 }  // namespace vigil::server
+
+namespace vigil::server {
+namespace {
+
+TEST_CASE("Hostile parameters get JSON answers and never take the server down", "[server][api]") {
+  testing::TestServer ts;
+  Fill(ts.server->db());
+  auto c = ts.Client();
+  const char* endpoints[] = {"/api/v1/query",  "/api/v1/query_range", "/api/v1/series",
+                             "/api/v1/labels", "/api/v1/label/job/values", "/api/v1/status/tsdb",
+                             "/api/v1/format_query", "/api/v1/parse_query", "/api/v1/metadata"};
+  const char* values[] = {"", "NaN", "-Inf", "1e308", "-1e308", "9223372036854775807",
+                          "-292273086-05-16T16:47:06Z", "0.0000001", "%00", "%FF%FE", "{", "}}",
+                          "up[1y:1ms]", "x offset 10000000y", "up @ 1e300", "((((((((((1))))))))))",
+                          "label_replace(up,\"a\",\"$1\",\"job\",\"(.*\")", "\xC3\x28"};
+  const char* params[] = {"query", "time", "start", "end", "step", "timeout", "limit", "match[]",
+                          "lookback_delta"};
+  int requests = 0;
+  for (const char* e : endpoints) {
+    for (const char* p : params) {
+      for (const char* v : values) {
+        std::string target = std::string(e) + "?query=up&start=0&end=60&step=15&" + p + "=" +
+                             UrlEncode(v);
+        auto r = c.Get(target);
+        CAPTURE(target);
+        REQUIRE(r.ok());
+        auto j = Json(r->body);
+        CHECK((j["status"].str() == "success" || j["status"].str() == "error"));
+        CHECK(r->status < 500);
+        ++requests;
+      }
+    }
+  }
+  auto r = c.Get("/-/healthy");
+  REQUIRE(r.ok());
+  CHECK(r->status == 200);
+  WARN(requests << " hostile requests answered");
+}
+
+}  // namespace
+}  // namespace vigil::server

@@ -19,6 +19,8 @@ TEST_CASE("API times: float seconds and RFC 3339", "[server][params]") {
   CHECK(*ParseApiTime("2024-02-29T00:00:00Z") == 1709164800000);
   CHECK(*ParseApiTime("-292273086-05-16T16:47:06Z") == kApiMinTime);
   CHECK(*ParseApiTime("292277025-08-18T07:12:54.999999999Z") == kApiMaxTime);
+  CHECK(*ParseApiTime("1e300") == kApiMaxTime);  // clamped: end - start never overflows
+  CHECK(*ParseApiTime("-1e300") == kApiMinTime);
   for (const char* bad : {"", "abc", "NaN", "Inf", "2015-07-01", "2015-13-01T00:00:00Z",
                           "2023-02-29T00:00:00Z", "2015-07-01T20:10:51", "2015-07-01T20:10:51.Z"}) {
     auto r = ParseApiTime(bad);

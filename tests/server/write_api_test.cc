@@ -240,3 +240,60 @@ TEST_CASE("Admin API: delete_series, clean_tombstones, snapshot", "[server][admi
 
 }  // namespace
 }  // namespace vigil::server
+
+namespace vigil::server {
+namespace {
+
+TEST_CASE("vigild with a token file: every endpoint needs a token with its scope",
+          "[server][auth]") {
+  testing::TempDir tokens_dir;
+  std::string tokens = tokens_dir.File("tokens",
+                                       "grafana read  rrrrrrrrrrrrrrrrrrrr\n"
+                                       "prom    write wwwwwwwwwwwwwwwwwwww\n"
+                                       "ops     admin aaaaaaaaaaaaaaaaaaaa\n");
+  testing::TestServer ts([&](VigildConfig* c) { c->auth_token_file = tokens; });
+  CHECK(ts.server->native_port() == 0);  // the native protocol carries no credentials
+  auto c = ts.Client();
+  auto as = [](const char* token) {
+    return HttpClient::Headers{{"Authorization", std::string("Bearer ") + token}};
+  };
+  struct Case {
+    const char* method;
+    const char* target;
+    const char* body;
+    const char* good_token;
+    const char* wrong_token;
+    int good_status;
+  };
+  const Case cases[] = {
+      {"GET", "/api/v1/query?query=1", "", "rrrrrrrrrrrrrrrrrrrr", "wwwwwwwwwwwwwwwwwwww", 200},
+      {"GET", "/api/v1/labels", "", "rrrrrrrrrrrrrrrrrrrr", "wwwwwwwwwwwwwwwwwwww", 200},
+      {"GET", "/metrics", "", "rrrrrrrrrrrrrrrrrrrr", "wwwwwwwwwwwwwwwwwwww", 200},
+      {"GET", "/-/healthy", "", "rrrrrrrrrrrrrrrrrrrr", "wwwwwwwwwwwwwwwwwwww", 200},
+      {"POST", "/write?precision=s", "m value=1 0\n", "wwwwwwwwwwwwwwwwwwww", "rrrrrrrrrrrrrrrrrrrr", 204},
+      {"POST", "/api/v1/admin/tsdb/clean_tombstones", "", "aaaaaaaaaaaaaaaaaaaa",
+       "wwwwwwwwwwwwwwwwwwww", 204},
+  };
+  for (const Case& k : cases) {
+    CAPTURE(k.target);
+    auto r = c.Request(k.method, k.target, k.body);
+    REQUIRE(r.ok());
+    CHECK(r->status == 401);
+    r = c.Request(k.method, k.target, k.body, as("not-a-token-at-all-xx"));
+    REQUIRE(r.ok());
+    CHECK(r->status == 401);
+    r = c.Request(k.method, k.target, k.body, as(k.wrong_token));
+    REQUIRE(r.ok());
+    CHECK(r->status == 403);
+    r = c.Request(k.method, k.target, k.body, as(k.good_token));
+    REQUIRE(r.ok());
+    CHECK(r->status == k.good_status);
+  }
+  // The one write that got through is there; the refused ones wrote nothing.
+  auto r = c.Get("/api/v1/query?query=count_over_time(m%5B1h%5D)&time=1", as("rrrrrrrrrrrrrrrrrrrr"));
+  REQUIRE(r.ok());
+  CHECK(Json(r->body)["data"]["result"][0]["value"][1].str() == "1");
+}
+
+}  // namespace
+}  // namespace vigil::server
