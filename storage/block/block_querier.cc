@@ -83,12 +83,13 @@ class BlockSampleIterator final : public SampleIterator {
       if (next_ == chunks_.size() || chunks_[next_].min_t > max_t_) break;
       const ChunkMeta& c = chunks_[next_++];
       if (Covered(deleted_, c.min_t, c.max_t)) continue;
-      Result<std::string_view> bytes = reader_->Chunk(c.ref);
-      if (!bytes.ok()) {
-        status_ = bytes.status();
+      Result<block::ChunkData> data = reader_->Chunk(c.ref);
+      if (!data.ok()) {
+        status_ = data.status();
         break;
       }
-      dec_.emplace(*bytes);
+      piece_ = std::move(data->piece);  // keeps the bytes dec_ reads alive
+      dec_.emplace(data->bytes);
     }
     done_ = true;
     pos_ = len_ = 0;
@@ -100,6 +101,7 @@ class BlockSampleIterator final : public SampleIterator {
   Intervals deleted_;
   int64_t min_t_, max_t_;
   size_t next_ = 0, del_ = 0;
+  std::shared_ptr<const std::string> piece_;  // owner of dec_'s bytes (compressed segments)
   std::optional<compression::ChunkDecoder> dec_;
   std::array<int64_t, kBatch> buf_t_{};
   std::array<double, kBatch> buf_v_{};

@@ -85,8 +85,8 @@ Status BlockReader::Verify() const {
   for (BlockSeriesId id = 0; id < index_->NumSeries(); ++id) {
     VIGIL_RETURN_IF_ERROR(index_->Series(id, &ls, &metas));
     for (const ChunkMeta& m : metas) {
-      VIGIL_ASSIGN_OR_RETURN(std::string_view bytes, Chunk(m.ref));
-      compression::ChunkDecoder dec(bytes);
+      VIGIL_ASSIGN_OR_RETURN(block::ChunkData data, Chunk(m.ref));
+      compression::ChunkDecoder dec(data.bytes);
       uint64_t n = 0;
       bool in_range = true;
       for (size_t got; (got = dec.Next(ts, vs)) > 0;) {

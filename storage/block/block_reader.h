@@ -31,8 +31,9 @@ class BlockReader {
   const std::string& dir() const { return dir_; }
   const IndexReader& index() const { return *index_; }
 
-  // The bytes of the chunk at `ref` (frame bounds and checksum checked).
-  Result<std::string_view> Chunk(ChunkRef ref) const { return chunks_.Chunk(ref); }
+  // The bytes of the chunk at `ref` (frame bounds and checksum checked), valid while the reader
+  // lives and the returned ChunkData (which may own the decompressed piece holding them) is kept.
+  Result<block::ChunkData> Chunk(ChunkRef ref) const { return chunks_.Chunk(ref); }
 
   // The current tombstones; the snapshot stays valid while the caller holds it.
   std::shared_ptr<const TombstoneMap> tombstones() const;

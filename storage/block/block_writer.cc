@@ -32,7 +32,10 @@ Result<std::unique_ptr<BlockWriter>> BlockWriter::Create(FileSystem* fs, std::st
   VIGIL_RETURN_IF_ERROR(fs->CreateDir(w->tmp_dir_));
   const std::string chunks_dir = JoinPath(w->tmp_dir_, kChunksDirName);
   VIGIL_RETURN_IF_ERROR(fs->CreateDir(chunks_dir));
-  w->chunks_ = std::make_unique<ChunkWriter>(fs, chunks_dir, w->options_.max_segment_size);
+  w->chunks_ = std::make_unique<ChunkWriter>(
+      fs, chunks_dir,
+      block::ChunkWriterOptions{w->options_.max_segment_size, w->options_.chunk_compression,
+                                w->options_.chunk_compression_level});
   return w;
 }
 

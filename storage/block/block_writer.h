@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "compression/block_codec.h"
 #include "storage/base/clock.h"
 #include "storage/base/file_system.h"
 #include "storage/block/format.h"
@@ -46,6 +47,10 @@ struct BlockWriterOptions {
   std::vector<std::string> compaction_sources;
   // A chunk segment is cut before it would exceed this (capped at 4 GiB).
   uint64_t max_segment_size = block::kDefaultSegmentSize;
+  // kNone writes plain chunk segments (version 1); kZstd / kLz4 compress them in pieces of
+  // 64 KiB (version 2, storage/docs/format/chunks.md) at `chunk_compression_level`.
+  compression::BlockCodec chunk_compression = compression::BlockCodec::kNone;
+  int chunk_compression_level = 3;
 };
 
 // Thread safety: none; one writer per thread. Destroying an unfinished writer removes <id>.tmp/.

@@ -25,7 +25,8 @@ inline constexpr size_t kFileHeaderSize = 8;
 inline constexpr std::string_view kChunksMagic = "VGCK";
 inline constexpr std::string_view kIndexMagic = "VGIX";
 inline constexpr std::string_view kTombstonesMagic = "VGTS";
-inline constexpr uint8_t kChunksVersion = 1;
+inline constexpr uint8_t kChunksVersion = 1;            // plain frames
+inline constexpr uint8_t kChunksVersionCompressed = 2;  // frames in compressed pieces
 inline constexpr uint8_t kIndexVersion = 1;
 inline constexpr uint8_t kTombstonesVersion = 1;
 inline constexpr int kMetaVersion = 1;
@@ -38,6 +39,14 @@ inline constexpr uint64_t kDefaultSegmentSize = uint64_t{512} << 20;
 inline constexpr uint64_t kMaxSegmentSize = uint64_t{1} << 32;
 // Largest chunk the reader accepts (a chunk holds at most 65535 samples).
 inline constexpr uint64_t kMaxChunkSize = uint64_t{16} << 20;
+// Version 2 segments: frames are gathered into pieces of at most kPieceSize uncompressed bytes
+// (a larger lone frame gets a piece of its own), each stored as compressed length (fixed32),
+// checksum (fixed32) and one compression/block_codec.h frame. Chunk refs keep the piece number
+// and the offset in the piece in 16 bits each.
+inline constexpr uint64_t kPieceSize = uint64_t{64} << 10;
+inline constexpr size_t kPieceHeaderSize = 8;
+inline constexpr uint64_t kMaxPiecesPerSegment = uint64_t{1} << 16;
+inline constexpr uint64_t kMaxPieceRawSize = kMaxChunkSize + 16 + kPieceSize;
 
 // Index sections, in file order. The TOC at the end of the index lists them in this order.
 enum IndexSection : int {

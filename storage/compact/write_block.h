@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "compression/block_codec.h"
 #include "storage/base/clock.h"
 #include "storage/base/file_system.h"
 #include "storage/block/meta.h"
@@ -25,6 +26,14 @@ struct WriteBlockOptions {
   int compaction_level = 1;
   std::vector<std::string> sources;
   uint32_t chunk_samples = 120;
+  // Blocks of compaction level >= compress_from_level get their chunk segments compressed in
+  // 64 KiB pieces with `chunk_compression` (storage/docs/format/chunks.md, version 2). Every
+  // level by default: blocks only hold data the head has let go (older than about 2 h), which
+  // dashboards read less often than the head, and it halves their chunk bytes. kNone (or a
+  // level above any block's) keeps version 1 segments.
+  compression::BlockCodec chunk_compression = compression::BlockCodec::kZstd;
+  int chunk_compression_level = 3;
+  int compress_from_level = 1;
   Clock* clock = nullptr;  // for the block id; SystemClock() when null
 };
 

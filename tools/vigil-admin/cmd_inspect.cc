@@ -36,7 +36,8 @@ Status CountEncodings(const BlockReader& block, std::map<uint8_t, EncodingStats>
   for (storage::BlockSeriesId id = 0; id < ix.NumSeries(); ++id) {
     VIGIL_RETURN_IF_ERROR(ix.Series(id, &ls, &chunks));
     for (const storage::ChunkMeta& c : chunks) {
-      VIGIL_ASSIGN_OR_RETURN(std::string_view bytes, block.Chunk(c.ref));
+      VIGIL_ASSIGN_OR_RETURN(vigil::storage::block::ChunkData data, block.Chunk(c.ref));
+      const std::string_view bytes = data.bytes;
       if (bytes.empty()) return Status::Corruption("empty chunk in series " + ls.ToString());
       EncodingStats& e = (*out)[static_cast<uint8_t>(bytes[0])];
       e.chunks += 1;

@@ -81,7 +81,7 @@ std::vector<Sample> Decode(std::string_view chunk) {
   return out;
 }
 
-void BlockRoundTrip(size_t n) {
+void BlockRoundTrip(size_t n, compression::BlockCodec codec = compression::BlockCodec::kNone) {
   // Generate, then order by labels: block ids are positions in that order.
   std::vector<std::pair<Labels, size_t>> gen;
   gen.reserve(n);
@@ -92,6 +92,7 @@ void BlockRoundTrip(size_t n) {
   REQUIRE(fs->CreateDirs("/data").ok());
   BlockWriterOptions options = testing::FixedOptions();
   options.max_segment_size = 1 << 20;  // several chunk segments
+  options.chunk_compression = codec;
   auto w = BlockWriter::Create(fs.get(), "/data", options);
   REQUIRE(w.ok());
   uint64_t want_samples = 0, want_chunks = 0;
@@ -134,7 +135,7 @@ void BlockRoundTrip(size_t n) {
       REQUIRE(chunks[c].num_samples == 4);
       auto bytes = reader->Chunk(chunks[c].ref);
       REQUIRE(bytes.ok());
-      for (const Sample& smp : Decode(*bytes)) got.push_back(smp);
+      for (const Sample& smp : Decode(bytes->bytes)) got.push_back(smp);
     }
     REQUIRE(testing::SameSamples(got, want));
     for (const Label& l : want_ls) {
@@ -201,6 +202,14 @@ void BlockRoundTrip(size_t n) {
 TEST_CASE("block round trip: every series and sample and every label value and postings list (5k series)",
           "[storage][block]") {
   BlockRoundTrip(5000);
+}
+
+TEST_CASE("block round trip with zstd-compressed chunk segments (5k series)", "[storage][block]") {
+  BlockRoundTrip(5000, compression::BlockCodec::kZstd);
+}
+
+TEST_CASE("block round trip with lz4-compressed chunk segments (5k series)", "[storage][block]") {
+  BlockRoundTrip(5000, compression::BlockCodec::kLz4);
 }
 
 TEST_CASE("block round trip: every series and sample and every label value and postings list (100k series)",
