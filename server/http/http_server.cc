@@ -68,6 +68,9 @@ class SessionBase {
   virtual ~SessionBase() = default;
   // Called when the server stops: close now if waiting for a request.
   virtual void OnServerStop() = 0;
+  // Called when the shutdown grace period ran out: a running handler sees its client as gone
+  // (queries return Cancelled at their next check).
+  virtual void CancelInFlight() = 0;
 };
 
 }  // namespace
@@ -157,6 +160,13 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       } else {
         self->DoRead();
       }
+    });
+  }
+
+  void CancelInFlight() override {
+    auto self = this->shared_from_this();
+    net::post(stream_.get_executor(), [self] {
+      if (self->state_ == State::kHandling && self->client_gone_) self->client_gone_->Fire();
     });
   }
 
@@ -612,8 +622,19 @@ void HttpServer::Impl::Stop() {
                  [this] { return sessions_.empty(); });
     if (!sessions_.empty()) {
       VIGIL_LOG(WARN) << "HTTP server stopping with " << sessions_.size()
-                      << " connections still open after " << options_.shutdown_grace_ms << " ms";
+                      << " connections still open after " << options_.shutdown_grace_ms
+                      << " ms; cancelling their requests";
+      for (auto& [p, w] : sessions_) {
+        if (auto s = w.lock()) live.push_back(std::move(s));
+      }
     }
+  }
+  for (auto& s : live) s->CancelInFlight();
+  live.clear();
+  if (!io_threads_.empty()) {
+    // Give cancelled handlers a moment to answer before the I/O threads stop.
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, std::chrono::milliseconds(1000), [this] { return sessions_.empty(); });
   }
   work_.reset();
   ioc_.stop();

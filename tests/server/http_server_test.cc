@@ -253,6 +253,23 @@ TEST_CASE("Stop lets in-flight requests finish and refuses new connections", "[s
   CHECK_FALSE(late.Get("/read").ok());
 }
 
+TEST_CASE("Requests still running when the grace period ends are cancelled", "[server][http]") {
+  HttpServerOptions o;
+  o.shutdown_grace_ms = 100;
+  Fixture f(o);
+  namespace net = boost::asio;
+  net::io_context ioc;
+  net::ip::tcp::socket s(ioc);
+  s.connect({net::ip::make_address("127.0.0.1"), f.server->port()});
+  net::write(s, net::buffer(std::string("GET /wait-for-disconnect HTTP/1.1\r\nHost: x\r\n\r\n")));
+  std::this_thread::sleep_for(50ms);
+  auto started = std::chrono::steady_clock::now();
+  f.server->Stop();
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  CHECK(f.gone_seen.load() == 1);  // the handler was told to give up
+  CHECK(secs < 3);                 // not the handler's own 5 s
+}
+
 TEST_CASE("Bearer tokens: 401 without or with an unknown token, 403 without the scope",
           "[server][http][auth]") {
   auto auth = Authenticator::Parse(
