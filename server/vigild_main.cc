@@ -7,6 +7,7 @@
 #include <string>
 
 #include "server/config/config.h"
+#include "server/cq/extension.h"
 #include "server/vigild.h"
 #include "storage/base/logging.h"
 
@@ -53,7 +54,7 @@ int main(int argc, char** argv) {
   build.build_date = __DATE__ " " __TIME__;
   build.compiler = "gcc " __VERSION__;
 
-  auto server = vigil::server::Vigild::Start(*config, build);
+  auto server = vigil::server::Vigild::Start(*config, build, {vigil::server::cq::MakeCqExtension()});
   if (!server.ok()) {
     std::fprintf(stderr, "vigild: %s\n", server.status().ToString().c_str());
     return 1;
