@@ -10,6 +10,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -114,7 +115,10 @@ class Harness:
                               "--percent-limit", "0.5", "--sort", "dso,symbol"],
                              capture_output=True, text=True)
         with open(out, "w") as f:
-            f.write(rep.stdout)
+            for line in rep.stdout.splitlines():
+                # perf pads every row to the longest symbol; Boost's run to kilobytes.
+                line = re.sub(r"\s+-\s+-\s*$", "", line.rstrip())
+                f.write(re.sub(r"  +", " ", line)[:240] + "\n")
         self.record.setdefault("profiles", {})[phase] = out
         log(f"  profile of vigil ({phase}): {out}")
 

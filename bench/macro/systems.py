@@ -440,7 +440,7 @@ class Vigil(System):
     def command(self):
         return [self.binary, f"--data-dir={os.path.join(self.workdir, 'data')}",
                 f"--http.listen=127.0.0.1:{self.port}",
-                f"--native.listen=127.0.0.1:{free_port()}", "--retention.time=0"]
+                "--native.listen=", "--retention.time=0", "--log.level=warn"]
 
     def ready_path(self):
         return "/-/ready"
