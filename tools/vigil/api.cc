@@ -119,6 +119,7 @@ Result<JsonValue> ApiClient::Envelope(Result<HttpResponse> response,
                                       std::vector<std::string>* warnings,
                                       std::vector<std::string>* infos) {
   last_error_type_.clear();
+  last_http_status_ = response.ok() ? response->status : 0;
   if (!response.ok()) {
     last_error_type_ = response.status().code() == StatusCode::kCancelled ? "canceled" : "client";
     return response.status();
@@ -253,6 +254,10 @@ Result<JsonValue> ApiClient::TsdbStatus() { return GetData("/api/v1/status/tsdb"
 
 Result<JsonValue> ApiClient::GetData(std::string_view target) {
   return Envelope(http_.Get(target), nullptr, nullptr);
+}
+
+Result<JsonValue> ApiClient::DeleteData(std::string_view target) {
+  return Envelope(http_.Delete(target), nullptr, nullptr);
 }
 
 Result<JsonValue> ApiClient::PostData(std::string_view target, std::string_view form) {

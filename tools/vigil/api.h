@@ -72,8 +72,11 @@ class ApiClient {
   // Any GET endpoint under the base URL, decoded from the envelope (for \cq and \status).
   Result<JsonValue> GetData(std::string_view target);
   Result<JsonValue> PostData(std::string_view target, std::string_view form);
+  Result<JsonValue> DeleteData(std::string_view target);
 
   const std::string& last_error_type() const { return last_error_type_; }
+  // HTTP status of the last answer (0 when none arrived).
+  int last_http_status() const { return last_http_status_; }
   const Url& url() const { return http_.url(); }
 
  private:
@@ -83,6 +86,7 @@ class ApiClient {
 
   HttpClient http_;
   std::string last_error_type_;
+  int last_http_status_ = 0;
 };
 
 // "1700000000.123" (seconds with millisecond precision, as the API takes times).

@@ -160,24 +160,29 @@ struct InflightGuard {
 
 }  // namespace
 
-Result<HttpResponse> HttpClient::Get(std::string_view target) { return Do(false, target, {}, {}); }
+Result<HttpResponse> HttpClient::Get(std::string_view target) { return Do("GET", target, {}, {}); }
+
+Result<HttpResponse> HttpClient::Delete(std::string_view target) {
+  return Do("DELETE", target, {}, {});
+}
 
 Result<HttpResponse> HttpClient::PostForm(std::string_view target, std::string_view form_body) {
-  return Do(true, target, "application/x-www-form-urlencoded", form_body);
+  return Do("POST", target, "application/x-www-form-urlencoded", form_body);
 }
 
 Result<HttpResponse> HttpClient::Post(std::string_view target, std::string_view content_type,
                                       std::string_view body) {
-  return Do(true, target, content_type, body);
+  return Do("POST", target, content_type, body);
 }
 
-Result<HttpResponse> HttpClient::Do(bool post, std::string_view target,
+Result<HttpResponse> HttpClient::Do(std::string_view method, std::string_view target,
                                     std::string_view content_type, std::string_view body) {
   if (!conn_) conn_ = std::make_unique<Conn>();
   Conn& c = *conn_;
   InflightGuard guard;
 
-  http::request<http::string_body> req{post ? http::verb::post : http::verb::get,
+  const bool post = method == "POST";
+  http::request<http::string_body> req{http::string_to_verb({method.data(), method.size()}),
                                        url_.base_path + std::string(target), 11};
   bool v6 = url_.host.find(':') != std::string::npos;
   std::string host_header = v6 ? "[" + url_.host + "]" : url_.host;

@@ -59,6 +59,7 @@ class HttpClient {
   Result<HttpResponse> PostForm(std::string_view target, std::string_view form_body);
   Result<HttpResponse> Post(std::string_view target, std::string_view content_type,
                             std::string_view body);
+  Result<HttpResponse> Delete(std::string_view target);
 
   const Url& url() const { return url_; }
 
@@ -69,8 +70,8 @@ class HttpClient {
 
  private:
   struct Conn;
-  Result<HttpResponse> Do(bool post, std::string_view target, std::string_view content_type,
-                          std::string_view body);
+  Result<HttpResponse> Do(std::string_view method, std::string_view target,
+                          std::string_view content_type, std::string_view body);
 
   Url url_;
   HttpOptions options_;

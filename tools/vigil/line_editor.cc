@@ -106,7 +106,15 @@ unsigned char LineEditor::DoComplete() {
   std::string before = pending_;
   if (!before.empty()) before += "\n";
   before.append(li->buffer, size_t(li->cursor - li->buffer));
+  HttpClient::ResetCancel();
   Completion c = completer_(before);
+  if (g_interrupted.exchange(false)) {
+    // Ctrl-C while the server was asked for names: drop the completion, keep the line.
+    HttpClient::ResetCancel();
+    std::fputs("\n(completion cancelled)\n", out_);
+    std::fflush(out_);
+    return CC_REDISPLAY;
+  }
   if (!c.insert.empty()) {
     el_insertstr(el_, c.insert.c_str());
     if (c.candidates.size() <= 1) return CC_REFRESH;

@@ -1,10 +1,12 @@
 #include "tools/vigil/render.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <initializer_list>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "tools/vigil/statement.h"
 #include "tools/vigil/time_format.h"
@@ -342,6 +344,81 @@ Result<std::string> RenderRules(const JsonValue& data, std::string_view name,
   if (rows.empty()) return std::string("(no continuous queries)\n");
   return FormatTable({"group", "name", "every", "health", "last run", "took", "query"}, rows,
                      {false, false, true, false, false, true, false}, o.color);
+}
+
+namespace {
+
+std::string SecondsField(const JsonValue& obj, std::string_view key) {
+  const JsonValue* v = obj.Find(key);
+  if (v == nullptr) return "";
+  if (v->is_string()) return v->str();
+  if (!v->is_number()) return "";
+  return FormatDuration(int64_t(std::llround(v->number() * 1000)));
+}
+
+std::string TimeField(const JsonValue& obj, std::string_view key) {
+  const JsonValue* v = obj.Find(key);
+  if (v == nullptr || !v->is_number()) return "";
+  if (v->number() <= 0) return "never";
+  return FormatTimestamp(int64_t(std::llround(v->number() * 1000)));
+}
+
+std::string RawField(const JsonValue& obj, std::string_view key) {
+  const JsonValue* v = obj.Find(key);
+  if (v == nullptr) return "";
+  if (v->is_string()) return v->str();
+  if (v->is_number()) return v->number_text();
+  return v->ToString();
+}
+
+}  // namespace
+
+Result<std::string> RenderCqs(const JsonValue& data, const RenderOptions& o) {
+  if (data.is_object()) {
+    std::string out;
+    for (auto [label, key, kind] : std::initializer_list<std::tuple<const char*, const char*, int>>{
+             {"name", "name", 0},
+             {"kind", "kind", 0},
+             {"expr", "expr", 0},
+             {"interval", "interval", 1},
+             {"season", "season", 1},
+             {"horizon", "horizon", 1},
+             {"coverage", "coverage", 0},
+             {"sensitivity", "sensitivity", 0},
+             {"labels", "labels", 0},
+             {"group", "group", 0},
+             {"series", "series", 0},
+             {"last evaluation", "lastEvaluation", 2},
+             {"next evaluation", "nextEvaluation", 2},
+             {"lag", "lagSeconds", 1},
+             {"evaluations", "evaluations", 0},
+             {"failures", "failures", 0},
+             {"skipped", "skipped", 0},
+             {"evaluation time", "evaluationTime", 3},
+             {"last error", "lastError", 0}}) {
+      std::string v = kind == 1   ? SecondsField(data, key)
+                      : kind == 2 ? TimeField(data, key)
+                      : kind == 3 ? NumberField(data, key, 1000)
+                                  : RawField(data, key);
+      if (v.empty() || v == "{}") continue;
+      out += std::string(label) + std::string(16 - std::strlen(label), ' ') + v + "\n";
+    }
+    return out;
+  }
+  if (!data.is_array()) {
+    return Status::Corruption("malformed answer from the server: continuous queries");
+  }
+  if (data.array().empty()) return std::string("(no continuous queries)\n");
+  std::vector<std::vector<std::string>> rows;
+  for (const JsonValue& cq : data.array()) {
+    std::string err = RawField(cq, "lastError");
+    rows.push_back({RawField(cq, "name"), RawField(cq, "kind"), SecondsField(cq, "interval"),
+                    RawField(cq, "series"), TimeField(cq, "lastEvaluation"),
+                    SecondsField(cq, "lagSeconds"), RawField(cq, "failures"),
+                    RawField(cq, "expr") + (err.empty() ? "" : "  (error: " + err + ")")});
+  }
+  return FormatTable({"name", "kind", "every", "series", "last run", "lag", "failures", "expr"},
+                     rows, {false, false, true, true, false, true, true, false}, o.color);
 }
 
 std::string RenderCsv(const QueryResult& r) {

@@ -49,6 +49,9 @@ std::string RenderSeriesTable(const std::vector<Series>& series, const RenderOpt
 // Errors for a malformed answer.
 Result<std::string> RenderRules(const JsonValue& data, std::string_view name,
                                 const RenderOptions& o);
+// Continuous queries from /api/v1/cq: a list (array) as a table (name, kind, every, series,
+// last run, lag, failures, expression), one CQ (object) as a block of fields.
+Result<std::string> RenderCqs(const JsonValue& data, const RenderOptions& o);
 // RFC 4180 CSV: label columns (union of all series, __name__ first), timestamp (Unix seconds),
 // value; one row per sample.
 std::string RenderCsv(const QueryResult& r);

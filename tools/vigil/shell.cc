@@ -56,8 +56,10 @@ keywords. Ctrl-C cancels the running query (or the line being typed), Ctrl-D lea
   \range off                      back to instant queries
   \format table|csv|json|chart    output format (chart draws range queries)
   \status                         server version and storage statistics
-  \cq [list] | \cq show NAME     continuous queries and recording rules, their health and
-                                  last evaluation
+  \cq [list] | \cq show NAME     continuous queries: definitions, state, lag, failures
+  \cq create NAME [kind=forecast] [interval=1m] [season=1d] [horizon=1h] [coverage=0.95]
+       [sensitivity=3] [labels=a=b] EXPR     create one (its outputs: NAME:forecast, :upper, ...)
+  \cq drop NAME                   drop one (its series stay)
   \quit                           leave (also Ctrl-D)
 )";
 }
@@ -117,8 +119,9 @@ Status Shell::Execute(std::string_view statement) {
   std::string_view s = Trim(statement);
   if (s.empty()) return Status::OK();
   if (s.starts_with("\\")) {
+    error_context_.clear();
     Status st = Meta(s);
-    if (!st.ok()) PrintError(st, {});
+    if (!st.ok()) PrintError(st, error_context_);
     return st;
   }
   Status st = RunQuery(statement);
@@ -275,11 +278,9 @@ Status Shell::SeriesCmd(std::string_view selector) {
   if (selector.empty())
     return Status::InvalidArgument("usage: \\series <selector>, e.g. \\series up{job=\"api\"}");
   auto t0 = std::chrono::steady_clock::now();
-  auto series = api_->SeriesOf(selector);
-  if (!series.ok()) {
-    PrintError(series.status(), selector);
-    return Status::InvalidArgument("");  // already printed with its position
-  }
+  error_context_ = std::string(selector);
+  VIGIL_ASSIGN_OR_RETURN(std::vector<Series> found, api_->SeriesOf(selector));
+  auto* series = &found;
   Print(series->empty() ? std::string("(no series)\n")
                         : RenderSeriesTable(*series, options_.render));
   double ms =
@@ -398,31 +399,84 @@ Status Shell::StatusCmd() {
   return Status::OK();
 }
 
-// Continuous queries are evaluated by the server and reported with the recording rules in
-// /api/v1/rules, so listing and describing them works with any server of this API. Creating and
-// dropping them needs the server's continuous-query endpoints.
+// Continuous queries through the server's CQ API (/api/v1/cq, server/docs/continuous-queries.md).
+// A server without it (404) still reports its recording rules in /api/v1/rules, which \cq list and
+// \cq show fall back to.
 Status Shell::Cq(std::string_view args) {
   std::vector<std::string_view> w = Words(args);
   std::string_view sub = w.empty() ? "list" : w[0];
+  // A 404 from the router (not from the CQ API about an unknown name): Prometheus answers in
+  // plain text, vigild without CQs with "no such endpoint".
+  auto no_cq_api = [&](const Status& st) {
+    return api_->last_http_status() == 404 &&
+           (api_->last_error_type() == "http" ||
+            st.message().find("no such endpoint") != std::string::npos);
+  };
   if (sub == "list" || sub == "ls") {
-    VIGIL_ASSIGN_OR_RETURN(JsonValue data, api_->GetData("/api/v1/rules?type=record"));
-    VIGIL_ASSIGN_OR_RETURN(std::string text, RenderRules(data, "", options_.render));
+    auto data = api_->GetData("/api/v1/cq");
+    if (!data.ok() && no_cq_api(data.status())) {
+      VIGIL_ASSIGN_OR_RETURN(JsonValue rules, api_->GetData("/api/v1/rules?type=record"));
+      VIGIL_ASSIGN_OR_RETURN(std::string text, RenderRules(rules, "", options_.render));
+      Print(text);
+      return Status::OK();
+    }
+    if (!data.ok()) return data.status();
+    VIGIL_ASSIGN_OR_RETURN(std::string text, RenderCqs(*data, options_.render));
     Print(text);
     return Status::OK();
   }
   if (sub == "show" || sub == "describe") {
     if (w.size() != 2) return Status::InvalidArgument("usage: \\cq show <name>");
-    VIGIL_ASSIGN_OR_RETURN(JsonValue data, api_->GetData("/api/v1/rules?type=record"));
-    VIGIL_ASSIGN_OR_RETURN(std::string text, RenderRules(data, w[1], options_.render));
+    auto data = api_->GetData("/api/v1/cq/" + UrlEncode(w[1]));
+    if (!data.ok() && no_cq_api(data.status())) {
+      VIGIL_ASSIGN_OR_RETURN(JsonValue rules, api_->GetData("/api/v1/rules?type=record"));
+      VIGIL_ASSIGN_OR_RETURN(std::string text, RenderRules(rules, w[1], options_.render));
+      Print(text);
+      return Status::OK();
+    }
+    if (!data.ok()) return data.status();
+    VIGIL_ASSIGN_OR_RETURN(std::string text, RenderCqs(*data, options_.render));
     Print(text);
     return Status::OK();
   }
-  if (sub == "create" || sub == "drop") {
-    return Status::NotSupported("\\cq " + std::string(sub) +
-                                ": this server has no continuous-query API to change them (only "
-                                "their state through /api/v1/rules)");
+  if (sub == "drop") {
+    if (w.size() != 2) return Status::InvalidArgument("usage: \\cq drop <name>");
+    VIGIL_RETURN_IF_ERROR(api_->DeleteData("/api/v1/cq/" + UrlEncode(w[1])).status());
+    Confirm("dropped " + std::string(w[1]) + " (its series stay)");
+    return Status::OK();
   }
-  return Status::InvalidArgument("usage: \\cq [list] | \\cq show <name>");
+  if (sub == "create") {
+    // \cq create NAME [kind=K] [interval=D] [season=S] [horizon=D] [coverage=C]
+    //                 [sensitivity=X] [labels=a=b,c=d] EXPR...
+    static constexpr std::string_view kParams[] = {"kind",     "interval",    "season", "horizon",
+                                                   "coverage", "sensitivity", "labels"};
+    if (w.size() < 3) {
+      return Status::InvalidArgument(
+          "usage: \\cq create <name> [kind=record|forecast|anomaly] [interval=1m] [season=1d] "
+          "[horizon=1h] [coverage=0.95] [sensitivity=3] [labels=a=b,c=d] <expr>");
+    }
+    std::string form = "name=" + UrlEncode(w[1]);
+    size_t i = 2;
+    for (; i < w.size(); ++i) {
+      size_t eq = w[i].find('=');
+      if (eq == std::string_view::npos) break;
+      std::string_view key = w[i].substr(0, eq);
+      if (std::find(std::begin(kParams), std::end(kParams), key) == std::end(kParams)) break;
+      form += "&" + std::string(key) + "=" + UrlEncode(w[i].substr(eq + 1));
+    }
+    if (i == w.size()) return Status::InvalidArgument("\\cq create: the expression is missing");
+    // The expression is the rest of the line as typed.
+    std::string_view expr = args.substr(size_t(w[i].data() - args.data()));
+    form += "&expr=" + UrlEncode(expr);
+    error_context_ = std::string(expr);
+    VIGIL_ASSIGN_OR_RETURN(JsonValue created, api_->PostData("/api/v1/cq", form));
+    VIGIL_ASSIGN_OR_RETURN(std::string text, RenderCqs(created, options_.render));
+    Print(text);
+    return Status::OK();
+  }
+  return Status::InvalidArgument(
+      "usage: \\cq [list] | \\cq show <name> | \\cq create <name> [k=v ...] <expr> | \\cq drop "
+      "<name>");
 }
 
 }  // namespace vigil::shell

@@ -73,6 +73,7 @@ class Shell {
   std::FILE* err_;
   CachedCompletionSource completion_;
   bool quit_ = false;
+  std::string error_context_;  // the text a meta command's error position refers to
   int64_t now_for_testing_ = 0;
 };
 

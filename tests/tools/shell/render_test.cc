@@ -251,3 +251,46 @@ TEST_CASE("Continuous queries and recording rules from /api/v1/rules", "[tools][
   CHECK(*RenderRules(*JsonValue::Parse(R"({"groups":[]})"), "", o) == "(no continuous queries)\n");
   CHECK_FALSE(RenderRules(*JsonValue::Parse(R"({"x":1})"), "", o).ok());
 }
+
+TEST_CASE("Continuous queries from /api/v1/cq", "[tools][shell][render]") {
+  const char* one =
+      R"j({"name":"rps","kind":"forecast","expr":"sum(rate(x[5m]))","interval":60,"season":"auto",)j"
+      R"("horizon":3600,"coverage":0.95,"labels":{},"group":"vigil_cq","lastEvaluation":1700000000,)"
+      R"("nextEvaluation":1700000060,"lagSeconds":0.5,"evaluations":12,"failures":1,"skipped":0,)"
+      R"("lastError":"boom","evaluationTime":0.0021,"series":3})";
+  auto obj = JsonValue::Parse(one);
+  REQUIRE(obj.ok());
+  RenderOptions o;
+  auto text = RenderCqs(*obj, o);
+  REQUIRE(text.ok());
+  CHECK(*text ==
+        "name            rps\n"
+        "kind            forecast\n"
+        "expr            sum(rate(x[5m]))\n"
+        "interval        1m\n"
+        "season          auto\n"
+        "horizon         1h\n"
+        "coverage        0.95\n"
+        "group           vigil_cq\n"
+        "series          3\n"
+        "last evaluation 2023-11-14 22:13:20\n"
+        "next evaluation 2023-11-14 22:14:20\n"
+        "lag             500ms\n"
+        "evaluations     12\n"
+        "failures        1\n"
+        "skipped         0\n"
+        "evaluation time 2.10ms\n"
+        "last error      boom\n");
+  auto list = JsonValue::Parse(std::string("[") + one + "]");
+  REQUIRE(list.ok());
+  text = RenderCqs(*list, o);
+  REQUIRE(text.ok());
+  CHECK(*text ==
+        "name  kind      every  series  last run               lag  failures  expr\n"
+        "────  ────────  ─────  ──────  ───────────────────  ─────  ────────  "
+        "───────────────────────────────\n"
+        "rps   forecast     1m       3  2023-11-14 22:13:20  500ms         1  "
+        "sum(rate(x[5m]))  (error: boom)\n");
+  CHECK(*RenderCqs(*JsonValue::Parse("[]"), o) == "(no continuous queries)\n");
+  CHECK_FALSE(RenderCqs(*JsonValue::Parse("3"), o).ok());
+}

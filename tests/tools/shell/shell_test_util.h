@@ -3,7 +3,8 @@
 // Helpers for the shell's end-to-end tests: a process on a pseudo-terminal (the interactive
 // shell), a process with pipes (`vigil -e`), and a live server with known data.
 //
-// The live server is vigild when the build has it (VIGILD_BINARY), else a Prometheus named by
+// The live server is vigild: $VIGIL_SHELL_TEST_VIGILD, else the build's (VIGILD_BINARY); else a
+// Prometheus named by
 // $VIGIL_SHELL_TEST_PROMETHEUS (a `prometheus` binary with `promtool` beside it) — the same HTTP
 // API, used while vigild was being written. Tests that need it are tagged [live].
 
@@ -260,8 +261,12 @@ class LiveServer {
  public:
   LiveServer() : data_(KnownData::Make()) {
     port_ = FreePort();
+    if (const char* vigild = std::getenv("VIGIL_SHELL_TEST_VIGILD"); vigild && *vigild) {
+      StartVigild(vigild);
+      return;
+    }
 #ifdef VIGILD_BINARY
-    StartVigild();
+    StartVigild(VIGILD_BINARY);
 #else
     const char* prom = std::getenv("VIGIL_SHELL_TEST_PROMETHEUS");
     if (prom == nullptr || *prom == '\0') {
@@ -321,11 +326,13 @@ class LiveServer {
     throw std::runtime_error("the server did not answer within 10 s");
   }
 
-#ifdef VIGILD_BINARY
-  void StartVigild() {
-    Spawn({VIGILD_BINARY, "--data-dir=" + dir_.path() + "/data",
+  void StartVigild(const std::string& vigild) {
+    if (access(vigild.c_str(), X_OK) != 0) {
+      throw std::runtime_error("no vigild at " + vigild + " (ninja vigild)");
+    }
+    Spawn({vigild, "--data-dir=" + dir_.path() + "/data",
            "--http.listen=127.0.0.1:" + std::to_string(port_),
-           "--native.listen=127.0.0.1:" + std::to_string(FreePort())});
+           "--native.listen="});  // empty: no native protocol listener
     WaitReady();
     // Influx line protocol; a field named `value` maps to the plain measurement name.
     std::string body;
@@ -344,7 +351,6 @@ class LiveServer {
           (r.ok() ? std::to_string(r->status) + " " + r->body : r.status().ToString()));
     }
   }
-#endif
 
   void StartPrometheus(const std::string& prom) {
     std::string dir = dir_.path();

@@ -114,7 +114,9 @@ TEST_CASE("vigil -e: table, CSV and JSON output from a live server",
     RunResult r = Run(with({"-e", "demo_requests )", "-e", "demo_latency_seconds"}));
     CHECK(r.exit_code == 1);
     CHECK_THAT(r.err, Catch::Contains("parse error"));
-    CHECK_THAT(r.err, Catch::Contains("\n  demo_requests )\n                 ^\n"));
+    std::string caret = r.err.find("1:15:") != std::string::npos ? std::string(16, ' ') + "^"
+                                                                 : std::string(17, ' ') + "^";
+    CHECK_THAT(r.err, Catch::Contains("\n  demo_requests )\n" + caret + "\n"));
     // The statement after the failing one still ran.
     CHECK_THAT(r.out, Catch::Contains("demo_latency_seconds  c"));
   }
@@ -138,6 +140,27 @@ TEST_CASE("vigil -e: table, CSV and JSON output from a live server",
     CHECK(r.exit_code == 1);
     CHECK_THAT(r.out, Catch::Contains("instance       2  a, b"));
     CHECK_THAT(r.err, Catch::Contains("q.promql: the statement from line 2 is not finished"));
+  }
+  SECTION("a meta command's error is marked under its selector") {
+    RunResult r = Run(with({"-q", "-e", "\\series demo_requests{job=}"}));
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("parse error"));
+    CHECK_THAT(r.err, Catch::Contains("\n  demo_requests{job=}\n"));
+    CHECK(std::count(r.err.begin(), r.err.end(), '^') == 1);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 3);  // message, query, caret
+  }
+  SECTION("status and continuous queries") {
+    RunResult r = Run(with({"-q", "-e", "\\status", "-e", "\\cq"}));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::StartsWith("server "));
+    CHECK_THAT(r.out, Catch::Contains("round trip "));
+    CHECK_THAT(r.out, Catch::Contains("head numSeries "));
+    CHECK_THAT(r.out, Catch::Contains("demo_requests (2 series)"));
+    CHECK_THAT(r.out, Catch::EndsWith("(no continuous queries)\n"));
+    r = Run(with({"-e", "\\cq show nope"}));
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("nope"));
   }
   SECTION("meta commands in scripts") {
     RunResult r = Run(with({"-q", "-e", "\\metrics demo", "-e", "\\series demo_requests"}));
