@@ -83,7 +83,7 @@ struct DbStats {
   uint64_t compaction_failures = 0; // failed head flushes / compactions (logged; retried later)
   uint64_t retention_deleted_blocks = 0;
   uint64_t head_series_removed = 0; // series garbage-collected from the head after a flush
-  uint64_t tombstones = 0;          // series with deleted ranges (head and blocks)
+  uint64_t tombstones = 0;          // block series with deleted ranges (head deletes are applied at once)
   uint64_t quarantined_blocks = 0;  // blocks moved to quarantine/ at open
   // One entry per block that failed its checks at open: "<block dir>: <error>".
   std::vector<std::string> block_errors;
