@@ -549,6 +549,8 @@ def main():
         h.run()
     finally:
         S.stop_all_started()
+        if not args.keep:
+            shutil.rmtree(h.workroot, ignore_errors=True)
 
 
 if __name__ == "__main__":
