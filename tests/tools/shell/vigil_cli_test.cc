@@ -162,6 +162,27 @@ TEST_CASE("vigil -e: table, CSV and JSON output from a live server",
     CHECK(r.exit_code == 1);
     CHECK_THAT(r.err, Catch::Contains("nope"));
   }
+  SECTION("continuous queries through the CQ API") {
+    RunResult r = Run(with({"-q", "-e",
+                            "\\cq create shell_double kind=record interval=1s "
+                            "demo_latency_seconds * 2",
+                            "-e", "\\cq", "-e", "\\cq show shell_double"}));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::StartsWith("name            shell_double\n"
+                                        "kind            record\n"
+                                        "expr            demo_latency_seconds * 2\n"
+                                        "interval        1s\n"));
+    CHECK_THAT(r.out, Catch::Contains("\nshell_double  record     1s  "));
+    r = Run(with({"-e", "\\cq drop shell_double", "-e", "\\cq show shell_double"}));
+    CHECK(r.exit_code == 1);  // the second statement fails: it is gone
+    CHECK_THAT(r.err, Catch::Contains("shell_double"));
+    // A bad expression is marked under the expression.
+    r = Run(with({"-e", "\\cq create shell_bad interval=1m sum(demo_requests"}));
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("\n  sum(demo_requests\n"));
+    CHECK_THAT(r.err, Catch::Contains("^"));
+  }
   SECTION("meta commands in scripts") {
     RunResult r = Run(with({"-q", "-e", "\\metrics demo", "-e", "\\series demo_requests"}));
     INFO(r.err);
