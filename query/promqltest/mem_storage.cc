@@ -20,6 +20,10 @@ void MemStorage::Clear() {
   options.wal_sync = storage::WalSyncPolicy::kNever;
   // Scripts load series in any time order across `load` commands.
   options.out_of_order_window_ms = std::numeric_limits<int64_t>::max() / 4;
+  // Scripts span days of data and may run longer than a compaction interval: no background flush
+  // (which would refuse older `load`s after it) and no retention (which would drop old blocks).
+  options.background_compaction = false;
+  options.retention_ms = 0;
   auto db = storage::Db::Open(options, "/promqltest");
   VIGIL_CHECK(db.ok()) << db.status().ToString();
   db_ = std::move(db).value();
