@@ -15,6 +15,7 @@
 #include "server/ingest/line_protocol_parser.h"
 #include "server/ingest/remote_write_decode.h"
 #include "server/ingest/remote_write_encode.h"
+#include "server/ingest/series_cache.h"
 #include "storage/base/clock.h"
 #include "storage/base/logging.h"
 #include "storage/base/mem_file_system.h"
@@ -126,8 +127,10 @@ struct BenchDb {
 void BM_LineProtocol_Ingest(benchmark::State& state) {
   const LpData d = MakeLpHosts(static_cast<int>(state.range(0)));
   BenchDb b;
+  SeriesRefCache cache;
   IngestOptions opts;
   opts.clock = &b.clock;
+  if (state.range(1) != 0) opts.series_cache = &cache;
   int step = 0;
   size_t samples = 0, bytes = 0;
   for (auto _ : state) {
@@ -145,8 +148,14 @@ void BM_LineProtocol_Ingest(benchmark::State& state) {
   }
   state.SetItemsProcessed(static_cast<int64_t>(samples));
   state.SetBytesProcessed(static_cast<int64_t>(bytes));
+  state.SetLabel(state.range(1) != 0 ? "series cache" : "no cache");
 }
-BENCHMARK(BM_LineProtocol_Ingest)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_LineProtocol_Ingest)
+    ->Args({100, 0})
+    ->Args({100, 1})
+    ->Args({1000, 0})
+    ->Args({1000, 1})
+    ->Unit(benchmark::kMillisecond);
 
 // ---- remote write: a Prometheus-style request, `series` series x 1 sample ----------------------
 
@@ -222,6 +231,9 @@ void BM_RemoteWrite_Ingest(benchmark::State& state) {
   const int per_series = static_cast<int>(state.range(1));
   const auto labels = TelemetryLabels(2000 / per_series);
   BenchDb b;
+  SeriesRefCache cache;
+  IngestOptions opts;
+  if (state.range(2) != 0) opts.series_cache = &cache;
   int step = 0;
   size_t samples = 0;
   for (auto _ : state) {
@@ -229,7 +241,7 @@ void BM_RemoteWrite_Ingest(benchmark::State& state) {
     const std::string body = RwBody(labels, v, step, per_series, true);
     step += per_series;
     state.ResumeTiming();
-    const IngestOutcome out = IngestRemoteWrite(*b.db, body, v);
+    const IngestOutcome out = IngestRemoteWrite(*b.db, body, v, opts);
     if (!out.ok()) {
       state.SkipWithError(out.message.c_str());
       return;
@@ -238,12 +250,16 @@ void BM_RemoteWrite_Ingest(benchmark::State& state) {
   }
   state.SetItemsProcessed(static_cast<int64_t>(samples));
   state.SetLabel("v" + std::to_string(state.range(0)) + ", " + std::to_string(labels.size()) +
-                 " series x " + std::to_string(per_series));
+                 " series x " + std::to_string(per_series) +
+                 (state.range(2) != 0 ? ", series cache" : ", no cache"));
 }
 BENCHMARK(BM_RemoteWrite_Ingest)
-    ->Args({1, 1})
-    ->Args({2, 1})
-    ->Args({1, 10})
+    ->Args({1, 1, 0})
+    ->Args({1, 1, 1})
+    ->Args({2, 1, 0})
+    ->Args({2, 1, 1})
+    ->Args({1, 10, 0})
+    ->Args({1, 10, 1})
     ->Unit(benchmark::kMicrosecond);
 
 }  // namespace

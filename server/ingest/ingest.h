@@ -41,6 +41,8 @@ class Db;
 
 namespace vigil::server::ingest {
 
+class SeriesRefCache;  // server/ingest/series_cache.h
+
 // ---- What a request did ----------------------------------------------------------------------
 
 enum class Protocol : uint8_t {
@@ -129,6 +131,10 @@ struct IngestOptions {
   Clock* clock = nullptr;
   // Not owned; nullptr means no overload control.
   IngestLimiter* limiter = nullptr;
+  // Not owned; nullptr means every series is looked up by its labels. With a cache, known series
+  // are appended by ref (several times faster for one sample per series). REQUIRES: the cache is
+  // used with this Db only.
+  SeriesRefCache* series_cache = nullptr;
   // Remote write: a body whose snappy header announces more than this is refused with kTooLarge
   // before decompressing. Line protocol: the body itself. (The HTTP layer bounds raw body size.)
   size_t max_decoded_bytes = 64u << 20;

@@ -6,6 +6,7 @@
 #include "server/ingest/ingest.h"
 #include "server/ingest/line_protocol_parser.h"
 #include "server/ingest/sample_writer.h"
+#include "server/ingest/series_cache.h"
 #include "storage/base/clock.h"
 #include "storage/labels.h"
 
@@ -92,17 +93,32 @@ class LineIngester {
       });
       return;
     }
-    // Tag keys, sanitised, into one buffer (views taken after it stops growing).
-    names_.clear();
-    name_ends_.clear();
-    for (const LineTag& tag : line.tags) {
-      AppendSanitized(tag.key, false, &names_);
-      name_ends_.push_back(names_.size());
-    }
-    const size_t metric_base = names_.size();
-    AppendSanitized(line.measurement, true, &names_);
-    const size_t measurement_end = names_.size();
-    for (const LineField& f : line.fields) {
+    SeriesRefCache* cache = options_.series_cache;
+    bool prepared = false;
+    size_t metric_base = 0, measurement_end = 0;
+    for (size_t fi = 0; fi < n; ++fi) {
+      const LineField& f = line.fields[fi];
+      if (cache != nullptr) {
+        // "measurement,tags" as written cannot hold a '\n', nor can a field key: no ambiguity.
+        key_.assign(line.series_key);
+        key_.push_back('\n');
+        key_.append(f.key);
+        const storage::SeriesRef ref = cache->Get(key_);
+        if (ref != storage::kNoSeriesRef && w_->AppendByRef(ref, t, f.value)) continue;
+      }
+      if (!prepared) {
+        // Tag keys, sanitised, into one buffer (views taken after it stops growing).
+        prepared = true;
+        names_.clear();
+        name_ends_.clear();
+        for (const LineTag& tag : line.tags) {
+          AppendSanitized(tag.key, false, &names_);
+          name_ends_.push_back(names_.size());
+        }
+        metric_base = names_.size();
+        AppendSanitized(line.measurement, true, &names_);
+        measurement_end = names_.size();
+      }
       names_.resize(measurement_end);
       if (f.key != "value") {
         names_.push_back('_');
@@ -116,7 +132,7 @@ class LineIngester {
         const std::string_view key(names_.data() + begin, name_ends_[i] - begin);
         begin = name_ends_[i];
         if (key == storage::kMetricNameLabel) {
-          w_->Reject(RejectReason::kInvalidLabels, n, [&] {
+          w_->Reject(RejectReason::kInvalidLabels, n - fi, [&] {
             return "line " + std::to_string(line.line_number) + ": tag key " +
                    Quote(line.tags[i].key) + " is reserved for the metric name";
           });
@@ -127,14 +143,19 @@ class LineIngester {
       Result<storage::Labels> ls = builder_.Build();
       if (!ls.ok()) {
         // Two tag keys that are equal after sanitising (e.g. "a-b" and "a_b"), or a repeated key.
-        w_->Reject(RejectReason::kInvalidLabels, n, [&] {
+        w_->Reject(RejectReason::kInvalidLabels, n - fi, [&] {
           return "line " + std::to_string(line.line_number) + ": " + ls.status().message();
         });
         return;
       }
       bool labels_invalid = false;
-      w_->Append(*ls, t, f.value, &labels_invalid);
-      if (labels_invalid) return;  // the other fields share the tags: one message is enough
+      const storage::SeriesRef ref = w_->Append(*ls, t, f.value, &labels_invalid);
+      if (labels_invalid) {
+        // The other fields share the tags: one message is enough.
+        w_->CountRejected(RejectReason::kInvalidLabels, n - fi - 1);
+        return;
+      }
+      if (cache != nullptr && ref != storage::kNoSeriesRef) cache->Put(key_, ref);
     }
   }
 
@@ -145,6 +166,7 @@ class LineIngester {
   int64_t now_ms_;
   std::string names_;
   std::vector<size_t> name_ends_;
+  std::string key_;
   storage::LabelsBuilder builder_;
 };
 

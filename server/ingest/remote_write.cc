@@ -10,6 +10,7 @@
 #include "server/ingest/ingest.h"
 #include "server/ingest/remote_write_decode.h"
 #include "server/ingest/sample_writer.h"
+#include "server/ingest/series_cache.h"
 #include "storage/labels.h"
 
 namespace vigil::server::ingest {
@@ -26,14 +27,6 @@ class IngestHandler final : public RemoteWriteHandler {
     ++out_->series_seen;
     out_->exemplars_skipped += s.exemplars;
     if (s.samples.empty() && s.histograms == 0) return;
-    if (!CheckLabels(s)) return;
-    const storage::Labels ls = storage::Labels::FromSorted(labels_);
-    if (s.histograms > 0) {
-      w_->Reject(RejectReason::kHistogram, s.histograms, [&] {
-        return "series " + ls.ToString() + ": " + std::to_string(s.histograms) +
-               " native histogram sample(s) rejected (Vigil stores float samples only)";
-      });
-    }
     // Appended in time order: the head checks a sample against committed data only, so an older
     // sample behind a newer one of the same batch would pass Append and be dropped at commit.
     std::span<const RemoteWriteSample> samples = s.samples;
@@ -42,8 +35,32 @@ class IngestHandler final : public RemoteWriteHandler {
       std::stable_sort(sorted_.begin(), sorted_.end(), ByTime);
       samples = sorted_;
     }
+    size_t i = 0;
+    SeriesRefCache* cache = options_.series_cache;
+    if (cache != nullptr && s.histograms == 0) {
+      // The key is the labels as sent (length-prefixed, so no two label lists share one).
+      key_.clear();
+      for (const storage::Label& l : s.labels) {
+        AppendKeyPart(l.name);
+        AppendKeyPart(l.value);
+      }
+      const storage::SeriesRef ref = cache->Get(key_);
+      if (ref != storage::kNoSeriesRef) {
+        while (i < samples.size() && w_->AppendByRef(ref, samples[i].t, samples[i].v)) ++i;
+        if (i == samples.size()) return;
+        // The head dropped the series since: go on by labels.
+      }
+    }
+    if (!CheckLabels(s)) return;
+    const storage::Labels ls = storage::Labels::FromSorted(labels_);
+    if (s.histograms > 0) {
+      w_->Reject(RejectReason::kHistogram, s.histograms, [&] {
+        return "series " + ls.ToString() + ": " + std::to_string(s.histograms) +
+               " native histogram sample(s) rejected (Vigil stores float samples only)";
+      });
+    }
     storage::SeriesRef ref = storage::kNoSeriesRef;
-    for (size_t i = 0; i < samples.size(); ++i) {
+    for (; i < samples.size(); ++i) {
       const RemoteWriteSample& sample = samples[i];
       if (ref != storage::kNoSeriesRef && w_->AppendByRef(ref, sample.t, sample.v)) continue;
       bool labels_invalid = false;
@@ -53,11 +70,21 @@ class IngestHandler final : public RemoteWriteHandler {
         w_->CountRejected(RejectReason::kInvalidLabels, samples.size() - i - 1);
         return;
       }
+      if (ref != storage::kNoSeriesRef && cache != nullptr && s.histograms == 0) {
+        cache->Put(key_, ref);
+        cache = nullptr;  // once per series
+      }
     }
   }
 
  private:
   static bool ByTime(const RemoteWriteSample& a, const RemoteWriteSample& b) { return a.t < b.t; }
+
+  void AppendKeyPart(std::string_view part) {
+    const auto n = static_cast<uint32_t>(part.size());
+    key_.append(reinterpret_cast<const char*>(&n), sizeof(n));
+    key_.append(part);
+  }
 
   // Copies the non-empty labels to labels_ and checks order, uniqueness and count. On failure the
   // series' samples are rejected with a message naming it.
@@ -95,6 +122,7 @@ class IngestHandler final : public RemoteWriteHandler {
   const IngestOptions& options_;
   std::vector<storage::Label> labels_;
   std::vector<RemoteWriteSample> sorted_;
+  std::string key_;
 };
 
 Protocol ProtocolOf(RemoteWriteVersion v) {

@@ -203,7 +203,8 @@ TEST_CASE("remote write: bad series are named, good series are written",
     const std::vector<Label> dup = {{"__name__", "m"}, {"a", "1"}, {"a", "2"}};
     const std::vector<Label> bad_name = {{"__name__", "m"}, {"a-b", "1"}};
     const std::vector<Label> bad_utf8 = {{"__name__", "m"}, {"a", "\xff"}};
-    const std::vector<Label> good = {{"__name__", "good"}, {"empty", ""}, {"v", std::string(1, '0' + static_cast<int>(v))}};
+    const std::string version_value(1, static_cast<char>('0' + static_cast<int>(v)));
+    const std::vector<Label> good = {{"__name__", "good"}, {"empty", ""}, {"v", version_value}};
     const std::vector<RemoteWriteSample> old = {{1000, 9}};
     e.AddSeries(unsorted, s);
     e.AddSeries(good, s);
