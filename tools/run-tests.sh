@@ -5,7 +5,9 @@
 #   3. crash tests (tagged [crash]) on the release build
 #   4. slow tests (tagged [slow]) on the release build
 #   5. conformance: tests over ../shared (Prometheus' PromQL scripts, datasets), when it is present
-# Usage: tools/run-tests.sh [--skip-deps] [--only fast|asan|crash|slow|conformance]
+# Not in the default sequence: `--only live`, the shell's pseudo-terminal tests against a live
+# vigild (they need a terminal session; see tests/CMakeLists.txt).
+# Usage: tools/run-tests.sh [--skip-deps] [--only fast|asan|crash|slow|conformance|live]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -34,7 +36,7 @@ configure() {  # dir build-type
   cmake -S . -B "$1" -G Ninja -DCMAKE_BUILD_TYPE="$2" -DVIGIL_WERROR=ON >/dev/null
 }
 
-if want fast || want crash || want slow || want conformance; then
+if want fast || want crash || want slow || want conformance || [ "$only" = live ]; then
   step "release build"
   configure build RelWithDebInfo
   ninja -C build -j "$jobs"
@@ -69,5 +71,9 @@ if want conformance; then
     echo "NOT RUN: $shared is not present next to the repository; the conformance tests need it."
     echo "         (they fail, not skip, when run by hand without it: ctest --test-dir build -L conformance)"
   fi
+fi
+if [ "$only" = live ]; then
+  step "live shell tests (pseudo-terminal, vigild)"
+  ctest --test-dir build -L live --output-on-failure
 fi
 step "all requested steps passed"
