@@ -51,6 +51,7 @@ if want asan; then
   ninja -C build-asan -j "$jobs" all_tests
   step "fast tests (ASan + UBSan)"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    LSAN_OPTIONS=suppressions="$top/tests/lsan.supp" \
     ctest --test-dir build-asan -L fast -j "$jobs" --output-on-failure
 fi
 if want crash; then
