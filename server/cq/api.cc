@@ -1,41 +1,18 @@
 #include "server/cq/api.h"
 
+#include "server/http/json.h"
+
 #include <cstdio>
 
 namespace vigil::server::cq {
 
 namespace {
 
+// The body of a JSON string literal (without its quotes): server/http/json.h's escaping.
 std::string Escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
+  std::string quoted;
+  AppendJsonString(&quoted, s);
+  return quoted.substr(1, quoted.size() - 2);
 }
 
 std::string Number(double v) {
