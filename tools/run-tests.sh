@@ -5,8 +5,7 @@
 #   3. crash tests (tagged [crash]) on the release build
 #   4. slow tests (tagged [slow]) on the release build
 #   5. conformance: tests over ../shared (Prometheus' PromQL scripts, datasets), when it is present
-# Not in the default sequence: `--only live`, the shell's pseudo-terminal tests against a live
-# vigild (they need a terminal session; see tests/CMakeLists.txt).
+# `--only live` runs just the shell's pseudo-terminal tests against a live vigild (part of step 4).
 # Usage: tools/run-tests.sh [--skip-deps] [--only fast|asan|crash|slow|conformance|live]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)

@@ -1,7 +1,9 @@
 #include "tools/vigil/line_editor.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <histedit.h>
+#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -19,21 +21,45 @@ namespace {
 
 std::atomic<bool> g_interrupted{false};
 LineEditor* g_editor = nullptr;
+// The self-pipe: the handler writes a byte so that a Ctrl-C arriving just before GetCharFn blocks
+// in poll() still wakes it (a flag alone is missed when the signal lands between the check and
+// the read).
+int g_wake[2] = {-1, -1};
 
 void OnSigint(int) {
+  int saved = errno;
   g_interrupted.store(true);
+  if (g_wake[1] >= 0) {
+    ssize_t n = ::write(g_wake[1], "i", 1);  // a full pipe already wakes the reader
+    (void)n;
+  }
   HttpClient::CancelInFlight();
+  errno = saved;
+}
+
+void DrainWakePipe() {
+  if (g_wake[0] < 0) return;
+  char buf[64];
+  while (::read(g_wake[0], buf, sizeof buf) > 0) {
+  }
 }
 
 }  // namespace
 
 void LineEditor::InstallInterruptHandler() {
+  if (g_wake[0] < 0 && ::pipe2(g_wake, O_NONBLOCK | O_CLOEXEC) != 0) g_wake[0] = g_wake[1] = -1;
   struct sigaction sa;
   std::memset(&sa, 0, sizeof sa);
   sa.sa_handler = OnSigint;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = 0;  // no SA_RESTART: a blocked read() returns EINTR
   sigaction(SIGINT, &sa, nullptr);
+  // A parent may have started the shell with SIGINT blocked (the mask survives exec); Ctrl-C
+  // must still reach the handler.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigprocmask(SIG_UNBLOCK, &set, nullptr);
 }
 
 LineEditor::LineEditor(const char* program, std::FILE* in, std::FILE* out, std::FILE* err,
@@ -75,10 +101,23 @@ int LineEditor::GetCharFn(editline*, wchar_t* wc) {
   char buf[MB_LEN_MAX];
   size_t n = 0;
   for (;;) {
+    if (g_interrupted.load()) {  // Ctrl-C between two reads: drop the line now
+      *wc = 0;
+      return -1;
+    }
+    pollfd fds[2] = {{g_editor->in_fd_, POLLIN, 0}, {g_wake[0], POLLIN, 0}};
+    int ready = ::poll(fds, g_wake[0] >= 0 ? 2 : 1, -1);
+    if (ready < 0 && errno != EINTR) {
+      *wc = 0;
+      return -1;
+    }
+    if (ready <= 0) continue;  // EINTR: the flag is checked at the top
+    if (g_wake[0] >= 0 && (fds[1].revents & POLLIN)) DrainWakePipe();
+    if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
     char c;
     ssize_t r = ::read(g_editor->in_fd_, &c, 1);
     if (r < 0) {
-      if (errno == EINTR && !g_interrupted.load()) continue;
+      if (errno == EINTR || errno == EAGAIN) continue;
       *wc = 0;
       return -1;
     }
@@ -165,6 +204,7 @@ LineEditor::Read LineEditor::ReadStatement(std::string* statement) {
   current_prompt_ = &prompt_;
   for (;;) {
     g_interrupted.store(false);
+    DrainWakePipe();  // a Ctrl-C that cancelled the previous query is spent
     int count = 0;
     const char* line = el_gets(el_, &count);
     if (g_interrupted.load() || (count < 0 && errno == EINTR)) {

@@ -92,7 +92,7 @@ TEST_CASE("shell: Ctrl-C cancels a query in flight and closes its connection",
   }
   REQUIRE(server.accepted());
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  sh->Send("\x03");
+  sh->SendNow("\x03");  // while the query runs
   REQUIRE(sh->WaitFor("cancelled"));
   REQUIRE(sh->WaitFor(kPrompt));
   server.Join();
@@ -103,7 +103,7 @@ TEST_CASE("shell: Ctrl-C cancels a query in flight and closes its connection",
   REQUIRE(sh->WaitFor("^C"));
   REQUIRE(sh->WaitFor(kPrompt));
   sh->Send("\\format csv\r");
-  REQUIRE(sh->WaitFor("format csv"));
+  REQUIRE(sh->WaitFor("\r\nformat csv\r\n"));  // the answer, not the echo
   sh->Send("\x04");  // Ctrl-D leaves
   CHECK(sh->WaitExit() == 0);
 }
@@ -131,7 +131,7 @@ TEST_CASE("shell: meta commands and multi-line input without a server", "[tools]
   sh->Send("\\for\t");
   REQUIRE(sh->WaitFor("mat "));
   sh->Send("json\r");
-  REQUIRE(sh->WaitFor("format json"));
+  REQUIRE(sh->WaitFor("\r\nformat json\r\n"));  // the answer, not the echo
   sh->Mark();
   sh->Send("count_ov\t");
   REQUIRE(sh->WaitFor("er_time("));
@@ -186,7 +186,7 @@ TEST_CASE("shell: completion, tables, charts, errors and history against a live 
     sh->Send("\\range -1h now 1m\r");
     REQUIRE(sh->WaitFor("step 1m"));
     sh->Send("\\format chart\r");
-    REQUIRE(sh->WaitFor("format chart"));
+    REQUIRE(sh->WaitFor("\r\nformat chart\r\n"));  // the answer, not the echo
     sh->Mark();
     sh->Send("demo_requests\r");
     REQUIRE(sh->WaitFor("samples · "));
@@ -220,7 +220,7 @@ TEST_CASE("shell: completion, tables, charts, errors and history against a live 
     // Millions of subquery steps: seconds of work for the server.
     sh->Send("count_over_time({__name__=~\"demo_.*\"}[1h:1ms])\r");
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    sh->Send("\x03");
+    sh->SendNow("\x03");  // while the query runs
     REQUIRE(sh->WaitFor("cancelled", 3000));
     REQUIRE(sh->WaitFor(kPrompt));
     CHECK(sh->SinceMark().find("series, ") == std::string::npos);  // no result was printed

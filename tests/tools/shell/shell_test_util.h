@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -157,6 +158,12 @@ class PtyProcess {
     pid_ = forkpty(&master_, nullptr, nullptr, &ws);
     if (pid_ < 0) throw std::runtime_error("forkpty failed");
     if (pid_ == 0) {
+      // The child starts as from a login shell, whatever the test runner blocked or ignored.
+      sigset_t none;
+      sigemptyset(&none);
+      sigprocmask(SIG_SETMASK, &none, nullptr);
+      signal(SIGINT, SIG_DFL);
+      signal(SIGQUIT, SIG_DFL);
       for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
       auto argv = Argv(args);
       execv(argv[0], argv.data());
@@ -171,9 +178,32 @@ class PtyProcess {
     if (master_ >= 0) close(master_);
   }
 
+  // Types `keys` once the program waits for a line, as a person does: the line editor switches
+  // the terminal to non-canonical mode when it reads and back while a statement runs, and a
+  // Ctrl-D typed ahead into canonical mode is taken by the terminal, never seen by the program.
   void Send(std::string_view keys) {
+    WaitForLineInput();
+    SendNow(keys);
+  }
+  // Types `keys` at once (Ctrl-C while a statement runs).
+  void SendNow(std::string_view keys) {
     ssize_t n = write(master_, keys.data(), keys.size());
     (void)n;
+  }
+  // Waits (at most timeout_ms) until the terminal is in non-canonical mode; false on timeout.
+  bool WaitForLineInput(int timeout_ms = 5000) {
+    const char* name = ptsname(master_);
+    if (name == nullptr) return false;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+      int fd = open(name, O_RDWR | O_NOCTTY);
+      termios t{};
+      bool raw = fd >= 0 && tcgetattr(fd, &t) == 0 && (t.c_lflag & ICANON) == 0;
+      if (fd >= 0) close(fd);
+      if (raw) return true;
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
   }
 
   // Reads until `needle` appears after the mark and after the previous match; the next WaitFor
@@ -188,14 +218,35 @@ class PtyProcess {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                       deadline - std::chrono::steady_clock::now())
                       .count();
-      if (left <= 0) return false;
+      if (left <= 0) return Missed(needle, "timed out");
       pollfd p{master_, POLLIN, 0};
       if (poll(&p, 1, int(left)) <= 0) continue;
       char buf[4096];
       ssize_t n = read(master_, buf, sizeof buf);
-      if (n <= 0) return false;
+      if (n <= 0) return Missed(needle, "end of output");
       out_.append(buf, size_t(n));
     }
+  }
+  // A failed wait prints what the terminal showed since the last match, so that a failure in
+  // CI can be read without rerunning it. (Not for the drain in WaitExit, which expects to miss.)
+  bool Missed(std::string_view needle, const char* why) {
+    if (needle == kDrain) return false;
+    std::fprintf(stderr, "pty: %s waiting for \"%s\"; output after the last match: \"%s\"\n",
+                 why, Escaped(needle).c_str(), Escaped(out_.substr(search_from_)).c_str());
+    return false;
+  }
+  static std::string Escaped(std::string_view s) {
+    std::string r;
+    for (unsigned char c : s) {
+      if (c >= 0x20 && c != 0x7f && c != '\\') {
+        r += char(c);
+      } else {
+        char b[8];
+        std::snprintf(b, sizeof b, "\\x%02x", c);
+        r += b;
+      }
+    }
+    return r;
   }
   // Output from the mark on; Mark() moves the mark to the end.
   std::string SinceMark() const { return out_.substr(mark_); }
@@ -207,7 +258,7 @@ class PtyProcess {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     while (std::chrono::steady_clock::now() < deadline) {
       size_t keep = search_from_;
-      WaitFor("\x01\x02never", 20);  // drain output
+      WaitFor(kDrain, 20);  // drain output
       search_from_ = keep;
       int status = 0;
       if (waitpid(pid_, &status, WNOHANG) == pid_) {
@@ -215,10 +266,13 @@ class PtyProcess {
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
       }
     }
+    std::fprintf(stderr, "pty: the process did not exit; output after the last match: \"%s\"\n",
+                 Escaped(out_.substr(search_from_)).c_str());
     return -1;
   }
 
  private:
+  static constexpr std::string_view kDrain = "\x01\x02never";
   pid_t pid_ = -1;
   int master_ = -1;
   bool exited_ = false;
