@@ -3,7 +3,9 @@
 #include <algorithm>
 
 #include <atomic>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,7 @@
 #include "storage/db_impl.h"
 #include "storage/block/block_querier.h"
 #include "storage/head/head.h"
+#include "storage/head/replay_workers.h"
 #include "storage/wal/reader.h"
 #include "storage/wal/records.h"
 #include "storage/wal/wal.h"
@@ -202,6 +205,17 @@ Status DbImpl::RemoveLeftovers() {
 Status DbImpl::ReplayWal(const std::string& wal_dir) {
   const int64_t start = clock_->NowNanos();
   VIGIL_ASSIGN_OR_RETURN(auto reader, wal::WalReader::Open(fs_, wal_dir));
+  const unsigned threads = ReplayWorkers::ThreadsFor(options_.wal_replay_threads);
+  std::optional<ReplayWorkers> workers;  // samples are applied on this thread when 1
+  if (threads > 1) workers.emplace(head_.get(), threads);
+  // Small records (an appender committing a few samples) are gathered into batches of about
+  // kReplayBatchSamples before they are handed to the workers.
+  constexpr size_t kReplayBatchSamples = 4096;
+  std::shared_ptr<std::vector<wal::RefSample>> batch;
+  const auto submit = [&] {
+    if (batch != nullptr && !batch->empty()) workers->Submit(std::move(batch));
+    batch.reset();
+  };
   std::string_view record;
   std::vector<wal::RefSeries> series;
   std::vector<wal::RefSample> samples;
@@ -215,18 +229,37 @@ Status DbImpl::ReplayWal(const std::string& wal_dir) {
         VIGIL_RETURN_IF_ERROR(head_->ReplaySeries(series));
         break;
       case wal::RecordType::kSamples:
-        samples.clear();
-        VIGIL_RETURN_IF_ERROR(wal::DecodeSamples(record, &samples));
-        VIGIL_RETURN_IF_ERROR(head_->ReplaySamples(samples));
-        replayed_samples_ += samples.size();
+        if (workers) {
+          if (batch == nullptr) batch = std::make_shared<std::vector<wal::RefSample>>();
+          if (batch->empty()) {
+            VIGIL_RETURN_IF_ERROR(wal::DecodeSamples(record, batch.get()));
+            replayed_samples_ += batch->size();
+          } else {
+            VIGIL_RETURN_IF_ERROR(wal::DecodeSamples(record, &samples));
+            batch->insert(batch->end(), samples.begin(), samples.end());
+            replayed_samples_ += samples.size();
+          }
+          if (batch->size() >= kReplayBatchSamples) submit();
+        } else {
+          samples.clear();
+          VIGIL_RETURN_IF_ERROR(wal::DecodeSamples(record, &samples));
+          VIGIL_RETURN_IF_ERROR(head_->ReplaySamples(samples));
+          replayed_samples_ += samples.size();
+        }
         break;
       case wal::RecordType::kTombstones:
         tombstones.clear();
         VIGIL_RETURN_IF_ERROR(wal::DecodeTombstones(record, &tombstones));
+        if (workers) {  // a tombstone deletes what was applied before it
+          submit();
+          workers->Drain();
+        }
         head_->ReplayTombstones(tombstones);
         break;
     }
   }
+  if (workers) submit();
+  workers.reset();  // every submitted record applied, threads joined
   const wal::ReplayStats& rs = reader->stats();
   torn_bytes_ = rs.torn_bytes;
   for (const std::string& torn : rs.torn) VIGIL_LOG(INFO) << "WAL torn tail dropped: " << torn;

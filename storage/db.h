@@ -44,6 +44,9 @@ struct DbOptions {
   // Gorilla on real telemetry, at the cost of append and replay speed). Off keeps Gorilla chunks
   // in the head; blocks are always written with the adaptive encoder.
   bool head_adaptive_chunks = true;
+  // Threads that apply WAL samples to the head on open (storage/head/replay_workers.h): 0 means
+  // one per core (at most 8); 1 replays on the opening thread alone.
+  int wal_replay_threads = 0;
 
   // --- Blocks, compaction, retention (storage/README.md, "Data directory" and "Lifecycle") ---
 

@@ -9,6 +9,7 @@
 
 #include "storage/base/logging.h"
 #include "storage/db.h"
+#include "storage/head/replay_workers.h"
 #include "storage/labels.h"
 
 namespace vigil::storage {
@@ -17,6 +18,7 @@ namespace {
 // WAL written by a Db, then Db::Open timed: read, decode and apply every record to a fresh head.
 // Data: state.range(0) series of 10 labels, 120 samples each at a 15 s interval, values a counter
 // with a fractional step, committed in batches of one sample per series (as a scrape would).
+// state.range(2): DbOptions::wal_replay_threads (0 = one per core, 1 = the opening thread only).
 void BM_DbReplay(benchmark::State& state) {
   SetMinLogLevel(LogLevel::kWarn);
   const int series = static_cast<int>(state.range(0));
@@ -71,6 +73,7 @@ void BM_DbReplay(benchmark::State& state) {
     DbOptions o;
     o.wal_sync = WalSyncPolicy::kNever;
     o.head_adaptive_chunks = state.range(1) != 0;
+    o.wal_replay_threads = static_cast<int>(state.range(2));
     auto db = Db::Open(o, dir);
     if (!db.ok()) {
       state.SkipWithError(db.status().ToString().c_str());
@@ -82,10 +85,19 @@ void BM_DbReplay(benchmark::State& state) {
     state.ResumeTiming();
   }
   state.counters["samples"] = double(replayed);
+  state.counters["threads"] = double(ReplayWorkers::ThreadsFor(static_cast<int>(state.range(2))));
   state.SetItemsProcessed(int64_t(state.iterations()) * int64_t(replayed));
   std::filesystem::remove_all(tmpl);
 }
-BENCHMARK(BM_DbReplay)->ArgNames({"series", "adaptive"})->Args({10'000, 1})->Args({10'000, 0})->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+BENCHMARK(BM_DbReplay)
+    ->ArgNames({"series", "adaptive", "threads"})
+    ->Args({10'000, 1, 1})
+    ->Args({10'000, 1, 0})
+    ->Args({10'000, 0, 1})
+    ->Args({10'000, 0, 0})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(3);
 
 }  // namespace
 }  // namespace vigil::storage

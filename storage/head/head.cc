@@ -124,7 +124,7 @@ Status HeadState::RecreateSeries(SeriesRef ref, const Labels& ls) {
     by_labels = s;
   } else if (by_ref_now == nullptr) {
     by_ref.Insert(ref, by_labels);  // the same labels under a second ref: an alias
-    has_aliases.store(true, std::memory_order_relaxed);
+    has_aliases.store(true, std::memory_order_release);
   }
   by_labels->MarkLogged();
   uint64_t next = next_ref.load(std::memory_order_relaxed);
@@ -187,17 +187,37 @@ Status Head::ReplaySeries(std::span<const wal::RefSeries> series) {
 }
 
 Status Head::ReplaySamples(std::span<const wal::RefSample> samples) {
+  ReplaySamplesShard(samples, 0, 1, false);
+  return Status::OK();
+}
+
+void Head::ReplaySamplesShard(std::span<const wal::RefSample> samples, unsigned shard,
+                              unsigned shards, bool by_series) {
   head::HeadState& h = *state_;
   uint64_t accepted = 0, ooo = 0, rejected = 0, unknown = 0;
   int64_t min_t = head::kMaxTime, max_t = head::kMinTime;
   SeriesRef last_ref = kNoSeriesRef;
   head::Series* s = nullptr;
+  bool mine = true;
   const int64_t min_valid = h.min_valid_time.load(std::memory_order_relaxed);
+  // Runs of 64 consecutive refs share a shard: series created one after the other sit side by
+  // side in memory, and two threads writing neighbours would share cache lines.
+  const auto shard_of = [shards](SeriesRef ref) { return (ref >> 6) % shards; };
   for (const wal::RefSample& rs : samples) {
     if (rs.ref != last_ref || s == nullptr) {
-      s = h.by_ref.Find(rs.ref);
       last_ref = rs.ref;
+      if (shards > 1 && !by_series) {
+        mine = shard_of(rs.ref) == shard;
+        if (!mine) continue;  // another thread's sample: not even looked up
+      }
+      s = h.by_ref.Find(rs.ref);
+      if (s == nullptr) {
+        mine = shard_of(rs.ref) == shard;  // unknown refs are counted once, by the ref's shard
+      } else if (by_series) {
+        mine = shard_of(s->ref()) == shard;
+      }
     }
+    if (!mine) continue;
     if (s == nullptr) {
       ++unknown;
       continue;
@@ -212,7 +232,10 @@ Status Head::ReplaySamples(std::span<const wal::RefSample> samples) {
   }
   h.NoteApplied(accepted, ooo, rejected, min_t, max_t);
   if (unknown != 0) h.replay_unknown_refs.fetch_add(unknown, std::memory_order_relaxed);
-  return Status::OK();
+}
+
+bool Head::ReplayHasAliases() const {
+  return state_->has_aliases.load(std::memory_order_acquire);
 }
 
 uint64_t Head::ReplayUnknownRefSamples() const {

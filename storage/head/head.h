@@ -90,6 +90,16 @@ class Head {
   Status ReplaySeries(std::span<const wal::RefSeries> series);
   Status ReplaySamples(std::span<const wal::RefSample> samples);
   uint64_t ReplayUnknownRefSamples() const;
+  // Parallel replay (storage/head/replay_workers.h): applies only the samples of `shard` out of
+  // `shards`, so that `shards` threads given the same record each apply a disjoint part and every
+  // series is applied by one thread, in WAL order. These calls may run concurrently with each
+  // other and with ReplaySeries (not with ReplayTombstones). `by_series` is ReplayHasAliases() as
+  // it was when the record was read: without aliases a sample's shard is its ref's; with them it
+  // is its series' own ref's, which an alias shares (a series' own ref is its first ref, so the
+  // shard of every earlier sample is unchanged when the first alias appears).
+  void ReplaySamplesShard(std::span<const wal::RefSample> samples, unsigned shard, unsigned shards,
+                          bool by_series);
+  bool ReplayHasAliases() const;
 
   HeadStats Stats() const;
 
