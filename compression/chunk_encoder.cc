@@ -2,6 +2,7 @@
 
 #include <bit>
 #include <cassert>
+#include <cstdint>
 #include <optional>
 
 #include "compression/chunk.h"
@@ -23,7 +24,9 @@ struct ValuePlan {
   IntSeriesPlan ints;
 };
 
-std::optional<ValuePlan> PlanValues(Encoding enc, std::span<const double> vs) {
+// `xor_value_bits`: XorValueBits(vs) if the caller has it, else UINT64_MAX.
+std::optional<ValuePlan> PlanValues(Encoding enc, std::span<const double> vs,
+                                    uint64_t xor_value_bits = UINT64_MAX) {
   ValuePlan p;
   p.encoding = enc;
   std::vector<uint64_t> ints;
@@ -43,7 +46,7 @@ std::optional<ValuePlan> PlanValues(Encoding enc, std::span<const double> vs) {
       p.bits = 4 + p.ints.bits;
       return p;
     case Encoding::kXorColumnar:
-      p.bits = detail::XorValueBits(vs);
+      p.bits = xor_value_bits != UINT64_MAX ? xor_value_bits : detail::XorValueBits(vs);
       return p;
     case Encoding::kXor:
       break;
@@ -89,13 +92,15 @@ Encoding EncodeChunk(std::span<const int64_t> ts, std::span<const double> vs, st
   const IntSeriesPlan ts_plan = detail::PlanIntSeries(detail::AsUnsigned(ts));
   // Candidates from the fastest to decode to the slowest; a later one must be strictly smaller.
   std::optional<ValuePlan> best;
-  uint64_t best_bytes = ChunkBytes(detail::XorStreamBits(ts, vs));
+  // kXor's size is its timestamp part plus the kXorColumnar value column: counted once.
+  const uint64_t xor_value_bits = detail::XorValueBits(vs);
+  uint64_t best_bytes = ChunkBytes(detail::XorTimestampBits(ts) + xor_value_bits);
   bool integral = false;
   for (Encoding enc : {Encoding::kConstant, Encoding::kIntDoubleDelta, Encoding::kDecimal,
                        Encoding::kXorColumnar}) {
     // An integral chunk is a decimal chunk of scale 0: kIntDoubleDelta is the same minus 4 bits.
     if (enc == Encoding::kDecimal && integral) continue;
-    std::optional<ValuePlan> p = PlanValues(enc, vs);
+    std::optional<ValuePlan> p = PlanValues(enc, vs, xor_value_bits);
     if (!p) continue;
     if (enc == Encoding::kIntDoubleDelta) integral = true;
     uint64_t bytes = ChunkBytes(ts_plan.bits + p->bits);

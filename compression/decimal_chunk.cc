@@ -16,7 +16,14 @@ constexpr double kLimit = 9007199254740992.0;  // 2^53
 bool ScaledInteger(double v, unsigned scale, int64_t* m) {
   const double scaled = v * kPow10[scale];
   if (!(std::fabs(scaled) <= kLimit)) return false;  // also NaN and infinities
-  const int64_t r = std::llround(scaled);
+  // The nearest integer, without a libm call: from 2^52 on every double is an integer; below,
+  // adding 0.5 and truncating can differ from llround only where scaled is within an ulp of a
+  // half (0.49999999999999994 + 0.5 rounds up to 1) — far from any integer, so neither candidate
+  // passes the exact check below and the choice is the same.
+  constexpr double kIntegral = 4503599627370496.0;  // 2^52
+  const int64_t r = std::fabs(scaled) >= kIntegral
+                        ? static_cast<int64_t>(scaled)
+                        : static_cast<int64_t>(scaled + std::copysign(0.5, scaled));
   if (std::bit_cast<uint64_t>(static_cast<double>(r) / kPow10[scale]) != std::bit_cast<uint64_t>(v)) {
     return false;
   }
@@ -32,15 +39,22 @@ bool ToDecimal(std::span<const double> vs, unsigned* scale, std::vector<uint64_t
   // The chunk's scale is the largest any value needs; a value exact at scale k is exact at every
   // larger scale (the quotient is the same rational number, correctly rounded), and the final pass
   // checks it anyway.
+  // The integers are kept as they are found; those found before the scale last grew are
+  // recomputed at the final scale.
   unsigned k = 0;
   int64_t m;
-  for (double v : vs) {
-    while (!ScaledInteger(v, k, &m)) {
-      if (++k > kMaxDecimalScale) return false;
-    }
-  }
+  size_t redo = 0;  // values [0, redo) were scaled with a smaller k
   ints->resize(vs.size());
   for (size_t i = 0; i < vs.size(); ++i) {
+    if (!ScaledInteger(vs[i], k, &m)) {
+      do {
+        if (++k > kMaxDecimalScale) return false;
+      } while (!ScaledInteger(vs[i], k, &m));
+      redo = i;
+    }
+    (*ints)[i] = static_cast<uint64_t>(m);
+  }
+  for (size_t i = 0; i < redo; ++i) {
     if (!ScaledInteger(vs[i], k, &m)) return false;
     (*ints)[i] = static_cast<uint64_t>(m);
   }

@@ -32,9 +32,18 @@ void XorAppender::Finish() {
 namespace detail {
 
 uint64_t XorStreamBits(std::span<const int64_t> ts, std::span<const double> vs) {
+  return XorTimestampBits(ts) + XorValueBits(vs);
+}
+
+uint64_t XorTimestampBits(std::span<const int64_t> ts) {
   BitCounter counter;
-  XorStream<BitCounter> stream;
-  for (size_t i = 0; i < ts.size(); ++i) stream.Append(counter, ts[i], vs[i]);
+  WriteVarBits(counter, ZigZag(static_cast<uint64_t>(ts[0])));
+  uint64_t prev_delta = 0;
+  for (size_t i = 1; i < ts.size(); ++i) {
+    const uint64_t delta = static_cast<uint64_t>(ts[i]) - static_cast<uint64_t>(ts[i - 1]);
+    WriteDod(counter, delta - prev_delta);
+    prev_delta = delta;
+  }
   return counter.bits;
 }
 

@@ -36,6 +36,9 @@ inline std::span<const uint64_t> AsUnsigned(std::span<const int64_t> ts) {
 
 // kXor (xor_chunk.cc): bits of the stream after the header, and the whole chunk.
 uint64_t XorStreamBits(std::span<const int64_t> ts, std::span<const double> vs);
+// The two parts of XorStreamBits: kXor codes a sample's timestamp and value independently, so
+// its size is the timestamp part plus XorValueBits(vs) (the kXorColumnar value column).
+uint64_t XorTimestampBits(std::span<const int64_t> ts);
 void EncodeXor(std::span<const int64_t> ts, std::span<const double> vs, std::string* out);
 
 // kConstant (constant_chunk.cc).

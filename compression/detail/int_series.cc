@@ -46,6 +46,9 @@ uint64_t GapBits(std::span<const uint64_t> u, unsigned w, unsigned* best_k) {
   const std::span<const uint32_t> gaps(gap_out, count);
   uint64_t best = UINT64_MAX;
   const unsigned k_end = std::min(16u, BitLength(max_gap) + 1);
+  // The cost is convex in k: sum(gap >> k) falls by less at every step (by sum of
+  // ceil((gap >> k) / 2)), while count * (1 + k) rises by count. So the first k whose cost exceeds
+  // the best so far ends the search, and the smallest k of the minimum is found as before.
   for (unsigned k = 0; k < k_end; ++k) {
     if ((max_gap >> k) > kMaxUnary) continue;  // the writer keeps every quotient <= kMaxUnary
     uint64_t quotients = 0;
@@ -54,6 +57,8 @@ uint64_t GapBits(std::span<const uint64_t> u, unsigned w, unsigned* best_k) {
     if (bits < best) {
       best = bits;
       *best_k = k;
+    } else if (bits > best) {
+      break;
     }
   }
   return best;
@@ -182,6 +187,13 @@ IntSeriesPlan PlanIntSeries(std::span<const uint64_t> xs) {
   uint64_t best_bits = UINT64_MAX;
   const Candidate* best = nullptr;
   for (const Candidate& c : candidates) {
+    // Delta mode with no residual at all (a regular grid, a steady counter, a constant) cannot be
+    // beaten: every other candidate is then exact only with the same step (grid, dod) or a zero
+    // one that delta mode has too (a constant), and a later candidate must be strictly smaller.
+    if (best != nullptr && best->mode == SeriesMode::kDelta && plan.width == 0 &&
+        plan.exc_count == 0) {
+      break;
+    }
     residuals(c, u.data());
     WidthChoice wc = ChooseWidth(u);
     uint64_t bits = VarBitsLength(ZigZag(xs[0])) + 2 + VarBitsLength(ZigZag(c.step)) + wc.bits;
