@@ -17,7 +17,7 @@ class BitWriter {
   explicit BitWriter(std::string* out) : out_(out) {}
 
   // Writes the low `n` bits of `v` (0 <= n <= 64); higher bits of `v` are ignored.
-  void Write(uint64_t v, unsigned n) {
+  [[gnu::always_inline]] void Write(uint64_t v, unsigned n) {
     assert(n <= 64);
     assert(tail_bytes_ == 0 && "Reopen() after Finish() before writing");
     if (n == 0) return;

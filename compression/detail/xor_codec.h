@@ -42,19 +42,37 @@ inline uint64_t ReadVarBits(BitReader& r) {
 //   '1110'  + 14 bits   [-8192, 8191]
 //   '11110' + 20 bits   [-524288, 524287]
 //   '11111' + 64 bits   any value (the wrapped 64-bit difference)
+// The bucket code of a delta-of-delta (prefix and payload) and its length, for every bucket but
+// the escape, which does not fit one word: false then.
+inline bool DodCode(uint64_t dod, uint64_t* code, unsigned* len) {
+  const int64_t d = static_cast<int64_t>(dod);
+  if (d == 0) {
+    *code = 0;
+    *len = 1;
+  } else if (d >= -8 && d <= 7) {
+    *code = (uint64_t{0b10} << 4) | (dod & 0xf);
+    *len = 6;
+  } else if (d >= -128 && d <= 127) {
+    *code = (uint64_t{0b110} << 8) | (dod & 0xff);
+    *len = 11;
+  } else if (d >= -8192 && d <= 8191) {
+    *code = (uint64_t{0b1110} << 14) | (dod & 0x3fff);
+    *len = 18;
+  } else if (d >= -524288 && d <= 524287) {
+    *code = (uint64_t{0b11110} << 20) | (dod & 0xfffff);
+    *len = 25;
+  } else {
+    return false;
+  }
+  return true;
+}
+
 template <typename Writer>
 void WriteDod(Writer& w, uint64_t dod) {
-  int64_t d = static_cast<int64_t>(dod);
-  if (d == 0) {
-    w.Write(0, 1);
-  } else if (d >= -8 && d <= 7) {
-    w.Write((uint64_t{0b10} << 4) | (dod & 0xf), 6);
-  } else if (d >= -128 && d <= 127) {
-    w.Write((uint64_t{0b110} << 8) | (dod & 0xff), 11);
-  } else if (d >= -8192 && d <= 8191) {
-    w.Write((uint64_t{0b1110} << 14) | (dod & 0x3fff), 18);
-  } else if (d >= -524288 && d <= 524287) {
-    w.Write((uint64_t{0b11110} << 20) | (dod & 0xfffff), 25);
+  uint64_t code;
+  unsigned len;
+  if (DodCode(dod, &code, &len)) {
+    w.Write(code, len);
   } else {
     w.Write(0b11111, 5);
     w.Write(dod, 64);
@@ -97,26 +115,29 @@ class XorValueWriter {
     w.Write(bits, 64);
     prev_ = bits;
   }
+  // `prefix`: prefix_len (<= 25) bits written first, in the same Write as the value's control
+  // bits (the sample stream passes its delta-of-delta code so that a sample takes two writes).
   template <typename Writer>
-  void Next(Writer& w, uint64_t bits) {
+  void Next(Writer& w, uint64_t bits, uint64_t prefix = 0, unsigned prefix_len = 0) {
     uint64_t x = bits ^ prev_;
     prev_ = bits;
     if (x == 0) {
-      w.Write(0, 1);
+      w.Write(prefix << 1, prefix_len + 1);
       return;
     }
     unsigned lead = static_cast<unsigned>(std::countl_zero(x));
     unsigned trail = static_cast<unsigned>(std::countr_zero(x));
     if (lead > 31) lead = 31;
     if (lead_ != 0xff && lead >= lead_ && trail >= trail_) {
-      w.Write(0b10, 2);
+      w.Write((prefix << 2) | 0b10, prefix_len + 2);
       w.Write(x >> trail_, 64 - lead_ - trail_);
       return;
     }
     lead_ = lead;
     trail_ = trail;
     unsigned sig = 64 - lead - trail;
-    w.Write((uint64_t{0b11} << 11) | (uint64_t{lead} << 6) | (sig & 63), 13);
+    w.Write((prefix << 13) | (uint64_t{0b11} << 11) | (uint64_t{lead} << 6) | (sig & 63),
+            prefix_len + 13);
     w.Write(x >> trail, sig);
   }
 
@@ -176,9 +197,17 @@ class XorStream {
       values_.First(w, bits);
     } else {
       uint64_t delta = static_cast<uint64_t>(t) - static_cast<uint64_t>(prev_t_);
-      WriteDod(w, delta - prev_delta_);
+      const uint64_t dod = delta - prev_delta_;
       prev_delta_ = delta;
-      values_.Next(w, bits);
+      uint64_t code;
+      unsigned len;
+      if (DodCode(dod, &code, &len)) [[likely]] {
+        values_.Next(w, bits, code, len);  // timestamp and value control bits in one write
+      } else {
+        w.Write(0b11111, 5);
+        w.Write(dod, 64);
+        values_.Next(w, bits);
+      }
     }
     prev_t_ = t;
     ++count_;
