@@ -83,9 +83,7 @@ Result<std::unique_ptr<Vigild>> Vigild::Start(const VigildConfig& config, const 
   VIGIL_LOG(INFO) << "serving HTTP" << (v->http_->tls() ? "S" : "") << " on " << http.address
                   << ":" << v->http_->port() << (v->auth_ ? " (bearer tokens required)" : "");
 
-  if (!config.native_listen.empty() && v->auth_) {
-    VIGIL_LOG(WARN) << "native protocol not served: it carries no credentials and auth is on";
-  } else if (!config.native_listen.empty()) {
+  if (!config.native_listen.empty()) {
     std::string host;
     uint16_t port = 0;
     VIGIL_RETURN_IF_ERROR(SplitHostPort(config.native_listen, &host, &port));
@@ -93,9 +91,17 @@ Result<std::unique_ptr<Vigild>> Vigild::Start(const VigildConfig& config, const 
     no.threads = config.native_threads;
     no.max_frame_bytes = static_cast<uint32_t>(std::min<uint64_t>(config.max_body_bytes, UINT32_MAX));
     no.ingest = ingest_options;
+    // The token file's write scope guards the native protocol as it guards the HTTP writes.
+    no.auth = v->auth_.get();
+    if (config.native_tls) {
+      no.tls_cert_file = config.tls_cert_file;
+      no.tls_key_file = config.tls_key_file;
+    }
     v->native_ = std::make_unique<native::NativeServer>(v->db_.get(), no);
     VIGIL_RETURN_IF_ERROR(v->native_->Start(host, port));
-    VIGIL_LOG(INFO) << "serving the native protocol on " << host << ":" << v->native_->port();
+    VIGIL_LOG(INFO) << "serving the native protocol" << (v->native_->tls() ? " over TLS" : "")
+                    << " on " << host << ":" << v->native_->port()
+                    << (v->auth_ ? " (bearer tokens with the write scope required)" : "");
   }
   v->api_->SetReady(true);
   return v;

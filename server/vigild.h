@@ -60,8 +60,7 @@ class Vigild {
   ~Vigild();
 
   uint16_t http_port() const;
-  // 0 when the native protocol is not served (native.listen empty, or auth on: the native
-  // protocol carries no credentials).
+  // 0 when the native protocol is not served (native.listen empty).
   uint16_t native_port() const;
   storage::Db* db() const { return db_.get(); }
   ServerMetrics* metrics() const { return metrics_.get(); }

@@ -33,6 +33,12 @@ Result<int64_t> ParseInt(std::string_view s, int64_t min, int64_t max) {
   return v;
 }
 
+Result<bool> ParseBool(std::string_view s) {
+  if (s == "true") return true;
+  if (s == "false") return false;
+  return Status::InvalidArgument("bad boolean \"" + std::string(s) + "\" (true, false)");
+}
+
 Result<storage::WalSyncPolicy> ParseWalSync(std::string_view s) {
   if (s == "always") return storage::WalSyncPolicy::kAlways;
   if (s == "interval") return storage::WalSyncPolicy::kInterval;
@@ -93,6 +99,10 @@ const std::vector<Setting>& Settings() {
        }},
       {"native.threads", "native.threads", "threads serving native connections (default 2)",
        Setter(&VigildConfig::native_threads, [](auto s) { return ParseInt(s, 1, 256); })},
+      {"native.tls", "native.tls",
+       "with --tls.cert-file/--tls.key-file, serve the native protocol over TLS too (default "
+       "true; false keeps it plaintext)",
+       Setter(&VigildConfig::native_tls, ParseBool)},
       {"write.max-inflight", "write.max_inflight_bytes",
        "request bodies decoded at once by the write endpoints (default 256MiB); beyond: 429",
        Setter(&VigildConfig::write_max_inflight_bytes, ParseByteSize)},

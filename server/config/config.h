@@ -20,6 +20,8 @@ struct VigildConfig {
   std::string http_listen = "127.0.0.1:9201";
   std::string native_listen = "127.0.0.1:9095";
   int native_threads = 2;
+  // With tls_cert_file / tls_key_file set, the native listener speaks TLS too unless this is false.
+  bool native_tls = true;
   int http_io_threads = 2;
   int http_worker_threads = 4;
   uint64_t max_body_bytes = 64ull << 20;

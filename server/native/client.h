@@ -1,9 +1,14 @@
 #pragma once
 
 // A small blocking client of Vigil's native write protocol (server/docs/protocols/native.md), for
-// backends that embed it. It depends only on Boost.Asio, FlatBuffers and Vigil's Status type.
+// backends that embed it. It depends only on Boost.Asio (and OpenSSL for TLS), FlatBuffers and
+// Vigil's Status type.
 //
-//   auto client = vigil::native::NativeClient::Connect("127.0.0.1", 9095);
+//   vigil::native::ClientOptions options;
+//   options.token = "...";                       // when vigild runs with --auth.token-file
+//   options.tls.enabled = true;                  // when vigild runs with --tls.cert-file
+//   options.tls.ca_file = "/etc/vigil/ca.pem";   // else the system's CA store
+//   auto client = vigil::native::NativeClient::Connect("127.0.0.1", 9095, options);
 //   if (!client.ok()) ...;
 //   vigil::native::WriteBatchBuilder batch;
 //   const vigil::native::LabelView labels[] = {{"__name__", "requests_total"}, {"job", "api"}};
@@ -55,10 +60,27 @@ class WriteBatchBuilder {
   size_t samples_ = 0;
 };
 
+struct ClientTlsOptions {
+  bool enabled = false;
+  // PEM file of the CA certificate(s) the server's certificate must chain to; empty: the
+  // system's default CA store.
+  std::string ca_file;
+  // The name the server's certificate must carry (DNS name or IP address) and the SNI name sent;
+  // empty: the host passed to Connect().
+  std::string server_name;
+  // Accept any certificate and name. Encrypts without authenticating the server: tests only.
+  bool insecure_skip_verify = false;
+};
+
 struct ClientOptions {
   std::string client_name = "vigil-native-client/1";
-  // For connect, every send and every receive; a timeout closes the connection.
+  // For connect (TCP and TLS handshakes included), every send and every receive; a timeout closes
+  // the connection (DeadlineExceeded).
   std::chrono::milliseconds timeout{10000};
+  // Bearer token sent in Hello; needs the write scope on a server with a token file. Ignored by
+  // servers without auth.
+  std::string token;
+  ClientTlsOptions tls;
 };
 
 struct AckResult {
@@ -72,10 +94,15 @@ struct AckResult {
 
 class NativeClient {
  public:
-  // Connects and performs the handshake. Unavailable when the server cannot be reached;
-  // NotSupported on a version mismatch (the message lists both ranges).
+  // Connects (TLS handshake included when options.tls.enabled) and performs the Hello handshake.
+  // Unavailable when the server cannot be reached or the TLS handshake fails (the message says
+  // why, e.g. the certificate's verification error); DeadlineExceeded on a timeout. A refused
+  // Hello: NotSupported on a version mismatch (the message lists both ranges), InvalidArgument
+  // when the server refuses the token (Unauthenticated: none or unknown; Forbidden: no write
+  // scope). *handshake_status, when given, receives the HelloAck's status if one arrived.
   static Result<std::unique_ptr<NativeClient>> Connect(const std::string& host, uint16_t port,
-                                                       const ClientOptions& options = {});
+                                                       const ClientOptions& options = {},
+                                                       fb::BatchStatus* handshake_status = nullptr);
   ~NativeClient();
 
   // Send(batch) then ReadAck(). The batch's status (including partial rejections) is in the
@@ -92,6 +119,7 @@ class NativeClient {
   Result<std::string> ReadFrame();
 
   uint16_t version() const { return version_; }
+  bool tls() const;
   const std::string& server_name() const { return server_name_; }
   uint32_t max_frame_bytes() const { return max_frame_bytes_; }
 

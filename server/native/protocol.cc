@@ -33,6 +33,16 @@ Result<const fb::Frame*> VerifyFrame(std::string_view frame) {
   return f;
 }
 
+std::string EncodeHello(uint16_t min_version, uint16_t max_version, std::string_view client,
+                        std::string_view token) {
+  flatbuffers::FlatBufferBuilder fbb;
+  auto name = fbb.CreateString(client.data(), client.size());
+  flatbuffers::Offset<flatbuffers::String> secret;
+  if (!token.empty()) secret = fbb.CreateString(token.data(), token.size());
+  auto hello = fb::CreateHello(fbb, min_version, max_version, name, secret);
+  return std::string(FinishFrame(fbb, fb::Message::Hello, hello));
+}
+
 std::string_view BatchStatusName(fb::BatchStatus status) {
   switch (status) {
     case fb::BatchStatus::Ok:
@@ -51,6 +61,10 @@ std::string_view BatchStatusName(fb::BatchStatus status) {
       return "VersionMismatch";
     case fb::BatchStatus::ProtocolError:
       return "ProtocolError";
+    case fb::BatchStatus::Unauthenticated:
+      return "Unauthenticated";
+    case fb::BatchStatus::Forbidden:
+      return "Forbidden";
   }
   return "Unknown";
 }

@@ -23,7 +23,9 @@
 
 namespace vigil::native {
 
-// Version history (native.md): 1 = Hello/HelloAck, WriteBatch/Ack, Error.
+// Version history (native.md): 1 = Hello/HelloAck, WriteBatch/Ack, Error; still 1 with
+// Hello.token and the Unauthenticated / Forbidden handshake statuses (a compatible addition: a
+// server without auth ignores the token, an old client sees a refused handshake).
 inline constexpr uint16_t kProtocolVersion = 1;
 inline constexpr uint16_t kMinProtocolVersion = 1;
 
@@ -54,6 +56,12 @@ std::string_view FinishFrame(flatbuffers::FlatBufferBuilder& fbb, fb::Message ty
 Result<const fb::Frame*> VerifyFrame(std::string_view frame);
 
 std::string_view BatchStatusName(fb::BatchStatus status);
+
+// The Hello frame a client opens with: versions min_version..max_version, free-text client name,
+// and the bearer token (left out of the frame when empty, which is exactly what clients before
+// the token field sent).
+std::string EncodeHello(uint16_t min_version, uint16_t max_version, std::string_view client,
+                        std::string_view token);
 
 // Element i of a verified [long] / [double] vector. The FlatBuffers verifier checks a vector's
 // 4-byte length alignment but not the 8-byte alignment of its elements, so a hostile frame can

@@ -9,6 +9,7 @@
 
 #include <boost/asio.hpp>
 
+#include "server/auth/auth.h"
 #include "server/native/client.h"
 #include "server/native/native_ingest.h"
 #include "server/native/native_server.h"
@@ -391,6 +392,77 @@ TEST_CASE("native: misaligned column vectors are read safely", "[server][native]
   TestDb t;
   auto out = IngestNativeBatch(t.db(), *b, {});
   CHECK(out.samples_written + out.samples_rejected() == 2);
+}
+
+}  // namespace
+}  // namespace vigil::native
+
+namespace vigil::native {
+namespace {
+
+std::string GoldenHex(const std::string& name) {
+  std::ifstream in(std::string(VIGIL_GOLDEN_DIR) + "/native/" + name);
+  REQUIRE(in.good());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return FromHex(ss.str());
+}
+
+// Sends `frame` on a fresh connection and returns the HelloAck's status (or fails the test).
+fb::BatchStatus HelloStatus(uint16_t port, const std::string& frame) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket s(io);
+  s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  boost::asio::write(s, boost::asio::buffer(frame));
+  unsigned char hdr[4];
+  boost::asio::read(s, boost::asio::buffer(hdr, 4));
+  std::string body(4 + DecodeFrameLength(hdr), '\0');
+  std::memcpy(body.data(), hdr, 4);
+  boost::asio::read(s, boost::asio::buffer(body.data() + 4, body.size() - 4));
+  const fb::Frame* f = Verified(body);
+  REQUIRE(f->message_type() == fb::Message::HelloAck);
+  return f->message_as_HelloAck()->status();
+}
+
+// native.md's second worked example: the Hello of the client library with a bearer token, and the
+// same Hello without one (byte for byte what clients sent before Hello had a token field).
+TEST_CASE("native: golden Hello frames with and without a token, version 1",
+          "[server][native][golden][auth]") {
+  const std::string with_token = GoldenHex("hello_token_v1.hex");
+  const std::string without = GoldenHex("hello_v1.hex");
+  // Encoding is stable...
+  CHECK(ToHex(EncodeHello(1, 1, "vigil-native-client/1", "9e2b7c5a1d3f4e6b8a0c2d4f")) ==
+        ToHex(with_token));
+  CHECK(ToHex(EncodeHello(1, 1, "vigil-native-client/1", "")) == ToHex(without));
+  CHECK(with_token.size() == 120);
+  CHECK(without.size() == 84);
+  // ...and the stored bytes decode to the documented content.
+  const fb::Frame* f = Verified(with_token);
+  REQUIRE(f->message_type() == fb::Message::Hello);
+  const fb::Hello* h = f->message_as_Hello();
+  CHECK(h->min_version() == 1);
+  CHECK(h->max_version() == 1);
+  CHECK(h->client()->str() == "vigil-native-client/1");
+  REQUIRE(h->token() != nullptr);
+  CHECK(h->token()->str() == "9e2b7c5a1d3f4e6b8a0c2d4f");
+  f = Verified(without);
+  REQUIRE(f->message_type() == fb::Message::Hello);
+  CHECK(f->message_as_Hello()->token() == nullptr);
+  CHECK(f->message_as_Hello()->client()->str() == "vigil-native-client/1");
+
+  // Without auth both are welcome; with a token file naming the token only the first is.
+  {
+    Fixture open;
+    CHECK(HelloStatus(open.server.port(), with_token) == fb::BatchStatus::Ok);
+    CHECK(HelloStatus(open.server.port(), without) == fb::BatchStatus::Ok);
+  }
+  auto auth = server::Authenticator::Parse("prometheus write 9e2b7c5a1d3f4e6b8a0c2d4f\n");
+  REQUIRE(auth.ok());
+  NativeServerOptions o;
+  o.auth = &*auth;
+  Fixture guarded(o);
+  CHECK(HelloStatus(guarded.server.port(), with_token) == fb::BatchStatus::Ok);
+  CHECK(HelloStatus(guarded.server.port(), without) == fb::BatchStatus::Unauthenticated);
 }
 
 }  // namespace
