@@ -31,9 +31,22 @@ class Appender {
   virtual Status AppendByRef(SeriesRef ref, int64_t t, double v) = 0;
 
   // Makes the batch durable (per the WAL sync policy) and visible. After Commit() the appender is
-  // empty and may be reused.
+  // empty and may be reused. An error means nothing of the batch was kept.
   virtual Status Commit() = 0;
   virtual void Rollback() = 0;
+
+  // Samples that were valid when appended but not when their batch was applied, so that an OK
+  // Commit() did not keep them: another appender committed newer samples of the series first and
+  // left them beyond the out-of-order window (or gave their timestamp another value); a head flush
+  // made them older than the head's minimum valid time; or a later sample of the same batch and
+  // series left an earlier one beyond the window. Callers that acknowledge writes must report
+  // these as rejected, never as written.
+  struct CommitRejections {
+    uint64_t count = 0;
+    Status first;  // the first one's error, as Append() would have returned it
+  };
+  // Of the last Commit() (count 0 after a commit that kept every sample, or before any commit).
+  virtual const CommitRejections& last_commit_rejections() const = 0;
 
   // Samples buffered in the current batch.
   virtual size_t pending() const = 0;

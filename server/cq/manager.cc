@@ -364,7 +364,13 @@ Status CqManager::Evaluate(Cq& cq, int64_t t) {
   for (auto it = cq.models.begin(); it != cq.models.end();) {
     it = t - it->second.last_seen_ms > ttl ? cq.models.erase(it) : std::next(it);
   }
-  return app->Commit();
+  VIGIL_RETURN_IF_ERROR(app->Commit());
+  if (const auto& late = app->last_commit_rejections(); late.count != 0) {
+    // Another writer moved an output series on meanwhile (e.g. a backfill through the API).
+    VIGIL_LOG(WARN) << "continuous query " << cq.def.name << ": " << late.count
+                    << " result samples were not kept: " << late.first.ToString();
+  }
+  return Status::OK();
 }
 
 // State file: magic "VCQS" | version u16 | next_eval_ms i64 | count u32 |

@@ -1,5 +1,6 @@
 #include "server/ingest/sample_writer.h"
 
+#include <algorithm>
 #include <span>
 #include <utility>
 
@@ -94,6 +95,16 @@ void SampleWriter::Finish() {
                                                                : IngestCode::kStorageFault;
     out_->message = "nothing was written: storage failed: " + st.ToString();
   } else {
+    // Samples the commit could not keep (another writer moved their series on meanwhile) are
+    // rejected like those Append() refused, never counted as written.
+    const storage::Appender::CommitRejections& late = app_->last_commit_rejections();
+    if (late.count != 0) {
+      appended_ -= std::min<uint64_t>(appended_, late.count);
+      const size_t line = line_;
+      line_ = 0;  // the batch's samples are no longer tied to one line
+      Classify(late.first, late.count);
+      line_ = line;
+    }
     out_->samples_written = appended_;
     if (out_->samples_rejected() > 0 || errors_listed_ > 0) {
       out_->code = IngestCode::kBadInput;

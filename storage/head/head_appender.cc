@@ -57,6 +57,7 @@ Status HeadAppender::Add(Series* s, int64_t t, double v) {
 }
 
 Status HeadAppender::Commit() {
+  rejections_ = CommitRejections{};
   if (samples_.empty()) {
     // Series created without samples stay unlogged; a later batch with samples logs them.
     Clear();
@@ -92,7 +93,7 @@ void HeadAppender::Revalidate() {
   Series* last_new = nullptr;
   for (size_t i = 0; i < samples_.size(); ++i) {
     if (samples_[i].t < min_valid) {
-      ++rejected;
+      if (rejected++ == 0) rejections_.first = head_->TooOldForHead(*series_[i], samples_[i].t);
       continue;
     }
     Series* s = series_[i];
@@ -115,6 +116,7 @@ void HeadAppender::Revalidate() {
   series_.resize(n);
   std::erase_if(unlogged_, [](Series* s) { return s->removed(); });
   if (rejected != 0) head_->rejected_samples.fetch_add(rejected, std::memory_order_relaxed);
+  rejections_.count += rejected;
 }
 
 Status HeadAppender::LogBatch() {
@@ -161,6 +163,7 @@ void HeadAppender::Apply() {
   const uint32_t target = head_->chunk_target;
   const bool adaptive = head_->adaptive_chunks;
   Series* locked = nullptr;
+  FirstRejected first;
   for (size_t i = 0; i < samples_.size(); ++i) {
     Series* s = series_[i];
     if (s != locked) {
@@ -174,14 +177,26 @@ void HeadAppender::Apply() {
     if (t > s->max_time()) {
       s->AppendInOrder(t, v, target, adaptive, head_->chunk_range_ms);
       ++accepted;
-    } else if (head_->ApplyLocked(s, t, v, &accepted, &ooo, &rejected) != Verdict::kOutOfOrder) {
-      continue;
+    } else {
+      const int64_t newest = s->max_time();
+      const Verdict verdict = head_->ApplyLocked(s, t, v, &accepted, &ooo, &rejected);
+      if (verdict == Verdict::kTooOld || verdict == Verdict::kConflict) {
+        if (first.series == nullptr) first = {s, verdict, t, newest};
+        continue;
+      }
+      if (verdict != Verdict::kOutOfOrder) continue;  // a duplicate: already there
     }
     min_t = std::min(min_t, t);
     max_t = std::max(max_t, t);
   }
   if (locked != nullptr) locked->mu().unlock();
   head_->NoteApplied(accepted, ooo, rejected, min_t, max_t);
+  if (rejected != 0) {
+    if (rejections_.count == 0) {
+      rejections_.first = head_->SampleError(*first.series, first.verdict, first.t, first.newest);
+    }
+    rejections_.count += rejected;
+  }
 }
 
 void HeadAppender::Rollback() { Clear(); }

@@ -30,6 +30,7 @@ class HeadAppender final : public Appender {
   Status Commit() override;
   void Rollback() override;
   size_t pending() const override { return samples_.size(); }
+  const CommitRejections& last_commit_rejections() const override { return rejections_; }
 
  private:
   // Checks the sample against the series' committed samples and adds it to the batch.
@@ -46,6 +47,14 @@ class HeadAppender final : public Appender {
 
   HeadState* const head_;
   wal::Wal* const wal_;
+  CommitRejections rejections_;
+  // The first sample Apply() rejected, turned into an error after the series lock is released.
+  struct FirstRejected {
+    Series* series = nullptr;
+    Verdict verdict = Verdict::kInOrder;
+    int64_t t = 0;
+    int64_t newest = 0;
+  };
   // Held while the batch (or a look-up) holds Series pointers, so removed series stay allocated.
   EpochPin pin_;
   // The batch: samples_[i] belongs to series_[i]. Buffers keep their capacity across commits.

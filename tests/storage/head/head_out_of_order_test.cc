@@ -164,12 +164,23 @@ TEST_CASE("head: conflicts inside one batch are settled at commit and counted as
   REQUIRE(app->Append(kSeries, 100, 1).ok());  // same batch: same value, a no-op at commit
   REQUIRE(app->Append(kSeries, 100, 2).ok());  // same batch: other value, rejected at commit
   REQUIRE(app->Commit().ok());
+  // The commit says what it did not keep, as Append would have.
+  const Appender::CommitRejections& late = app->last_commit_rejections();
+  CHECK(late.count == 1);
+  CHECK(late.first.code() == StatusCode::kAlreadyExists);
+  CHECK_THAT(late.first.message(), Catch::Contains("already has a sample at timestamp 100"));
   const HeadStats st = head.Stats();
   CHECK(st.samples_appended == 1);
   CHECK(st.rejected_samples == 1);
+  // The next commit starts clean.
+  REQUIRE(app->Append(kSeries, 200, 1).ok());
+  REQUIRE(app->Commit().ok());
+  CHECK(app->last_commit_rejections().count == 0);
+  CHECK(app->last_commit_rejections().first.ok());
   auto got = ReadAll(head, {});
   REQUIRE(got.size() == 1);
-  CHECK(got[0].bits == std::vector<uint64_t>{Bits(1)});
+  CHECK(got[0].ts == std::vector<int64_t>{100, 200});
+  CHECK(got[0].bits == std::vector<uint64_t>{Bits(1), Bits(1)});
 }
 
 TEST_CASE("head: samples another appender pushed out of the window are rejected at commit",
@@ -182,10 +193,43 @@ TEST_CASE("head: samples another appender pushed out of the window are rejected 
   REQUIRE(a->Append(kSeries, 1000, 1).ok());
   REQUIRE(b->Append(kSeries, 5000, 5).ok());
   REQUIRE(b->Commit().ok());
+  CHECK(b->last_commit_rejections().count == 0);
   REQUIRE(a->Commit().ok());
+  CHECK(a->last_commit_rejections().count == 1);
+  CHECK(a->last_commit_rejections().first.IsOutOfRange());
+  CHECK_THAT(a->last_commit_rejections().first.message(),
+             Catch::Contains("timestamp 1000 is older than the series' newest sample at 5000"));
   const HeadStats st = head.Stats();
   CHECK(st.samples_appended == 1);
   CHECK(st.rejected_samples == 1);
+}
+
+TEST_CASE("head: a later sample of the same batch can leave an earlier one beyond the window",
+          "[storage][head]") {
+  HeadOptions opts;
+  opts.out_of_order_window_ms = 100;
+  Head head(opts);
+  auto app = head.NewAppender(nullptr);
+  REQUIRE(app->Append(kSeries, 5000, 5).ok());
+  REQUIRE(app->Append(kSeries, 1000, 1).ok());  // valid now: nothing committed yet
+  REQUIRE(app->Commit().ok());
+  CHECK(app->last_commit_rejections().count == 1);
+  CHECK(app->last_commit_rejections().first.IsOutOfRange());
+  auto got = ReadAll(head, {});
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].ts == std::vector<int64_t>{5000});
+}
+
+TEST_CASE("head: samples a flush made too old are rejected at commit", "[storage][head]") {
+  Head head(HeadOptions{});
+  auto app = head.NewAppender(nullptr);
+  REQUIRE(app->Append(kSeries, 1000, 1).ok());
+  REQUIRE(app->Append(kSeries, 9000, 9).ok());
+  head.SetMinValidTime(5000);  // a flush to blocks raced with this batch
+  REQUIRE(app->Commit().ok());
+  CHECK(app->last_commit_rejections().count == 1);
+  CHECK(app->last_commit_rejections().first.IsOutOfRange());
+  CHECK(head.Stats().rejected_samples == 1);
 }
 
 }  // namespace
