@@ -11,7 +11,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "server/auth/auth.h"
+#include "server/native/handshake.h"
 #include "server/native/native_ingest.h"
 #include "server/native/protocol.h"
 #include "storage/base/logging.h"
@@ -253,64 +253,24 @@ class Connection : public ConnectionBase,
     Send(false);
   }
 
-  // Checks Hello.token against the token file: Ok, or the refusal's status and message.
-  fb::BatchStatus Authenticate(const fb::Hello& hello, std::string* message) {
-    const server::Authenticator* auth = server_->options().auth;
-    if (auth == nullptr) return fb::BatchStatus::Ok;  // tokens are ignored without auth
-    const std::string_view token =
-        hello.token() != nullptr ? hello.token()->string_view() : std::string_view();
-    if (token.empty()) {
-      *message =
-          "authentication required: Hello carries no token and this server runs with a token "
-          "file; closing the connection";
-      return fb::BatchStatus::Unauthenticated;
-    }
-    std::string name;
-    const std::string authorization = "Bearer " + std::string(token);
-    switch (auth->Check(authorization, server::Scope::kWrite, &name)) {
-      case server::Authenticator::Outcome::kAllowed:
-        VIGIL_LOG(DEBUG) << "native protocol: " << peer_ << " authenticated as " << name;
-        return fb::BatchStatus::Ok;
-      case server::Authenticator::Outcome::kForbidden:
-        *message = "token \"" + name +
-                   "\" lacks the write scope that the native protocol requires; closing the "
-                   "connection";
-        return fb::BatchStatus::Forbidden;
-      case server::Authenticator::Outcome::kMissing:
-      case server::Authenticator::Outcome::kUnknown:
-        break;
-    }
-    *message = "authentication failed: the token in Hello is not in the server's token file; "
-               "closing the connection";
-    return fb::BatchStatus::Unauthenticated;
-  }
-
   void HandleHello(const fb::Hello& hello) {
-    const uint16_t lo = std::max(hello.min_version(), kMinProtocolVersion);
-    const uint16_t hi = std::min(hello.max_version(), kProtocolVersion);
-    fb::BatchStatus status = fb::BatchStatus::Ok;
-    std::string message;
-    if (lo > hi) {
-      status = fb::BatchStatus::VersionMismatch;
-      message = "no common protocol version: the client speaks " +
-                std::to_string(hello.min_version()) + ".." + std::to_string(hello.max_version()) +
-                ", the server " + std::to_string(kMinProtocolVersion) + ".." +
-                std::to_string(kProtocolVersion);
-    } else {
-      status = Authenticate(hello, &message);
-      if (status != fb::BatchStatus::Ok) {
-        VIGIL_LOG(INFO) << "native protocol: refused " << peer_ << ": " << message;
+    const HelloDecision d = DecideHello(hello, server_->options().auth);
+    const bool ok = d.status == fb::BatchStatus::Ok;
+    if (ok) {
+      if (!d.token_name.empty()) {
+        VIGIL_LOG(DEBUG) << "native protocol: " << peer_ << " authenticated as " << d.token_name;
       }
+    } else {
+      VIGIL_LOG(INFO) << "native protocol: refused " << peer_ << ": " << d.message;
     }
-    const bool ok = status == fb::BatchStatus::Ok;
     fbb_.Clear();
     auto server = fbb_.CreateString(server_->options().server_name);
-    auto msg = fbb_.CreateString(message);
-    auto ack = fb::CreateHelloAck(fbb_, ok ? hi : 0, status, server,
+    auto msg = fbb_.CreateString(d.message);
+    auto ack = fb::CreateHelloAck(fbb_, d.version, d.status, server,
                                   server_->options().max_frame_bytes, msg);
     FinishFrame(fbb_, fb::Message::HelloAck, ack);
     if (ok) {
-      version_ = hi;
+      version_ = d.version;
       handshake_timer_.cancel();
     }
     Send(!ok);

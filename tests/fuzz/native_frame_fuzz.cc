@@ -5,8 +5,13 @@
 // reader does) into an 8-byte aligned buffer. Properties: no crash or sanitizer report (the
 // FlatBuffers verifier must reject everything the accessors could misread); a verified WriteBatch
 // is written into a real Db with an outcome that accounts for every sample and never reports a
-// storage fault; the raw input read as a whole frame is either rejected or verified the same way.
+// storage fault; the raw input read as a whole frame is either rejected or verified the same way;
+// a verified Hello gets the server's handshake decision (DecideHello) without and with a token
+// file, and that decision is consistent: Ok exactly when there is no message, a version only
+// when Ok and inside both ranges, and with the token file Ok only for a token carrying the write
+// scope.
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -16,7 +21,9 @@
 #include <string_view>
 #include <vector>
 
+#include "server/auth/auth.h"
 #include "server/ingest/ingest.h"
+#include "server/native/handshake.h"
 #include "server/native/native_ingest.h"
 #include "server/native/protocol.h"
 #include "storage/base/clock.h"
@@ -48,6 +55,52 @@ struct Env {
     uses = 0;
   }
 };
+
+// The token file the handshake is decided against: one token per scope; the write token is the
+// one in the golden Hello (a seed), so the accepting path is reached from the start.
+constexpr char kReadToken[] = "rrrrrrrrrrrrrrrrrrrr";
+constexpr char kWriteToken[] = "9e2b7c5a1d3f4e6b8a0c2d4f";
+constexpr char kAdminToken[] = "aaaaaaaaaaaaaaaaaaaa";
+
+const vigil::server::Authenticator& Tokens() {
+  static const vigil::server::Authenticator* auth = [] {
+    auto a = vigil::server::Authenticator::Parse(
+        "reader read rrrrrrrrrrrrrrrrrrrr\nwriter write 9e2b7c5a1d3f4e6b8a0c2d4f\n"
+        "ops admin aaaaaaaaaaaaaaaaaaaa\n");
+    if (!a.ok()) Die("token file does not parse");
+    return new vigil::server::Authenticator(std::move(*a));
+  }();
+  return *auth;
+}
+
+void CheckHello(const vigil::native::fb::Hello& h) {
+  using vigil::native::fb::BatchStatus;
+  if (h.client() != nullptr) (void)h.client()->str();
+  const std::string token = h.token() != nullptr ? h.token()->str() : std::string();
+  const bool overlap = std::max<uint16_t>(h.min_version(), vigil::native::kMinProtocolVersion) <=
+                       std::min<uint16_t>(h.max_version(), vigil::native::kProtocolVersion);
+  for (const vigil::server::Authenticator* auth : {static_cast<const vigil::server::Authenticator*>(nullptr), &Tokens()}) {
+    const vigil::native::HelloDecision d = vigil::native::DecideHello(h, auth);
+    const bool ok = d.status == BatchStatus::Ok;
+    if (ok != d.message.empty()) Die("handshake: a message exactly when refused");
+    if (ok != (d.version != 0)) Die("handshake: a version exactly when accepted");
+    if (ok && (d.version < h.min_version() || d.version > h.max_version() ||
+               d.version < vigil::native::kMinProtocolVersion ||
+               d.version > vigil::native::kProtocolVersion)) {
+      Die("handshake: chosen version outside a range");
+    }
+    if (!overlap && d.status != BatchStatus::VersionMismatch) Die("handshake: versions first");
+    if (overlap && auth == nullptr && !ok) Die("handshake: refused without a token file");
+    if (overlap && auth != nullptr) {
+      const bool may_write = token == kWriteToken || token == kAdminToken;
+      if (ok != may_write) Die("handshake: accepted exactly the write and admin tokens");
+      if (token == kReadToken && d.status != BatchStatus::Forbidden) Die("handshake: read -> 403");
+      if (!may_write && token != kReadToken && d.status != BatchStatus::Unauthenticated) {
+        Die("handshake: unknown or missing token -> 401");
+      }
+    }
+  }
+}
 
 void Check(std::string_view frame, Env& env) {
   auto f = vigil::native::VerifyFrame(frame);
@@ -83,8 +136,7 @@ void Check(std::string_view frame, Env& env) {
       break;
     }
     case vigil::native::fb::Message::Hello: {
-      const auto* h = fr->message_as_Hello();
-      if (h->client() != nullptr) (void)h->client()->str();
+      CheckHello(*fr->message_as_Hello());
       break;
     }
     case vigil::native::fb::Message::Ack: {
