@@ -156,6 +156,14 @@ DbStats DbImpl::Stats() const {
   s.retention_deleted_blocks = retention_deleted_.load(std::memory_order_relaxed);
   s.quarantined_blocks = quarantined_;
   s.block_errors = block_errors_;
+  for (uint64_t bound : wal::kFsyncBucketNanos) s.wal_fsync_bucket_bounds.push_back(bound / 1e9);
+  s.wal_fsync_buckets.assign(wal::kFsyncBucketCount, 0);
+  if (wal_ != nullptr) {
+    const wal::FsyncHistogram h = wal_->fsync_histogram();
+    s.wal_fsyncs = h.count;
+    s.wal_fsync_seconds = static_cast<double>(h.sum_nanos) / 1e9;
+    s.wal_fsync_buckets.assign(h.buckets.begin(), h.buckets.end());
+  }
   return s;
 }
 

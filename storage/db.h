@@ -88,6 +88,14 @@ struct DbStats {
   uint64_t head_series_removed = 0; // series garbage-collected from the head after a flush
   uint64_t tombstones = 0;          // block series with deleted ranges (head deletes are applied at once)
   uint64_t quarantined_blocks = 0;  // blocks moved to quarantine/ at open
+  // WAL fsync latency since open: every segment sync (per commit under kAlways, the background
+  // syncs of kInterval, rotation, deletes, close). wal_fsync_buckets[i] counts the syncs that took
+  // at most wal_fsync_bucket_bounds[i] seconds and more than the bound before (non-cumulative);
+  // its last entry, one past the bounds, counts the slower ones (+Inf).
+  uint64_t wal_fsyncs = 0;
+  double wal_fsync_seconds = 0;  // sum of their durations
+  std::vector<double> wal_fsync_bucket_bounds;
+  std::vector<uint64_t> wal_fsync_buckets;
   // One entry per block that failed its checks at open: "<block dir>: <error>".
   std::vector<std::string> block_errors;
 };

@@ -82,6 +82,23 @@ ServerMetrics::ServerMetrics(storage::Db* db) {
           static_cast<double>(s.tombstones));
     gauge("vigil_quarantined_blocks", "Blocks moved to quarantine/ when the data was opened.",
           static_cast<double>(s.quarantined_blocks));
+    // _count and the +Inf bucket are the buckets' sum, so they agree even when a sync is
+    // recorded while the counters are read.
+    const char* fsync = "vigil_wal_fsync_duration_seconds";
+    w->Header(fsync, "histogram",
+              "Duration of WAL segment fsyncs (per commit with --wal-sync=always, background "
+              "syncs with interval, rotations, deletes, shutdown).");
+    uint64_t cum = 0;
+    const std::string bucket = std::string(fsync) + "_bucket";
+    for (size_t i = 0; i < s.wal_fsync_buckets.size(); ++i) {
+      cum += s.wal_fsync_buckets[i];
+      const std::string le = i < s.wal_fsync_bucket_bounds.size()
+                                 ? FormatMetricValue(s.wal_fsync_bucket_bounds[i])
+                                 : "+Inf";
+      w->Sample(bucket, {{"le", le}}, static_cast<double>(cum));
+    }
+    w->Sample(std::string(fsync) + "_sum", s.wal_fsync_seconds);
+    w->Sample(std::string(fsync) + "_count", static_cast<double>(cum));
   });
 }
 

@@ -85,8 +85,15 @@ Status Wal::SyncLocked() {
   if (file_ == nullptr || !dirty_) return Status::OK();
   const int64_t start = clock_->NowNanos();
   Status st = file_->Sync();
+  const auto nanos = static_cast<uint64_t>(std::max<int64_t>(0, clock_->NowNanos() - start));
   ++stats_.fsyncs;
-  stats_.fsync_nanos += static_cast<uint64_t>(std::max<int64_t>(0, clock_->NowNanos() - start));
+  stats_.fsync_nanos += nanos;
+  const size_t bucket = static_cast<size_t>(
+      std::lower_bound(kFsyncBucketNanos.begin(), kFsyncBucketNanos.end(), nanos) -
+      kFsyncBucketNanos.begin());
+  fsync_buckets_[bucket].fetch_add(1, std::memory_order_relaxed);
+  fsync_sum_nanos_.fetch_add(nanos, std::memory_order_relaxed);
+  fsync_count_.fetch_add(1, std::memory_order_relaxed);
   if (!st.ok()) {
     // After a failed fsync the kernel may have dropped dirty pages: trust nothing more in this
     // segment and continue in a new one.
@@ -191,6 +198,16 @@ uint64_t Wal::LastSegment() const {
 WalStats Wal::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   return stats_;
+}
+
+FsyncHistogram Wal::fsync_histogram() const {
+  FsyncHistogram h;
+  h.count = fsync_count_.load(std::memory_order_relaxed);
+  h.sum_nanos = fsync_sum_nanos_.load(std::memory_order_relaxed);
+  for (size_t i = 0; i < kFsyncBucketCount; ++i) {
+    h.buckets[i] = fsync_buckets_[i].load(std::memory_order_relaxed);
+  }
+  return h;
 }
 
 void Wal::SyncLoop() {

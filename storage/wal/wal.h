@@ -10,6 +10,7 @@
 // Replay with WalReader (storage/wal/reader.h) BEFORE opening the writer; fold old segments with
 // Checkpoint() (storage/wal/checkpoint.h).
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -61,6 +62,22 @@ struct WalStats {
   uint64_t write_errors = 0;
 };
 
+// Upper bounds (inclusive, nanoseconds) of the fsync latency histogram's buckets; a last bucket
+// counts the syncs slower than every bound (+Inf).
+inline constexpr std::array<uint64_t, 17> kFsyncBucketNanos = {
+    50'000,      100'000,     250'000,     500'000,       1'000'000,     2'500'000,
+    5'000'000,   10'000'000,  25'000'000,  50'000'000,    100'000'000,   250'000'000,
+    500'000'000, 1'000'000'000, 2'500'000'000, 5'000'000'000, 10'000'000'000};
+inline constexpr size_t kFsyncBucketCount = kFsyncBucketNanos.size() + 1;
+
+// Every segment fsync since Open() (data syncs: per batch under kAlways, the background syncs of
+// kInterval, rotation, Sync() and Close()), failed ones included. Buckets are non-cumulative.
+struct FsyncHistogram {
+  uint64_t count = 0;
+  uint64_t sum_nanos = 0;
+  std::array<uint64_t, kFsyncBucketCount> buckets{};
+};
+
 // Thread safety: all methods may be called from any number of threads; Log() calls are serialised
 // by one mutex (and fsync runs under it), so batches appear in the log in the order their Log()
 // calls took the mutex.
@@ -98,6 +115,9 @@ class Wal {
   uint64_t LastSegment() const;
 
   WalStats stats() const;
+  // Lock-free (relaxed atomics): never waits for a Log() or an fsync in progress, so a scrape
+  // is cheap. The fields are read one by one and may be off by the sync that is being recorded.
+  FsyncHistogram fsync_histogram() const;
   FileSystem* fs() const { return fs_; }
   const std::string& dir() const { return dir_; }
 
@@ -127,6 +147,10 @@ class Wal {
   std::string entry_;  // scratch: the batch being built
   std::string framed_;  // scratch: its fragments
   WalStats stats_;
+  // Written under mu_ (in SyncLocked), read without it by fsync_histogram().
+  std::array<std::atomic<uint64_t>, kFsyncBucketCount> fsync_buckets_{};
+  std::atomic<uint64_t> fsync_count_{0};
+  std::atomic<uint64_t> fsync_sum_nanos_{0};
   std::thread sync_thread_;
 };
 

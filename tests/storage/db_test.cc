@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -90,6 +91,29 @@ TEST_CASE("Db reopens with every committed sample, bit-exact", "[storage][db]") 
   CHECK(Bits(sb[0].v) == Bits(-0.0));
   CHECK((*db)->Stats().wal_replayed_samples == 3);
   CHECK((*db)->Stats().head_series == 2);
+}
+
+TEST_CASE("Db stats count WAL fsyncs in a latency histogram", "[storage][db]") {
+  auto fs = NewMemFileSystem();
+  ManualClock clock(1'000'000);
+  auto db = Db::Open(MemOptions(fs.get(), &clock), "/data");  // WAL sync kAlways
+  REQUIRE(db.ok());
+  const DbStats before = (*db)->Stats();
+  REQUIRE(before.wal_fsync_buckets.size() == before.wal_fsync_bucket_bounds.size() + 1);
+  CHECK(std::is_sorted(before.wal_fsync_bucket_bounds.begin(),
+                       before.wal_fsync_bucket_bounds.end()));
+  auto app = (*db)->NewAppender();
+  const Labels a = Labels::FromPairs({{"__name__", "up"}});
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(app->Append(a, 1000 * (i + 1), i).ok());
+    REQUIRE(app->Commit().ok());
+  }
+  const DbStats s = (*db)->Stats();
+  CHECK(s.wal_fsyncs >= before.wal_fsyncs + 3);
+  uint64_t in_buckets = 0;
+  for (uint64_t n : s.wal_fsync_buckets) in_buckets += n;
+  CHECK(in_buckets == s.wal_fsyncs);
+  CHECK(s.wal_fsync_seconds >= 0);
 }
 
 TEST_CASE("Db refuses a second open of the same directory", "[storage][db]") {

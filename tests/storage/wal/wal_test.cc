@@ -1,6 +1,7 @@
 #include "storage/wal/wal.h"
 
 #include <catch2/catch.hpp>
+#include <atomic>
 #include <thread>
 
 #include "storage/base/fault_injection_file_system.h"
@@ -353,6 +354,61 @@ TEST_CASE("wal: kAlways syncs once per Log, kNever only on rotation and close",
     CHECK(wal->stats().fsyncs == 1);
     REQUIRE(wal->Close().ok());
     CHECK(wal->stats().fsyncs == 2);
+  }
+}
+
+// A monotonic clock that moves `step` nanoseconds at every reading, so an fsync (read before and
+// after) takes exactly `step`.
+class SteppingClock final : public Clock {
+ public:
+  explicit SteppingClock(int64_t step) : step_(step) {}
+  int64_t NowMillis() const override { return NowNanos() / 1'000'000; }
+  int64_t NowNanos() const override { return now_.fetch_add(step_) + step_; }
+
+ private:
+  const int64_t step_;
+  mutable std::atomic<int64_t> now_{0};
+};
+
+TEST_CASE("wal: fsync latency lands in its histogram bucket", "[storage][wal]") {
+  auto fs = NewMemFileSystem();
+  SteppingClock clock(3'000'000);  // 3 ms: above the 2.5 ms bound, within 5 ms
+  WalOptions o = Opts(SyncPolicy::kAlways);
+  o.clock = &clock;
+  auto wal = MustOpen(fs.get(), o);
+  CHECK(wal->fsync_histogram().count == 0);
+  for (int i = 0; i < 4; ++i) REQUIRE(wal->Log("r").ok());
+  FsyncHistogram h = wal->fsync_histogram();
+  CHECK(h.count == 4);
+  CHECK(h.count == wal->stats().fsyncs);
+  CHECK(h.sum_nanos == 4 * 3'000'000u);
+  const size_t want = 6;
+  REQUIRE(kFsyncBucketNanos[want - 1] < 3'000'000u);
+  REQUIRE(kFsyncBucketNanos[want] >= 3'000'000u);
+  for (size_t i = 0; i < kFsyncBucketCount; ++i) {
+    INFO("bucket " << i);
+    CHECK(h.buckets[i] == (i == want ? 4u : 0u));
+  }
+}
+
+TEST_CASE("wal: an fsync at a bucket bound counts in that bucket, a slow one in +Inf",
+          "[storage][wal]") {
+  auto fs = NewMemFileSystem();
+  SECTION("exactly 1 ms") {
+    SteppingClock clock(1'000'000);
+    WalOptions o = Opts(SyncPolicy::kAlways);
+    o.clock = &clock;
+    auto wal = MustOpen(fs.get(), o);
+    REQUIRE(wal->Log("r").ok());
+    CHECK(wal->fsync_histogram().buckets[4] == 1);  // kFsyncBucketNanos[4] == 1 ms
+  }
+  SECTION("20 s") {
+    SteppingClock clock(20'000'000'000);
+    WalOptions o = Opts(SyncPolicy::kAlways);
+    o.clock = &clock;
+    auto wal = MustOpen(fs.get(), o);
+    REQUIRE(wal->Log("r").ok());
+    CHECK(wal->fsync_histogram().buckets[kFsyncBucketCount - 1] == 1);
   }
 }
 
