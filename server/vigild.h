@@ -65,6 +65,8 @@ class Vigild {
   storage::Db* db() const { return db_.get(); }
   ServerMetrics* metrics() const { return metrics_.get(); }
 
+  // The write endpoints' overload control (write.max-inflight).
+  ingest::IngestLimiter* write_limiter() const { return limiter_.get(); }
   // Graceful stop; idempotent. Returns the Db's Close() status.
   Status Stop();
 

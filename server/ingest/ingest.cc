@@ -87,8 +87,23 @@ bool IngestLimiter::TryAcquire(uint64_t bytes) {
   uint64_t cur = inflight_.load(std::memory_order_relaxed);
   while (true) {
     if (cur != 0 && (bytes > max_ || cur > max_ - bytes)) return false;
-    if (inflight_.compare_exchange_weak(cur, cur + bytes, std::memory_order_acq_rel)) return true;
+    if (inflight_.compare_exchange_weak(cur, cur + bytes, std::memory_order_acq_rel)) break;
   }
+  if (has_hook_.load(std::memory_order_relaxed)) {
+    std::shared_ptr<const std::function<void(uint64_t)>> hook;
+    {
+      std::lock_guard<std::mutex> lock(hook_mu_);
+      hook = hook_;
+    }
+    if (hook) (*hook)(bytes);
+  }
+  return true;
+}
+
+void IngestLimiter::SetAdmitHookForTesting(std::function<void(uint64_t bytes)> hook) {
+  std::lock_guard<std::mutex> lock(hook_mu_);
+  hook_ = hook ? std::make_shared<const std::function<void(uint64_t)>>(std::move(hook)) : nullptr;
+  has_hook_.store(hook_ != nullptr, std::memory_order_relaxed);
 }
 
 void IngestLimiter::Release(uint64_t bytes) {

@@ -27,6 +27,9 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -123,9 +126,17 @@ class IngestLimiter {
  private:
   const uint64_t max_;
   std::atomic<uint64_t> inflight_{0};
+  // Tests: `hook` runs in TryAcquire right after a request was admitted, on the request's thread,
+  // with its bytes held, so a test can keep a real request in flight. Empty clears it. Costs one
+  // relaxed load per request when unset.
+  void SetAdmitHookForTesting(std::function<void(uint64_t bytes)> hook);
+
 };
 
 struct IngestOptions {
+  std::atomic<bool> has_hook_{false};
+  std::mutex hook_mu_;
+  std::shared_ptr<const std::function<void(uint64_t)>> hook_;  // guarded by hook_mu_
   // Not owned. Wall time for line-protocol lines without a timestamp (one reading per request);
   // nullptr means the system clock.
   Clock* clock = nullptr;
