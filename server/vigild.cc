@@ -6,6 +6,7 @@
 #include "server/api/write_api.h"
 #include "server/auth/auth.h"
 #include "server/http/http_server.h"
+#include "server/ingest/series_cache.h"
 #include "server/metrics/server_metrics.h"
 #include "server/native/native_server.h"
 #include "storage/base/logging.h"
@@ -53,6 +54,11 @@ Result<std::unique_ptr<Vigild>> Vigild::Start(const VigildConfig& config, const 
   v->limiter_ = std::make_unique<ingest::IngestLimiter>(config.write_max_inflight_bytes);
   ingest::IngestOptions ingest_options;
   ingest_options.limiter = v->limiter_.get();
+  if (config.write_series_cache_entries > 0) {
+    v->series_cache_ = std::make_unique<ingest::SeriesRefCache>(config.write_series_cache_entries);
+    ingest_options.series_cache = v->series_cache_.get();
+    v->metrics_->WatchSeriesCache(v->series_cache_.get());
+  }
   ingest_options.max_decoded_bytes = config.max_body_bytes;
   v->write_api_ = std::make_unique<WriteApi>(v->db_.get(), ingest_options);
   v->write_api_->Register(v->router_.get());

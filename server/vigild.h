@@ -67,6 +67,7 @@ class Vigild {
 
   // The write endpoints' overload control (write.max-inflight).
   ingest::IngestLimiter* write_limiter() const { return limiter_.get(); }
+
   // Graceful stop; idempotent. Returns the Db's Close() status.
   Status Stop();
 
@@ -78,6 +79,7 @@ class Vigild {
   std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<ingest::IngestLimiter> limiter_;
+  std::unique_ptr<ingest::SeriesRefCache> series_cache_;  // null when write.series-cache is 0
   std::unique_ptr<Api> api_;
   std::unique_ptr<WriteApi> write_api_;
   std::unique_ptr<Router> router_;

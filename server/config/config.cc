@@ -106,6 +106,11 @@ const std::vector<Setting>& Settings() {
       {"write.max-inflight", "write.max_inflight_bytes",
        "request bodies decoded at once by the write endpoints (default 256MiB); beyond: 429",
        Setter(&VigildConfig::write_max_inflight_bytes, ParseByteSize)},
+      {"write.series-cache", "write.series_cache_entries",
+       "series whose refs the write endpoints remember, to append known series without hashing "
+       "their labels (default 262144); 0 turns the cache off",
+       Setter(&VigildConfig::write_series_cache_entries,
+              [](auto s) { return ParseInt(s, 0, int64_t{1} << 32); })},
       {"http.io-threads", "http.io_threads", "threads doing HTTP socket I/O (default 2)",
        Setter(&VigildConfig::http_io_threads, [](auto s) { return ParseInt(s, 1, 256); })},
       {"http.threads", "http.threads", "threads running HTTP handlers and queries (default 4)",

@@ -34,6 +34,8 @@ struct VigildConfig {
   std::string auth_token_file;
   // Bodies being decoded by the write endpoints at once (after decompression); beyond: 429.
   uint64_t write_max_inflight_bytes = 256ull << 20;
+  // Entries of the write endpoints' SeriesRefCache (remote write and line protocol); 0: none.
+  uint64_t write_series_cache_entries = 262144;
 
   int64_t retention_time_ms = 15ll * 24 * 3600 * 1000;  // 0: keep forever
   uint64_t retention_size_bytes = 0;                     // 0: no size limit

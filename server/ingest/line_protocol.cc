@@ -100,11 +100,15 @@ class LineIngester {
       const LineField& f = line.fields[fi];
       if (cache != nullptr) {
         // "measurement,tags" as written cannot hold a '\n', nor can a field key: no ambiguity.
-        key_.assign(line.series_key);
+        key_.assign(1, SeriesRefCache::kLineProtocolKey);
+        key_.append(line.series_key);
         key_.push_back('\n');
         key_.append(f.key);
         const storage::SeriesRef ref = cache->Get(key_);
-        if (ref != storage::kNoSeriesRef && w_->AppendByRef(ref, t, f.value)) continue;
+        if (ref != storage::kNoSeriesRef) {
+          if (w_->AppendByRef(ref, t, f.value)) continue;
+          cache->CountStale();  // garbage-collected since: by labels, and the new ref is put
+        }
       }
       if (!prepared) {
         // Tag keys, sanitised, into one buffer (views taken after it stops growing).

@@ -39,7 +39,7 @@ class IngestHandler final : public RemoteWriteHandler {
     SeriesRefCache* cache = options_.series_cache;
     if (cache != nullptr && s.histograms == 0) {
       // The key is the labels as sent (length-prefixed, so no two label lists share one).
-      key_.clear();
+      key_.assign(1, SeriesRefCache::kRemoteWriteKey);
       for (const storage::Label& l : s.labels) {
         AppendKeyPart(l.name);
         AppendKeyPart(l.value);
@@ -61,6 +61,7 @@ class IngestHandler final : public RemoteWriteHandler {
     }
     storage::SeriesRef ref = storage::kNoSeriesRef;
     for (; i < samples.size(); ++i) {
+        cache->CountStale();
       const RemoteWriteSample& sample = samples[i];
       if (ref != storage::kNoSeriesRef && w_->AppendByRef(ref, sample.t, sample.v)) continue;
       bool labels_invalid = false;

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "server/ingest/ingest.h"
+#include "server/ingest/series_cache.h"
 #include "storage/db.h"
 
 namespace vigil::server {
@@ -99,6 +100,26 @@ ServerMetrics::ServerMetrics(storage::Db* db) {
     }
     w->Sample(std::string(fsync) + "_sum", s.wal_fsync_seconds);
     w->Sample(std::string(fsync) + "_count", static_cast<double>(cum));
+  });
+}
+
+void ServerMetrics::WatchSeriesCache(const ingest::SeriesRefCache* cache) {
+  registry_.AddCollector([cache](MetricsWriter* w) {
+    const ingest::SeriesRefCache::Stats st = cache->stats();
+    auto one = [&](const char* name, const char* type, const char* help, uint64_t v) {
+      w->Header(name, type, help);
+      w->Sample(name, static_cast<double>(v));
+    };
+    one("vigil_ingest_series_cache_hits_total", "counter",
+        "Remote-write series and line-protocol fields found in the series ref cache.", st.hits);
+    one("vigil_ingest_series_cache_misses_total", "counter",
+        "Look-ups of the series ref cache that found nothing (the series is appended by labels).",
+        st.misses);
+    one("vigil_ingest_series_cache_stale_total", "counter",
+        "Cache hits whose series had been garbage-collected from the head (appended by labels).",
+        st.stale);
+    one("vigil_ingest_series_cache_entries", "gauge", "Series held by the series ref cache.",
+        st.entries);
   });
 }
 

@@ -15,6 +15,9 @@ class Db;
 }  // namespace vigil::storage
 
 namespace vigil::server {
+namespace ingest {
+class SeriesRefCache;
+}  // namespace ingest
 
 class ServerMetrics {
  public:
@@ -27,6 +30,10 @@ class ServerMetrics {
   void ObserveHttp(const std::string& handler, int code, double seconds);
   // type: "instant" or "range"; outcome: "success" or an API errorType.
   void ObserveQuery(std::string_view type, std::string_view outcome, double seconds);
+
+  // Exports the cache's counters (vigil_ingest_series_cache_*). `cache` is not owned and must
+  // outlive this object. Call once, before serving.
+  void WatchSeriesCache(const ingest::SeriesRefCache* cache);
 
   std::string Render() const { return registry_.Render(); }
 

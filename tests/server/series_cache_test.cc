@@ -48,13 +48,15 @@ TEST_CASE("series cache: a ref the head does not know falls back to labels",
   IngestOptions o;
   o.series_cache = &cache;
   // Poison the cache with a ref no series has, under the key line protocol uses.
-  cache.Put("cpu,host=a\nusage", 987654);
+  const std::string key = std::string(1, SeriesRefCache::kLineProtocolKey) + "cpu,host=a\nusage";
+  cache.Put(key, 987654);
   IngestOutcome out =
       IngestLineProtocol(t.db(), "cpu,host=a usage=1 1000\n", Precision::kMilliseconds, o);
   INFO(out.message);
   REQUIRE(out.ok());
   CHECK(t.Read("cpu_usage{host=\"a\"}") == std::vector<TestSample>{{1000, 1}});
-  CHECK(cache.Get("cpu,host=a\nusage") != 987654);
+  CHECK(cache.Get(key) != 987654);
+  CHECK(cache.stats().stale == 1);
 }
 
 TEST_CASE("series cache: line protocol with and without the cache agree",
@@ -83,6 +85,73 @@ TEST_CASE("series cache: bounded size", "[server][series_cache]") {
   SeriesRefCache cache(32);
   for (int i = 0; i < 1000; ++i) cache.Put("k" + std::to_string(i), i + 1);
   CHECK(cache.size() <= 16 * 3);
+  CHECK(cache.stats().clears > 0);
+  CHECK(cache.stats().entries == cache.size());
+}
+
+TEST_CASE("series cache: hits and misses are counted", "[server][series_cache]") {
+  TestDb t;
+  SeriesRefCache cache;
+  IngestOptions o;
+  o.series_cache = &cache;
+  for (int i = 1; i <= 3; ++i) {
+    const std::string body = "m,h=a value=" + std::to_string(i) + " " + std::to_string(i * 1000);
+    REQUIRE(IngestLineProtocol(t.db(), body, Precision::kMilliseconds, o).ok());
+  }
+  const SeriesRefCache::Stats st = cache.stats();
+  CHECK(st.misses == 1);
+  CHECK(st.hits == 2);
+  CHECK(st.stale == 0);
+  CHECK(st.entries == 1);
+}
+
+// A line-protocol measurement may hold any bytes but space, comma and newline, so without a
+// protocol tag in the key this line's key would be exactly the remote-write key of
+// {__name__="q", x="a\nf"}, and that series' samples would be appended to the line-protocol
+// series.
+TEST_CASE("series cache: a line-protocol key never equals a remote-write key",
+          "[server][series_cache]") {
+  TestDb t;
+  SeriesRefCache cache;
+  IngestOptions o;
+  o.series_cache = &cache;
+  const std::string crafted_measurement =
+      std::string("\x08\0\0\0__name__\x01\0\0\0q\x01\0\0\0x\x03\0\0\0a", 27);
+  IngestOutcome lp = IngestLineProtocol(t.db(), crafted_measurement + " f=1 1000\n",
+                                        Precision::kMilliseconds, o);
+  INFO(lp.message);
+  REQUIRE(lp.ok());
+  for (RemoteWriteVersion v : {RemoteWriteVersion::k1, RemoteWriteVersion::k2}) {
+    RemoteWriteEncoder e(v);
+    e.AddSeries(std::vector<Label>{{"__name__", "q"}, {"x", "a\nf"}},
+                std::vector<RemoteWriteSample>{{v == RemoteWriteVersion::k1 ? 2000 : 3000, 7}});
+    IngestOutcome rw = IngestRemoteWrite(t.db(), e.Snappy(), v, o);
+    INFO(rw.message);
+    REQUIRE(rw.ok());
+  }
+  auto q = t.db().NewQuerier(INT64_MIN, INT64_MAX);
+  REQUIRE(q.ok());
+  auto m = storage::Matcher::Make(storage::MatchType::kEqual, "__name__", "q").value();
+  std::vector<storage::Matcher> ms{m};
+  auto set = (*q)->Select(ms);
+  REQUIRE(set->Next());
+  auto it = set->Samples();
+  int64_t ts[8];
+  double vs[8];
+  CHECK(it->Next(ts, vs) == 2);  // both remote-write samples, in the remote-write series
+  CHECK(ts[0] == 2000);
+  CHECK(ts[1] == 3000);
+  CHECK_FALSE(set->Next());
+  CHECK(t.AllSeries().size() == 2);
+  // The line-protocol series kept its one sample only.
+  uint64_t total = 0;
+  auto all = (*q)->Select(std::vector<storage::Matcher>{
+      storage::Matcher::Make(storage::MatchType::kRegexMatch, "__name__", ".+").value()});
+  while (all->Next()) {
+    auto s = all->Samples();
+    while (size_t n = s->Next(ts, vs)) total += n;
+  }
+  CHECK(total == 3);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // The write endpoints of an in-process vigild under overload (--write.max-inflight: 429 with
-// Retry-After, nothing of the refused request written).
+// Retry-After, nothing of the refused request written) and with the series ref cache
+// (--write.series-cache) across delete_series and head garbage collection.
 
 #include <catch2/catch.hpp>
 
@@ -141,6 +142,77 @@ TEST_CASE("Writes beyond --write.max-inflight get 429 with Retry-After; held dat
   CHECK(e.At(rw_failed) - before.At(rw_failed) == 1);
   CHECK(e.At(lp_failed) - before.At(lp_failed) == 2);
   ts.server->write_limiter()->SetAdmitHookForTesting(nullptr);
+}
+
+double Metric(HttpClient& c, const std::string& key) {
+  auto m = c.Get("/metrics");
+  REQUIRE(m.ok());
+  return ParseExposition(m->body).At(key);
+}
+
+TEST_CASE("Series ref cache: delete_series, head garbage collection and rewrites",
+          "[server][write][series_cache]") {
+  TestServer ts([](VigildConfig* c) { c->write_series_cache_entries = 1000; });
+  auto c = ts.Client();
+  auto rw = [&](const std::string& name, std::vector<ingest::RemoteWriteSample> samples) {
+    auto r = c.Request("POST", "/api/v1/write", Rw1Body(name, samples), kRw1);
+    REQUIRE(r.ok());
+    INFO(r->body);
+    CHECK(r->status == 204);
+  };
+  auto lp = [&](const std::string& body) {
+    auto r = c.Request("POST", "/write?precision=s", body);
+    REQUIRE(r.ok());
+    INFO(r->body);
+    CHECK(r->status == 204);
+  };
+  rw("cached", {{0, 1}, {15000, 2}});
+  lp("cached_lp,host=a value=1 0\n");
+  rw("cached", {{30000, 3}});  // by ref
+  lp("cached_lp,host=a value=2 15\n");
+  const double hits = Metric(c, "vigil_ingest_series_cache_hits_total");
+  CHECK(hits >= 2);
+  CHECK(Metric(c, "vigil_ingest_series_cache_misses_total") >= 2);
+  CHECK(Metric(c, "vigil_ingest_series_cache_entries") == 2);
+
+  // delete_series keeps the series (and so the cached refs): new samples are visible, old ones
+  // stay deleted.
+  auto r = c.PostForm("/api/v1/admin/tsdb/delete_series",
+                      "match[]=" + UrlEncode("{__name__=~\"cached|cached_lp\"}"));
+  REQUIRE(r.ok());
+  REQUIRE(r->status == 204);
+  CHECK(Range(c, "cached", 0, 60).empty());
+  rw("cached", {{45000, 4}});
+  lp("cached_lp,host=a value=5 45\n");
+  CHECK(Range(c, "cached", 0, 60) == "45:4 60:4");
+  CHECK(Range(c, "cached_lp", 0, 60) == "45:5 60:5");
+  CHECK(Metric(c, "vigil_ingest_series_cache_hits_total") >= hits + 2);
+
+  // Flush the whole head to blocks: the series leave the head, their cached refs go stale.
+  REQUIRE(ts.server->db()->Compact().ok());
+  REQUIRE(ts.server->db()->Stats().head_series_removed >= 2);
+  // A series created now gets a fresh ref; the stale refs must not lead to it or anywhere else.
+  rw("newcomer", {{60000, 100}});
+  rw("cached", {{60000, 6}});
+  lp("cached_lp,host=a value=7 60\n");
+  rw("cached", {{75000, 8}});  // the ref put after the stale hit
+  CHECK(Metric(c, "vigil_ingest_series_cache_stale_total") == 2);
+  CHECK(Range(c, "cached", 45, 75) == "45:4 60:6 75:8");
+  CHECK(Range(c, "cached_lp", 45, 60) == "45:5 60:7");
+  CHECK(Range(c, "newcomer", 60, 75) == "60:100 75:100");
+  CHECK(Range(c, "count({job=\"w\"})", 60, 60) == "60:2");  // cached and newcomer, nothing else
+}
+
+TEST_CASE("Series ref cache off: --write.series-cache=0 exports no cache metrics",
+          "[server][write][series_cache]") {
+  TestServer ts([](VigildConfig* c) { c->write_series_cache_entries = 0; });
+  auto c = ts.Client();
+  REQUIRE(c.Request("POST", "/write?precision=s", "nocache value=1 0\n")->status == 204);
+  REQUIRE(c.Request("POST", "/write?precision=s", "nocache value=2 15\n")->status == 204);
+  CHECK(Range(c, "nocache", 0, 15) == "0:1 15:2");
+  auto m = c.Get("/metrics");
+  REQUIRE(m.ok());
+  CHECK_FALSE(ParseExposition(m->body).Has("vigil_ingest_series_cache_hits_total"));
 }
 
 }  // namespace
