@@ -9,7 +9,9 @@
 #include "server/ingest/series_cache.h"
 #include "server/metrics/server_metrics.h"
 #include "server/native/native_server.h"
+#include "storage/base/file_system.h"
 #include "storage/base/logging.h"
+#include "storage/file_names.h"
 
 namespace vigil::server {
 
@@ -40,6 +42,16 @@ Result<std::unique_ptr<Vigild>> Vigild::Start(const VigildConfig& config, const 
 
   v->metrics_ = std::make_unique<ServerMetrics>(v->db_.get());
 
+  // Metric metadata from remote write, kept in <data>/metadata (saved at most every 5 s).
+  v->metadata_ = std::make_unique<ingest::MetadataStore>();
+  v->metadata_persister_ = std::make_unique<ingest::MetadataPersister>(
+      DefaultFileSystem(), JoinPath(config.data_dir, storage::kMetricMetadataFileName),
+      v->metadata_.get(), 5000);
+  if (Status st = v->metadata_persister_->Load(); !st.ok()) {
+    VIGIL_LOG(WARN) << st.ToString() << "; starting without metric metadata (senders resend it)";
+  }
+  v->metadata_persister_->Start();
+
   ApiOptions api;
   api.engine.timeout_ms = config.query_timeout_ms;
   api.engine.max_samples = config.query_max_samples;
@@ -47,6 +59,7 @@ Result<std::unique_ptr<Vigild>> Vigild::Start(const VigildConfig& config, const 
   api.max_points_per_series = config.query_max_points_per_series;
   api.data_dir = config.data_dir;
   api.build = build;
+  api.metadata = v->metadata_.get();
   v->api_ = std::make_unique<Api>(v->db_.get(), api, v->metrics_.get());
   v->router_ = std::make_unique<Router>();
   v->api_->Register(v->router_.get());
@@ -54,6 +67,7 @@ Result<std::unique_ptr<Vigild>> Vigild::Start(const VigildConfig& config, const 
   v->limiter_ = std::make_unique<ingest::IngestLimiter>(config.write_max_inflight_bytes);
   ingest::IngestOptions ingest_options;
   ingest_options.limiter = v->limiter_.get();
+  ingest_options.metadata = v->metadata_.get();
   if (config.write_series_cache_entries > 0) {
     v->series_cache_ = std::make_unique<ingest::SeriesRefCache>(config.write_series_cache_entries);
     ingest_options.series_cache = v->series_cache_.get();
@@ -127,6 +141,10 @@ Status Vigild::Stop() {
   if (api_) api_->SetReady(false);
   if (http_) http_->Stop();
   if (native_) native_->Stop();
+  if (metadata_persister_) {
+    Status saved = metadata_persister_->Stop();
+    if (!saved.ok()) VIGIL_LOG(ERROR) << saved.ToString();
+  }
   Status st;
   if (db_) st = db_->Close();
   VIGIL_LOG(INFO) << "stopped" << (st.ok() ? "" : ": " + st.ToString());

@@ -21,6 +21,7 @@
 #include "server/config/config.h"
 #include "server/http/router.h"
 #include "server/ingest/ingest.h"
+#include "server/ingest/metadata.h"
 #include "storage/base/status.h"
 
 namespace vigil::native {
@@ -77,6 +78,8 @@ class Vigild {
   VigildConfig config_;
   std::unique_ptr<storage::Db> db_;
   std::unique_ptr<ServerMetrics> metrics_;
+  std::unique_ptr<ingest::MetadataStore> metadata_;
+  std::unique_ptr<ingest::MetadataPersister> metadata_persister_;
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<ingest::IngestLimiter> limiter_;
   std::unique_ptr<ingest::SeriesRefCache> series_cache_;  // null when write.series-cache is 0

@@ -23,6 +23,9 @@
 //                                     names them <unix ms>-<random hex>); not read by the Db
 //   <dir>/cq/                         continuous-query definitions and model state, owned by vigild
 //                                     (server/docs/continuous-queries.md); storage leaves it alone
+//   <dir>/metadata                    metric metadata (type, help, unit per family), owned by
+//                                     vigild (server/docs/format/metadata.md); storage leaves it
+//                                     alone
 //
 // Any other entry at the top level (an operator's notes, a directory without a valid id) is left
 // alone and logged once at open. A block directory whose id is listed in another block's
@@ -44,6 +47,8 @@ inline constexpr std::string_view kQuarantineDirName = "quarantine";
 inline constexpr std::string_view kSnapshotsDirName = "snapshots";
 // Owned by the server's continuous queries (definitions and model state); storage leaves it alone.
 inline constexpr std::string_view kContinuousQueriesDirName = "cq";
+// Owned by the server's remote-write metadata store; storage leaves it alone.
+inline constexpr std::string_view kMetricMetadataFileName = "metadata";
 
 inline std::string JoinPath(std::string_view dir, std::string_view name) {
   std::string out(dir);

@@ -7,6 +7,8 @@
 #include "server/api/api.h"
 #include "server/api/envelope.h"
 #include "server/api/params.h"
+#include "server/ingest/metadata.h"
+#include "storage/base/file_system.h"
 #include "storage/file_names.h"
 
 namespace vigil::server {
@@ -69,6 +71,11 @@ void Api::Snapshot(HttpRequest& req, HttpResponse* resp) {
   std::string name = SnapshotName();
   std::string dir = storage::JoinPath(storage::JoinPath(options_.data_dir, storage::kSnapshotsDirName), name);
   Status st = db_->Snapshot(dir);
+  if (st.ok() && options_.metadata != nullptr) {
+    // The metric metadata goes along, so vigild --data-dir <snapshot> serves it too.
+    st = WriteFileAtomic(DefaultFileSystem(), storage::JoinPath(dir, storage::kMetricMetadataFileName),
+                         ingest::EncodeMetadataFile(options_.metadata->Snapshot()));
+  }
   if (!st.ok()) {
     return RespondApiError(resp, ApiErrorType::kInternal, "create snapshot: " + st.message());
   }

@@ -19,6 +19,9 @@
 #include "storage/db.h"
 
 namespace vigil::server {
+namespace ingest {
+class MetadataStore;
+}  // namespace ingest
 
 class ServerMetrics;
 
@@ -39,6 +42,8 @@ struct ApiOptions {
   // Data directory, for snapshots (<data>/snapshots/<name>).
   std::string data_dir;
   BuildInfo build;
+  // Not owned; what /api/v1/metadata answers from. nullptr: an empty answer.
+  const ingest::MetadataStore* metadata = nullptr;
 };
 
 // Reads queries from a Db.

@@ -2,11 +2,13 @@
 // /api/v1/status/buildinfo.
 
 #include <algorithm>
+#include <charconv>
 #include <set>
 
 #include "server/api/api.h"
 #include "server/api/envelope.h"
 #include "server/api/params.h"
+#include "server/ingest/metadata.h"
 
 namespace vigil::server {
 namespace {
@@ -142,12 +144,52 @@ void Api::LabelValues(HttpRequest& req, HttpResponse* resp) {
   RespondStrings(resp, values, *limit);
 }
 
+namespace {
+
+// Prometheus' parsing of the metadata limits: an integer, negative meaning no limit.
+Result<int64_t> MetadataLimit(const HttpRequest& req, std::string_view name) {
+  auto v = req.Param(name);
+  if (!v || v->empty()) return int64_t{-1};
+  int64_t limit = 0;
+  auto r = std::from_chars(v->data(), v->data() + v->size(), limit);
+  if (r.ec != std::errc() || r.ptr != v->data() + v->size()) {
+    return Status::InvalidArgument(std::string(name) + " must be a number");
+  }
+  return limit;
+}
+
+}  // namespace
+
 void Api::Metadata(HttpRequest& req, HttpResponse* resp) {
-  // Vigil keeps no metric metadata (type, help, unit): the answer is Prometheus' answer for a
-  // server that has none, after the parameters were checked as Prometheus checks them.
-  auto limit = LimitParam(req);
+  // The latest type, help and unit per metric family that remote write delivered
+  // (server/ingest/metadata.h). Parameters as Prometheus reads them: limit (families; negative
+  // or absent: all, 0: none), limit_per_metric (entries per family; Vigil keeps one, so it only
+  // has to parse), metric (one family).
+  auto limit = MetadataLimit(req, "limit");
   if (!limit.ok()) return RespondApiError(resp, ApiErrorType::kBadData, limit.status().message());
-  RespondSuccess(resp, "{}");
+  auto per_metric = MetadataLimit(req, "limit_per_metric");
+  if (!per_metric.ok()) {
+    return RespondApiError(resp, ApiErrorType::kBadData, per_metric.status().message());
+  }
+  std::vector<std::pair<std::string, ingest::MetricMetadata>> families;
+  if (options_.metadata != nullptr && *limit != 0) {
+    families = options_.metadata->List(req.Param("metric").value_or(""),
+                                       *limit > 0 ? static_cast<size_t>(*limit) : 0);
+  }
+  std::string data;
+  JsonWriter w(&data);
+  w.BeginObject();
+  for (const auto& [name, m] : families) {
+    w.Key(name).BeginArray();
+    w.BeginObject();
+    w.Key("type").String(ingest::MetricTypeName(m.type));
+    w.Key("help").String(m.help);
+    w.Key("unit").String(m.unit);
+    w.EndObject();
+    w.EndArray();
+  }
+  w.EndObject();
+  RespondSuccess(resp, data);
 }
 
 void Api::BuildInfoHandler(HttpRequest&, HttpResponse* resp) {

@@ -45,6 +45,7 @@ class Db;
 namespace vigil::server::ingest {
 
 class SeriesRefCache;  // server/ingest/series_cache.h
+class MetadataStore;   // server/ingest/metadata.h
 
 // ---- What a request did ----------------------------------------------------------------------
 
@@ -95,10 +96,12 @@ struct IngestOutcome {
   uint64_t histograms_written = 0;
   uint64_t exemplars_written = 0;
 
-  // What the request held: series (remote write) or lines (line protocol) seen, exemplars and
-  // metadata entries skipped (not errors: Vigil does not store them), samples rejected by reason.
+  // What the request held: series (remote write) or lines (line protocol) seen, exemplars
+  // skipped (not errors: Vigil does not store them), metric metadata entries (remote write 1.0
+  // metadata, 2.0 series with metadata), samples rejected by reason.
   uint64_t series_seen = 0;
   uint64_t exemplars_skipped = 0;
+  uint64_t metadata_seen = 0;
   std::array<uint64_t, kRejectReasonCount> rejected{};
 
   uint64_t samples_rejected() const;
@@ -123,20 +126,20 @@ class IngestLimiter {
   uint64_t inflight() const { return inflight_.load(std::memory_order_relaxed); }
   uint64_t limit() const { return max_; }
 
- private:
-  const uint64_t max_;
-  std::atomic<uint64_t> inflight_{0};
   // Tests: `hook` runs in TryAcquire right after a request was admitted, on the request's thread,
   // with its bytes held, so a test can keep a real request in flight. Empty clears it. Costs one
   // relaxed load per request when unset.
   void SetAdmitHookForTesting(std::function<void(uint64_t bytes)> hook);
 
-};
-
-struct IngestOptions {
+ private:
+  const uint64_t max_;
+  std::atomic<uint64_t> inflight_{0};
   std::atomic<bool> has_hook_{false};
   std::mutex hook_mu_;
   std::shared_ptr<const std::function<void(uint64_t)>> hook_;  // guarded by hook_mu_
+};
+
+struct IngestOptions {
   // Not owned. Wall time for line-protocol lines without a timestamp (one reading per request);
   // nullptr means the system clock.
   Clock* clock = nullptr;
@@ -146,6 +149,9 @@ struct IngestOptions {
   // are appended by ref (several times faster for one sample per series). REQUIRES: the cache is
   // used with this Db only.
   SeriesRefCache* series_cache = nullptr;
+  // Not owned; nullptr means metric metadata is skipped. Remote write puts the metadata of a
+  // request whose framing decoded in it (also when some of its samples were rejected).
+  MetadataStore* metadata = nullptr;
   // Remote write: a body whose snappy header announces more than this is refused with kTooLarge
   // before decompressing. Line protocol: the body itself. (The HTTP layer bounds raw body size.)
   size_t max_decoded_bytes = 64u << 20;
@@ -176,9 +182,11 @@ Result<RemoteWriteVersion> ParseRemoteWriteContentType(std::string_view content_
 // Decodes a snappy block-format body (Content-Encoding: snappy; NOT the snappy framing format)
 // holding the protobuf of `version` and writes its samples into `db`.
 // Per series: labels must be sorted by name with unique, valid names (empty values are dropped);
-// samples may hold any float including NaN and the stale marker (kept bit-exactly). Exemplars and
-// metadata are skipped (counted in exemplars_skipped); native histograms are rejected (kHistogram,
-// HTTP 400 naming the series) while the series' float samples are still written.
+// samples may hold any float including NaN and the stale marker (kept bit-exactly). Exemplars are
+// skipped (counted in exemplars_skipped); metric metadata goes to options.metadata (1.0: the
+// request's metadata entries; 2.0: each series' Metadata, family derived by MetricFamilyOf);
+// native histograms are rejected (kHistogram, HTTP 400 naming the series) while the series' float
+// samples are still written.
 IngestOutcome IngestRemoteWrite(storage::Db& db, std::string_view snappy_body,
                                 RemoteWriteVersion version, const IngestOptions& options = {});
 
@@ -200,7 +208,8 @@ Result<Precision> ParsePrecision(std::string_view text);
 // line_protocol.md) and writes every numeric and boolean field as a sample of
 // `<measurement>_<field>{<tags>}` (a field named `value` is plain `<measurement>`). A line that does
 // not parse, or holds a string field, is rejected as a whole with its 1-based line number and byte
-// column in the message; every other line is written.
+// column in the message; every other line is written. Line protocol carries no metric metadata:
+// options.metadata is left alone.
 IngestOutcome IngestLineProtocol(storage::Db& db, std::string_view body, Precision precision,
                                  const IngestOptions& options = {});
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "server/ingest/ingest.h"
+#include "server/ingest/metadata.h"
 #include "server/ingest/remote_write_decode.h"
 #include "server/ingest/sample_writer.h"
 #include "server/ingest/series_cache.h"
@@ -23,9 +24,20 @@ class IngestHandler final : public RemoteWriteHandler {
   IngestHandler(SampleWriter* writer, IngestOutcome* out, const IngestOptions& options)
       : w_(writer), out_(out), options_(options) {}
 
+  void OnMetadata(const DecodedMetadata& m) override {
+    ++out_->metadata_seen;
+    if (options_.metadata != nullptr) {
+      metadata_.push_back({m.family, MetricTypeFromWire(m.type), m.help, m.unit});
+    }
+  }
+
+  // Metadata of the request, views into it; put into the store once the framing decoded.
+  std::span<const MetadataUpdate> metadata() const { return metadata_; }
+
   void OnSeries(const DecodedSeries& s) override {
     ++out_->series_seen;
     out_->exemplars_skipped += s.exemplars;
+    if (s.has_metadata) SeriesMetadata(s);
     if (s.samples.empty() && s.histograms == 0) return;
     // Appended in time order: the head checks a sample against committed data only, so an older
     // sample behind a newer one of the same batch would pass Append and be dropped at commit.
@@ -49,6 +61,7 @@ class IngestHandler final : public RemoteWriteHandler {
         while (i < samples.size() && w_->AppendByRef(ref, samples[i].t, samples[i].v)) ++i;
         if (i == samples.size()) return;
         // The head dropped the series since: go on by labels.
+        cache->CountStale();
       }
     }
     if (!CheckLabels(s)) return;
@@ -61,7 +74,6 @@ class IngestHandler final : public RemoteWriteHandler {
     }
     storage::SeriesRef ref = storage::kNoSeriesRef;
     for (; i < samples.size(); ++i) {
-        cache->CountStale();
       const RemoteWriteSample& sample = samples[i];
       if (ref != storage::kNoSeriesRef && w_->AppendByRef(ref, sample.t, sample.v)) continue;
       bool labels_invalid = false;
@@ -80,6 +92,29 @@ class IngestHandler final : public RemoteWriteHandler {
 
  private:
   static bool ByTime(const RemoteWriteSample& a, const RemoteWriteSample& b) { return a.t < b.t; }
+
+  // 2.0: the family is the series' metric name (less the suffixes of its type). Series of one
+  // family usually follow each other: a repeat of the previous entry is not queued again.
+  void SeriesMetadata(const DecodedSeries& s) {
+    ++out_->metadata_seen;
+    if (options_.metadata == nullptr) return;
+    const MetricType type = MetricTypeFromWire(s.metadata.type);
+    if (type == MetricType::kUnknown && s.metadata.help.empty() && s.metadata.unit.empty()) return;
+    std::string_view name;
+    for (const storage::Label& l : s.labels) {
+      if (l.name == storage::kMetricNameLabel) name = l.value;
+    }
+    if (name.empty()) return;
+    const MetadataUpdate u{MetricFamilyOf(name, type), type, s.metadata.help, s.metadata.unit};
+    if (!metadata_.empty()) {
+      const MetadataUpdate& last = metadata_.back();
+      if (last.family == u.family && last.type == u.type && last.help == u.help &&
+          last.unit == u.unit) {
+        return;
+      }
+    }
+    metadata_.push_back(u);
+  }
 
   void AppendKeyPart(std::string_view part) {
     const auto n = static_cast<uint32_t>(part.size());
@@ -124,6 +159,7 @@ class IngestHandler final : public RemoteWriteHandler {
   std::vector<storage::Label> labels_;
   std::vector<RemoteWriteSample> sorted_;
   std::string key_;
+  std::vector<MetadataUpdate> metadata_;
 };
 
 Protocol ProtocolOf(RemoteWriteVersion v) {
@@ -172,6 +208,9 @@ IngestOutcome IngestDecoded(storage::Db& db, std::string_view proto, RemoteWrite
   if (!st.ok()) {
     writer.Abort(IngestCode::kBadInput, "nothing was written: " + st.message());
     return out;
+  }
+  if (options.metadata != nullptr && !handler.metadata().empty()) {
+    options.metadata->Update(handler.metadata());
   }
   writer.Finish();
   return out;

@@ -115,6 +115,37 @@ void ReadSeriesV1(ProtoReader& parent, size_t index, RemoteWriteHandler& handler
   handler.OnSeries(series);
 }
 
+// prometheus.MetricMetadata: MetricType type = 1; string metric_family_name = 2; string help = 4;
+// string unit = 5.
+void ReadMetadataV1(ProtoReader& parent, RemoteWriteHandler& handler) {
+  size_t base = 0;
+  const std::string_view msg = parent.ReadBytes(&base);
+  if (!parent.ok()) return;
+  ProtoReader r(msg, base);
+  DecodedMetadata m;
+  uint32_t f;
+  WireType wt;
+  while (r.NextField(&f, &wt)) {
+    switch (f) {
+      case 1:
+        if (r.Expect(wt, WireType::kVarint, "MetricMetadata", f)) m.type = r.ReadVarint();
+        break;
+      case 2:
+        if (r.Expect(wt, WireType::kLen, "MetricMetadata", f)) m.family = r.ReadBytes();
+        break;
+      case 4:
+        if (r.Expect(wt, WireType::kLen, "MetricMetadata", f)) m.help = r.ReadBytes();
+        break;
+      case 5:
+        if (r.Expect(wt, WireType::kLen, "MetricMetadata", f)) m.unit = r.ReadBytes();
+        break;
+      default:
+        r.Skip(wt);
+    }
+  }
+  if (parent.Adopt(r)) handler.OnMetadata(m);
+}
+
 Status DecodeV1(std::string_view proto, RemoteWriteHandler& handler, RemoteWriteScratch* scratch) {
   ProtoReader r(proto);
   size_t index = 0;
@@ -123,6 +154,8 @@ Status DecodeV1(std::string_view proto, RemoteWriteHandler& handler, RemoteWrite
   while (r.NextField(&f, &wt)) {
     if (f == 1) {
       if (r.Expect(wt, WireType::kLen, "WriteRequest", f)) ReadSeriesV1(r, index++, handler, scratch);
+    } else if (f == 3) {
+      if (r.Expect(wt, WireType::kLen, "WriteRequest", f)) ReadMetadataV1(r, handler);
     } else if ((f == 4 || f == 5) && wt == WireType::kLen) {
       // Skipping these would silently drop a whole 2.0 request sent with the 1.0 content type.
       r.Fail(r.tag_offset(), "field " + std::to_string(f) +
@@ -130,11 +163,51 @@ Status DecodeV1(std::string_view proto, RemoteWriteHandler& handler, RemoteWrite
                              "Content-Type: application/x-protobuf;proto=io.prometheus.write.v2."
                              "Request)");
     } else {
-      r.Skip(wt);  // metadata = 3, and anything newer
+      r.Skip(wt);  // anything newer
     }
   }
   if (!r.ok()) return Status::InvalidArgument(r.error());
   return Status::OK();
+}
+
+// io.prometheus.write.v2.Metadata: MetricType type = 1; uint32 help_ref = 3; uint32 unit_ref = 4
+// (references into the symbol table; 0 is the empty string).
+void ReadMetadataV2(ProtoReader& parent, size_t index, const std::vector<std::string_view>& symbols,
+                    DecodedMetadata* out) {
+  size_t base = 0;
+  const std::string_view msg = parent.ReadBytes(&base);
+  if (!parent.ok()) return;
+  ProtoReader r(msg, base);
+  auto symbol = [&](const char* what, std::string_view* dst) {
+    const size_t at = r.offset();
+    const uint64_t ref = r.ReadVarint();
+    if (!r.ok()) return;
+    if (ref >= symbols.size()) {
+      r.Fail(at, std::string(what) + " reference " + std::to_string(ref) + " in the metadata of series " +
+                     std::to_string(index) + " is outside the symbol table of " +
+                     std::to_string(symbols.size()) + " entries");
+      return;
+    }
+    *dst = symbols[ref];
+  };
+  uint32_t f;
+  WireType wt;
+  while (r.NextField(&f, &wt)) {
+    switch (f) {
+      case 1:
+        if (r.Expect(wt, WireType::kVarint, "Metadata", f)) out->type = r.ReadVarint();
+        break;
+      case 3:
+        if (r.Expect(wt, WireType::kVarint, "Metadata", f)) symbol("help", &out->help);
+        break;
+      case 4:
+        if (r.Expect(wt, WireType::kVarint, "Metadata", f)) symbol("unit", &out->unit);
+        break;
+      default:
+        r.Skip(wt);
+    }
+  }
+  parent.Adopt(r);
 }
 
 // io.prometheus.write.v2.TimeSeries: repeated uint32 labels_refs = 1 (packed); repeated Sample
@@ -200,8 +273,14 @@ void ReadSeriesV2(ProtoReader& parent, size_t index, RemoteWriteHandler& handler
         if (r.Expect(wt, WireType::kLen, "TimeSeries", f)) r.ReadBytes();
         ++series.exemplars;
         break;
+      case 5:
+        if (r.Expect(wt, WireType::kLen, "TimeSeries", f)) {
+          series.has_metadata = true;
+          ReadMetadataV2(r, index, symbols, &series.metadata);
+        }
+        break;
       default:
-        r.Skip(wt);  // metadata = 5, created_timestamp = 6
+        r.Skip(wt);  // created_timestamp = 6
     }
   }
   if (r.ok() && have_name) {

@@ -23,6 +23,16 @@ struct RemoteWriteSample {
   double v;
 };
 
+// Metric metadata as the wire carries it. 1.0: a WriteRequest.metadata entry (family given);
+// 2.0: a series' Metadata (family empty: it is the series' metric name; help and unit resolved
+// from the symbol table). Views into the decoded request.
+struct DecodedMetadata {
+  uint64_t type = 0;  // wire value (MetricTypeFromWire)
+  std::string_view family;
+  std::string_view help;
+  std::string_view unit;
+};
+
 // One series of a request. Views are valid only during the OnSeries call.
 struct DecodedSeries {
   size_t index = 0;                          // 0-based position in the request
@@ -30,12 +40,17 @@ struct DecodedSeries {
   std::span<const RemoteWriteSample> samples;
   uint32_t histograms = 0;
   uint32_t exemplars = 0;
+  bool has_metadata = false;                 // 2.0 only: the series carried a Metadata message
+  DecodedMetadata metadata;
 };
 
 class RemoteWriteHandler {
  public:
   virtual ~RemoteWriteHandler() = default;
   virtual void OnSeries(const DecodedSeries& series) = 0;
+  // 1.0 only: one WriteRequest.metadata entry, in wire order among the series. Its views stay
+  // valid until DecodeRemoteWrite returns.
+  virtual void OnMetadata(const DecodedMetadata& metadata) { (void)metadata; }
 };
 
 // Buffers reused across calls (one per thread; not thread-safe).

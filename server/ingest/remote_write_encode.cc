@@ -93,7 +93,24 @@ void RemoteWriteEncoder::AddSeries(std::span<const storage::Label> labels,
   const uint32_t histogram_field = version_ == RemoteWriteVersion::k1 ? 4 : 3;
   for (uint32_t i = 0; i < extras.exemplars; ++i) pb::AppendLenField(exemplar_field, {}, &series_buf_);
   for (uint32_t i = 0; i < extras.histograms; ++i) pb::AppendLenField(histogram_field, {}, &series_buf_);
+  if (extras.metadata != nullptr && version_ == RemoteWriteVersion::k2) {
+    std::string md;
+    if (extras.metadata->type != 0) pb::AppendVarintField(1, extras.metadata->type, &md);
+    if (const uint32_t help = Symbol(extras.metadata->help); help != 0) pb::AppendVarintField(3, help, &md);
+    if (const uint32_t unit = Symbol(extras.metadata->unit); unit != 0) pb::AppendVarintField(4, unit, &md);
+    pb::AppendLenField(5, md, &series_buf_);
+  }
   pb::AppendLenField(version_ == RemoteWriteVersion::k1 ? 1 : 5, series_buf_, &body_);
+}
+
+void RemoteWriteEncoder::AddMetadata(uint64_t type, std::string_view family, std::string_view help,
+                                     std::string_view unit) {
+  std::string md;
+  if (type != 0) pb::AppendVarintField(1, type, &md);
+  if (!family.empty()) pb::AppendLenField(2, family, &md);
+  if (!help.empty()) pb::AppendLenField(4, help, &md);
+  if (!unit.empty()) pb::AppendLenField(5, unit, &md);
+  pb::AppendLenField(3, md, &body_);
 }
 
 std::string RemoteWriteEncoder::Proto() const {

@@ -28,9 +28,18 @@ void AppendFixed64Field(uint32_t field, uint64_t v, std::string* out);
 void AppendVarintField(uint32_t field, uint64_t v, std::string* out);
 }  // namespace pb
 
+// 2.0 per-series metric metadata (help and unit go into the symbol table).
+struct SeriesMetadata {
+  uint64_t type = 0;  // wire value of MetricType
+  std::string_view help;
+  std::string_view unit;
+};
+
 struct SeriesExtras {
   uint32_t exemplars = 0;   // empty Exemplar messages to add (receivers skip them)
   uint32_t histograms = 0;  // empty Histogram messages to add (Vigil rejects them)
+  // 2.0: a Metadata message for the series (Prometheus sends one with every series). Not owned.
+  const SeriesMetadata* metadata = nullptr;
 };
 
 class RemoteWriteEncoder {
@@ -43,6 +52,10 @@ class RemoteWriteEncoder {
                  std::span<const RemoteWriteSample> samples, SeriesExtras extras = {});
   void AddSeries(const storage::Labels& labels, std::span<const RemoteWriteSample> samples,
                  SeriesExtras extras = {});
+
+  // 1.0: adds a WriteRequest.metadata entry (MetricMetadata) after what was added so far.
+  void AddMetadata(uint64_t type, std::string_view family, std::string_view help,
+                   std::string_view unit);
 
   // The request so far as protobuf / as a snappy block. The encoder keeps its content.
   std::string Proto() const;

@@ -68,7 +68,8 @@ Result<OpenedBlocks> OpenBlocks(FileSystem* fs, const std::string& dir) {
   for (const std::string& name : names) {
     if (!IsBlockDirName(name)) {
       if (name != kLockFileName && name != kWalDirName && name != kQuarantineDirName &&
-          name != kSnapshotsDirName && name != kContinuousQueriesDirName) {
+          name != kSnapshotsDirName && name != kContinuousQueriesDirName &&
+          name != kMetricMetadataFileName) {
         VIGIL_LOG(WARN) << "ignoring unknown entry " << JoinPath(dir, name) << " in the data directory";
       }
       continue;

@@ -331,7 +331,11 @@ TEST_CASE("remote write: unknown fields are skipped", "[server][remote_write]") 
   pb::AppendLenField(1, label, &series);
   pb::AppendLenField(2, sample, &series);
   pb::AppendFixed64Field(7, 1, &series);                      // unknown fixed64
-  pb::AppendLenField(3, "metadata is skipped", &req);          // WriteRequest.metadata
+  std::string md;
+  pb::AppendVarintField(1, 1, &md);
+  pb::AppendLenField(2, "u", &md);
+  pb::AppendLenField(11, "unknown", &md);                      // unknown in MetricMetadata
+  pb::AppendLenField(3, md, &req);                             // WriteRequest.metadata
   pb::AppendLenField(1, series, &req);
   pb::AppendLenField(100, "unknown", &req);
   IngestOutcome out = IngestRemoteWriteProto(t.db(), req, RemoteWriteVersion::k1);
