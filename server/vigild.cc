@@ -51,6 +51,7 @@ Result<std::unique_ptr<Vigild>> Vigild::Start(const VigildConfig& config, const 
     VIGIL_LOG(WARN) << st.ToString() << "; starting without metric metadata (senders resend it)";
   }
   v->metadata_persister_->Start();
+  v->metrics_->WatchMetadata(v->metadata_.get(), v->metadata_persister_.get());
 
   ApiOptions api;
   api.engine.timeout_ms = config.query_timeout_ms;

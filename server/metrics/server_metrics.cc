@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "server/ingest/ingest.h"
+#include "server/ingest/metadata.h"
 #include "server/ingest/series_cache.h"
 #include "storage/db.h"
 
@@ -120,6 +121,25 @@ void ServerMetrics::WatchSeriesCache(const ingest::SeriesRefCache* cache) {
         st.stale);
     one("vigil_ingest_series_cache_entries", "gauge", "Series held by the series ref cache.",
         st.entries);
+  });
+}
+
+void ServerMetrics::WatchMetadata(const ingest::MetadataStore* store,
+                                  const ingest::MetadataPersister* persister) {
+  registry_.AddCollector([store, persister](MetricsWriter* w) {
+    auto one = [&](const char* name, const char* type, const char* help, uint64_t v) {
+      w->Header(name, type, help);
+      w->Sample(name, static_cast<double>(v));
+    };
+    one("vigil_metadata_families", "gauge",
+        "Metric families with metadata (type, help, unit) from remote write.", store->size());
+    one("vigil_metadata_dropped_total", "counter",
+        "Metadata entries not kept: over the size bounds, invalid UTF-8, or a new family beyond "
+        "the bound of families.",
+        store->dropped());
+    one("vigil_metadata_saves_total", "counter", "Writes of <data>/metadata.", persister->saves());
+    one("vigil_metadata_save_failures_total", "counter",
+        "Failed writes of <data>/metadata (retried at the next tick).", persister->save_failures());
   });
 }
 

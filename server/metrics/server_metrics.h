@@ -16,6 +16,8 @@ class Db;
 
 namespace vigil::server {
 namespace ingest {
+class MetadataPersister;
+class MetadataStore;
 class SeriesRefCache;
 }  // namespace ingest
 
@@ -34,6 +36,9 @@ class ServerMetrics {
   // Exports the cache's counters (vigil_ingest_series_cache_*). `cache` is not owned and must
   // outlive this object. Call once, before serving.
   void WatchSeriesCache(const ingest::SeriesRefCache* cache);
+  // Exports the metric metadata store and its file (vigil_metadata_*). Not owned; both must
+  // outlive this object. Call once, before serving.
+  void WatchMetadata(const ingest::MetadataStore* store, const ingest::MetadataPersister* persister);
 
   std::string Render() const { return registry_.Render(); }
 

@@ -65,6 +65,7 @@ TEST_CASE("/api/v1/metadata answers what remote write 1.0 and 2.0 sent, across a
   CHECK(Get(c, "/api/v1/metadata") == R"({"status":"success","data":{}})");
   WriteMetadata(c);
   CHECK(Get(c, "/api/v1/metadata") == kAll);
+  CHECK(Get(c, "/metrics").find("\nvigil_metadata_families 3\n") != std::string::npos);
 
   // Parameters, as Prometheus reads them.
   auto j = Json(Get(c, "/api/v1/metadata?limit=2"));
