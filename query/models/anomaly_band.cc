@@ -23,8 +23,22 @@ constexpr double kShortRate = 0.1;
 // Histories fade with a time constant of this many points (≈ a week at 5-minute steps), so a
 // noisier past regime does not excuse surprises forever.
 constexpr double kHistoryDecay = 1.0 / 2000;
+constexpr double kHistoryGrowth = 1 / (1 - kHistoryDecay);
 // Beyond the largest value seen, the tail keeps falling by e^-kBeyond per unit of ln(1 + z).
 constexpr double kBeyond = 4.0;
+// Drift score: rate of the running mean of the signed error in spreads (about fifty points), the
+// clip of each error, and the histogram's bins per spread of that mean: linear bins of 0.05 σ, so
+// the clip (3 σ) lands in bin 60 of 64 and no logarithm is needed.
+constexpr double kDriftRate = 0.02;
+constexpr double kDriftClip = 3.0;
+constexpr double kDriftBins = 20.0;
+// Record score: a deviation counts as a record when it exceeds the largest earlier one on its side
+// by this factor; the largest fades with a time constant of this many points (ten histories); its
+// tail falls with the square of the excess ratio; deviations below this share of the larger of
+// the two records are rounding noise around a flat series, not records.
+constexpr double kRecordMargin = 1.1;
+constexpr double kRecordDecay = 1.0 / 20000;
+constexpr double kRecordFloor = 1e-3;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 int64_t FloorMod(int64_t a, int64_t m) {
@@ -89,39 +103,48 @@ namespace {
 // pseudo-observation at +∞ keeps the estimate above zero: a value beyond every earlier one gets
 // 1 / (n + 1) times e^(−kBeyond · its excess over the largest), so the longer a series' history,
 // and the further a value lies beyond it, the more it stands out. Fading is lazy: each new point
-// weighs 1/(1 − kHistoryDecay) times more than the previous one (O(1) per point, renormalised
-// before the weights leave float range).
-double TailUpdate(SurpriseHistogram& h, double x) {
+// weighs 1/(1 − kHistoryDecay) times more than the previous one (renormalised before the weights
+// leave float range).
+// `u` is the value's position in bins (≥ 0; the integer part is the bin).
+double TailUpdate(SurpriseHistogram& h, double u) {
   constexpr size_t kBins = SurpriseHistogram::kBins;
-  const double u = std::log1p(std::max(0.0, x)) / kSurpriseBinWidth;
   const size_t bin = std::min<size_t>(static_cast<size_t>(u), kBins - 1);
   const double frac = bin == kBins - 1 ? 0.5 : u - static_cast<double>(bin);
-  double above = 0;
-  for (size_t b = bin + 1; b <= h.top; ++b) above += h.bins[b];
+  const double above = bin + 1 < kBins ? h.at_least[bin + 1] : 0.0;
+  const double in_bin = static_cast<double>(h.at_least[bin]) - above;
   const double excess = (u - static_cast<double>(h.top + 1)) * kSurpriseBinWidth;
   const double beyond = excess > 0 ? std::exp(-kBeyond * excess) : 1.0;
-  const double tail = (above + (1 - frac) * h.bins[bin] + beyond * h.scale) / (h.total + h.scale);
-  h.bins[bin] += static_cast<float>(h.scale);
+  const double tail = (above + (1 - frac) * in_bin + beyond * h.scale) / (h.total + h.scale);
+  const float w = static_cast<float>(h.scale);
+  for (size_t k = 0; k <= bin; ++k) h.at_least[k] += w;
   h.total += h.scale;
   h.top = std::max<uint32_t>(h.top, static_cast<uint32_t>(bin));
-  h.scale /= 1 - kHistoryDecay;
+  h.scale *= kHistoryGrowth;
   if (h.scale > 1e15) {
     const double k = 1 / h.scale;
-    for (float& c : h.bins) c = static_cast<float>(c * k);
+    for (float& c : h.at_least) c = static_cast<float>(c * k);
     h.total *= k;
     h.scale = 1;
   }
-  return std::clamp(tail, 0.0, 1.0);
+  // Above zero: −ln(tail) must stay finite (a value far beyond every earlier one can make the
+  // extrapolated tail underflow).
+  return std::clamp(tail, 1e-300, 1.0);
+}
+
+// Position of x ≥ 0 on the logarithmic bins of the point and frequency histograms: ln(1 + x) in
+// steps of 0.1; x beyond 1e300 (an error over a spread near zero) counts as 1e300, NaN as 0.
+double LogBins(double x) {
+  return std::log1p(x > 0 ? std::min(x, 1e300) : 0.0) / kSurpriseBinWidth;
 }
 
 }  // namespace
 
 double AnomalyBand::Surprise(double z) {
-  const double tail = TailUpdate(point_hist_, z);
+  const double tail = TailUpdate(point_hist_, LogBins(z));
   // Short-term mean surprisal: a change in how often the series surprises (denser spikes, a noisier
   // regime) is an anomaly even when no single point is extreme.
   short_surprisal_ += kShortRate * (-std::log(tail) - short_surprisal_);
-  const double short_tail = TailUpdate(short_hist_, short_surprisal_);
+  const double short_tail = TailUpdate(short_hist_, LogBins(short_surprisal_));
   return 1 - std::min(tail, short_tail);
 }
 
@@ -200,6 +223,27 @@ BandPoint AnomalyBand::Update(int64_t t_ms, double value) {
 
   const double z = std::abs(r) / sigma;
   double score = warm ? Surprise(z) : 0.0;
+  // Drift: a sustained shift of a spread or two that no single point reveals.
+  drift_ += kDriftRate * (std::clamp(r / sigma, -kDriftClip, kDriftClip) - drift_);
+  if (warm) {
+    // Its own warm-up: the drift history must hold `warmup` points (it starts empty when a state
+    // of format version 1 is loaded).
+    const bool drift_ready = drift_hist_.total >= options_.warmup * drift_hist_.scale;
+    const double drift_tail = TailUpdate(drift_hist_, kDriftBins * std::abs(drift_));
+    if (drift_ready) score = std::max(score, 1 - drift_tail);
+  }
+  // Record: a deviation well beyond every earlier one on its side, in the series' own units.
+  {
+    double& record = r > 0 ? record_up_ : record_down_;
+    const double a = std::abs(r);
+    if (warm && record > 0 && a > kRecordMargin * record &&
+        a > kRecordFloor * std::max(record_up_, record_down_)) {
+      const double n = std::min(static_cast<double>(points_), 1 / kHistoryDecay);
+      const double ratio = a / record;
+      score = std::max(score, 1 - 1 / (ratio * ratio * (n + 1)));
+    }
+    record = std::max(a, record * (1 - kRecordDecay));
+  }
   if (quiet_left_ > 0) {
     --quiet_left_;
     score *= options_.quiet_factor;
@@ -305,8 +349,11 @@ std::string AnomalyBand::Serialize() const {
   w.F64(seasonal_run_sum_);
   w.U32(quiet_left_);
   w.F64(short_surprisal_);
-  for (const SurpriseHistogram* h : {&point_hist_, &short_hist_}) {
-    w.F32s(h->bins);
+  w.F64(record_up_);
+  w.F64(record_down_);
+  w.F64(drift_);
+  for (const SurpriseHistogram* h : {&point_hist_, &short_hist_, &drift_hist_}) {
+    w.F32s(h->at_least);
     w.F64(h->total);
     w.F64(h->scale);
     w.U32(h->top);
@@ -357,14 +404,32 @@ Result<AnomalyBand> AnomalyBand::Deserialize(std::string_view frame) {
   b.seasonal_run_sum_ = r.F64("seasonal_run_sum");
   b.quiet_left_ = r.U32("quiet_left");
   b.short_surprisal_ = r.F64("short_surprisal");
-  for (SurpriseHistogram* h : {&b.point_hist_, &b.short_hist_}) {
+  const bool v1 = r.version() < 2;  // no record or drift fields yet
+  if (!v1) {
+    b.record_up_ = r.F64("record_up");
+    b.record_down_ = r.F64("record_down");
+    b.drift_ = r.F64("drift");
+    if (r.status().ok() && !(b.record_up_ >= 0 && b.record_down_ >= 0 && std::isfinite(b.drift_))) {
+      return Status::Corruption("model state: record or drift fields out of range");
+    }
+  }
+  for (SurpriseHistogram* h : {&b.point_hist_, &b.short_hist_, &b.drift_hist_}) {
+    if (v1 && h == &b.drift_hist_) break;
     std::vector<float> bins;
-    if (r.F32s("surprise_bins", SurpriseHistogram::kBins, &bins) &&
+    if (r.F32s(v1 ? "surprise_bins" : "surprise_at_least", SurpriseHistogram::kBins, &bins) &&
         bins.size() != SurpriseHistogram::kBins) {
       return Status::Corruption("model state: surprise histograms must hold " +
                                 std::to_string(SurpriseHistogram::kBins) + " bins");
     }
-    std::copy(bins.begin(), bins.end(), h->bins);
+    if (v1) {
+      // Version 1 kept each bin's own weight; now each bin holds the weight at or above it.
+      double sum = 0;
+      for (size_t k = bins.size(); k-- > 0;) {
+        sum += bins[k];
+        bins[k] = static_cast<float>(sum);
+      }
+    }
+    std::copy(bins.begin(), bins.end(), h->at_least);
     h->total = r.F64("surprise_total");
     h->scale = r.F64("surprise_scale");
     h->top = r.U32("surprise_top");
@@ -384,6 +449,13 @@ Result<AnomalyBand> AnomalyBand::Deserialize(std::string_view frame) {
   }
   b.daily_ = std::move(daily);
   b.weekly_ = std::move(weekly);
+  if (v1 && b.points_ > 0) {
+    // Records start from the largest deviation the point histogram has seen (its highest bin, in
+    // today's spreads), so that the first deviations after the upgrade are not all records.
+    const double z_top = std::expm1((b.point_hist_.top + 1) * kSurpriseBinWidth);
+    const double sigma = b.UseSeasonal() ? b.Sigma(b.seasonal_mad_) : b.Sigma(b.fast_mad_);
+    b.record_up_ = b.record_down_ = z_top * sigma;
+  }
   return b;
 }
 

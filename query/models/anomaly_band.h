@@ -15,14 +15,22 @@
 // both predictors. The spread is a robust, running mean absolute deviation (MAD-like) of the
 // clipped errors, scaled to a normal standard deviation.
 //
-// Score: z = |value − expected| / spread. The score is 1 − p, where p is the share of the
-// series' own earlier points (a fading histogram of ln(1 + z), about 2000 points long) that were at
-// least as surprising; beyond the largest earlier z, p keeps falling exponentially. A second
-// histogram does the same for a ten-point mean of −ln p, so a change in how often a series
-// surprises (denser spikes, a noisier regime) scores even when no single point is extreme; the
-// score takes the rarer of the two. It is calibrated per series (a spiky series' usual spikes do
-// not alert) and comparable across series. Scores are 0 during the warm-up and debounced: after a
-// point scores ≥ alert_score, the next `quiet_points` scores are multiplied by quiet_factor.
+// Score: 1 − p, where p is the smallest of four tail probabilities, each calibrated on the
+// series' own history (a spiky series' usual spikes do not alert) and so comparable across series:
+//   * point: z = |value − expected| / spread; p is the share of earlier points (a fading histogram of
+//     ln(1 + z), about 2000 points long) that were at least as surprising; beyond the largest
+//     earlier z, p keeps falling exponentially;
+//   * frequency: the same for a ten-point mean of −ln p(point), so a change in how often a series
+//     surprises (denser spikes, a noisier regime) scores even when no single point is extreme;
+//   * drift: the same for a fifty-point mean of the signed error in spreads (clipped at ±3; linear
+//     bins of 0.05), so a sustained shift of one or two spreads scores although no single point
+//     leaves the band;
+//   * record: a deviation at least 10 % beyond the largest one seen on the same side (a maximum
+//     fading over about 20 000 points) has p = (previous largest / deviation)² / (n + 1), n = the
+//     points in the history (≤ 2000). This one is in the series' own units, so it still ranks
+//     bursts when the spread of a mostly flat series makes every burst's z enormous.
+// Scores are 0 during the warm-up and debounced: after a point scores ≥ alert_score, the next
+// `quiet_points` scores are multiplied by quiet_factor.
 //
 // Thread-compatible: one object per series; callers serialise access.
 
@@ -68,10 +76,12 @@ struct BandPoint {
 };
 
 // A fading histogram of ln(1 + x) in bins of 0.1 (the last one open-ended), for tail
-// probabilities. Counts are in units of `scale`, the weight of the next point.
+// probabilities. It keeps suffix sums: at_least[k] is the weight of the points in bin k or above,
+// so a tail is one read and adding a point touches only the bins up to its own (usually few).
+// Weights are in units of `scale`, the weight of the next point.
 struct SurpriseHistogram {
   static constexpr size_t kBins = 64;
-  float bins[kBins] = {};
+  float at_least[kBins] = {};
   double total = 0;
   double scale = 1;
   uint32_t top = 0;  // highest bin ever filled
@@ -133,6 +143,12 @@ class AnomalyBand {
   SurpriseHistogram point_hist_;
   SurpriseHistogram short_hist_;
   double short_surprisal_ = 0;
+  // Largest deviation above and below the expected value so far (fading), for the record score.
+  double record_up_ = 0;
+  double record_down_ = 0;
+  // Running mean of the clipped signed error in spreads, and the histogram of its magnitude.
+  double drift_ = 0;
+  SurpriseHistogram drift_hist_;
   std::vector<float> daily_;  // NaN: bucket not seen yet
   std::vector<float> weekly_;
 };

@@ -23,7 +23,7 @@ uint32_t Checksum(std::string_view data) {
 StateWriter::StateWriter(ModelKind kind) {
   buf_.append(kStateMagic, 4);
   char v[2];
-  coding::PutFixed16(v, kStateFormatVersion);
+  coding::PutFixed16(v, CurrentStateVersion(kind));
   buf_.append(v, 2);
   buf_.push_back(static_cast<char>(kind));
 }
@@ -60,19 +60,21 @@ StateReader::StateReader(std::string_view frame, ModelKind kind) {
     status_ = Status::Corruption("model state: bad magic (expected \"VGMS\")");
     return;
   }
-  const uint16_t version = coding::GetFixed16(frame.data() + 4);
-  if (version != kStateFormatVersion) {
-    status_ =
-        Status::NotSupported("model state: format version " + std::to_string(version) +
-                             " (this build reads " + std::to_string(kStateFormatVersion) + ")");
-    return;
-  }
   if (static_cast<uint8_t>(frame[6]) != static_cast<uint8_t>(kind)) {
     status_ = Status::InvalidArgument("model state: holds model kind " +
                                       std::to_string(static_cast<uint8_t>(frame[6])) +
                                       ", expected " + std::to_string(static_cast<uint8_t>(kind)));
     return;
   }
+  const uint16_t version = coding::GetFixed16(frame.data() + 4);
+  const uint16_t current = CurrentStateVersion(kind);
+  if (version < 1 || version > current) {
+    status_ = Status::NotSupported("model state: format version " + std::to_string(version) +
+                                   " of model kind " + std::to_string(static_cast<uint8_t>(kind)) +
+                                   " (this build reads 1 to " + std::to_string(current) + ")");
+    return;
+  }
+  version_ = version;
   const size_t body = frame.size() - kTrailerSize;
   if (Checksum(frame.substr(0, body)) != coding::GetFixed32(frame.data() + body)) {
     status_ = Status::Corruption("model state: checksum mismatch");

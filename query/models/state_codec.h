@@ -16,10 +16,17 @@
 namespace vigil::query::models {
 
 inline constexpr char kStateMagic[4] = {'V', 'G', 'M', 'S'};
-inline constexpr uint16_t kStateFormatVersion = 1;
 
 // The model a frame holds (the `kind` byte).
 enum class ModelKind : uint8_t { kAnomalyBand = 1, kHoltWinters = 2 };
+
+// The `version` field is the payload version of the frame's kind (query/docs/model-state-format.md,
+// "Version history"). Writers write the current one; readers read every version from 1 up to it.
+inline constexpr uint16_t kAnomalyBandStateVersion = 2;
+inline constexpr uint16_t kHoltWintersStateVersion = 1;
+constexpr uint16_t CurrentStateVersion(ModelKind kind) {
+  return kind == ModelKind::kAnomalyBand ? kAnomalyBandStateVersion : kHoltWintersStateVersion;
+}
 
 class StateWriter {
  public:
@@ -38,8 +45,11 @@ class StateWriter {
 
 class StateReader {
  public:
-  // Checks magic, version, kind and checksum; on failure status() says which.
+  // Checks magic, kind, version (1 ≤ version ≤ CurrentStateVersion(kind)) and checksum; on
+  // failure status() says which.
   StateReader(std::string_view frame, ModelKind kind);
+  // The frame's payload version (valid when status() is OK).
+  uint16_t version() const { return version_; }
   uint8_t U8(const char* field);
   uint32_t U32(const char* field);
   int64_t I64(const char* field);
@@ -54,6 +64,7 @@ class StateReader {
   const char* Take(size_t n, const char* field);
   std::string_view payload_;
   size_t pos_ = 0;
+  uint16_t version_ = 0;
   Status status_;
 };
 

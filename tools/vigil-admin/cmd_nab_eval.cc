@@ -1,12 +1,17 @@
-// vigil-admin nab-eval [DIR] [--threshold T] [--reference DETECTOR]
+// vigil-admin nab-eval [DIR] [--threshold T] [--reference DETECTOR] [--per-file]
 //   Runs Vigil's streaming anomaly detector over every file of a NAB-style directory (default
 //   ../shared/datasets/nab-dev), scores it with NAB's procedure (tools/nab/scorer.h) and prints,
 //   per profile, the score with the threshold optimised over the corpus (an oracle, as NAB does)
 //   and the score at a threshold fixed in advance (default kFixedThreshold). With --reference it
-//   scores DIR/reference_scores/DETECTOR_anomaly_scores.csv.gz instead.
+//   scores DIR/reference_scores/DETECTOR_anomaly_scores.csv.gz instead. With --per-file it also
+//   prints, at the standard profile's optimised threshold, each file's raw score, its detections
+//   outside windows (false positives, with their first rows) and where in each window the first
+//   detection fell (0.00 = its first row, 0.99 = its last) or MISS.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -23,20 +28,69 @@ namespace nab = vigil::nab;
 // than one point in a thousand of the series' history was as surprising.
 constexpr double kFixedThreshold = 0.999;
 
+constexpr const char* kUsage =
+    "usage: vigil-admin nab-eval [DIR] [--threshold T] [--reference DETECTOR] [--per-file]\n";
+
+void PrintPerFile(const std::vector<nab::ScoredFile>& files, const nab::Profile& profile,
+                  double threshold) {
+  std::printf("\nper file at the %.*s threshold %.6f:\n", static_cast<int>(profile.name.size()),
+              profile.name.data(), threshold);
+  for (const nab::ScoredFile& f : files) {
+    const double raw = nab::RawScore(std::span<const nab::ScoredFile>(&f, 1), profile, threshold);
+    const int64_t n = static_cast<int64_t>(f.scores.size());
+    const int64_t first = nab::ProbationaryRows(n);
+    auto in_window = [&](int64_t i) {
+      for (const nab::Window& w : f.windows) {
+        if (i >= w.first_row && i <= w.last_row) return true;
+      }
+      return false;
+    };
+    int64_t fp = 0;
+    std::string fp_rows;
+    for (int64_t i = first; i < n; ++i) {
+      if (f.scores[static_cast<size_t>(i)] < threshold || in_window(i)) continue;
+      if (++fp <= 5) fp_rows += " " + std::to_string(i);
+    }
+    std::printf("  %-58s raw %7.3f  FP %3lld%s%s%s", f.name.c_str(), raw,
+                static_cast<long long>(fp), fp > 0 ? " (rows" : "", fp_rows.c_str(),
+                fp > 5 ? " ...)" : fp > 0 ? ")" : "");
+    for (const nab::Window& w : f.windows) {
+      int64_t hit = -1;
+      for (int64_t i = std::max(first, w.first_row); i <= w.last_row; ++i) {
+        if (f.scores[static_cast<size_t>(i)] >= threshold) {
+          hit = i;
+          break;
+        }
+      }
+      std::printf("  W[%lld..%lld] ", static_cast<long long>(w.first_row),
+                  static_cast<long long>(w.last_row));
+      if (hit < 0) {
+        std::printf("MISS");
+      } else {
+        std::printf("%.2f", static_cast<double>(hit - w.first_row) /
+                                static_cast<double>(w.last_row - w.first_row + 1));
+      }
+    }
+    std::printf("\n");
+  }
+}
+
 int NabEval(int argc, char** argv) {
   std::string dir = std::string(VIGIL_DATASETS_DIR) + "/nab-dev";
   double threshold = kFixedThreshold;
   std::string reference;
+  bool per_file = false;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--threshold") == 0 && i + 1 < argc) {
       threshold = std::strtod(argv[++i], nullptr);
     } else if (std::strcmp(argv[i], "--reference") == 0 && i + 1 < argc) {
       reference = argv[++i];
+    } else if (std::strcmp(argv[i], "--per-file") == 0) {
+      per_file = true;
     } else if (argv[i][0] != '-') {
       dir = argv[i];
     } else {
-      std::fprintf(stderr,
-                   "usage: vigil-admin nab-eval [DIR] [--threshold T] [--reference DETECTOR]\n");
+      std::fputs(kUsage, stderr);
       return 2;
     }
   }
@@ -88,12 +142,17 @@ int NabEval(int argc, char** argv) {
                 p.name.data(), opt.threshold, opt.raw, opt.score, threshold,
                 nab::NormalisedScore(fixed_raw, windows, p));
   }
+  if (per_file) {
+    const nab::Profile& standard = nab::Profiles()[0];
+    PrintPerFile(files, standard, nab::OptimiseThreshold(files, standard).threshold);
+  }
   return 0;
 }
 
 vigil::admin::CommandRegistration reg{
     "nab-eval",
-    "nab-eval [DIR] [--threshold T] [--reference DETECTOR]  NAB scores of the streaming detector",
+    "nab-eval [DIR] [--threshold T] [--reference DETECTOR] [--per-file]  NAB scores of the "
+    "streaming detector",
     &NabEval};
 
 }  // namespace

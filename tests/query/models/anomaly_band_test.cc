@@ -101,6 +101,54 @@ TEST_CASE("a flat series never scores, a change on it scores high", "[query][mod
   CHECK(band.Update(t, 8).score > 0.99);
 }
 
+TEST_CASE("a burst well beyond every earlier one scores, a burst like earlier ones does not",
+          "[query][models][band]") {
+  // A mostly idle series (disk writes): zero with tiny noise, and bursts of 100 every 97 points.
+  // The spread of the idle baseline makes every burst's z enormous, so only the record score (in
+  // the series' own units) tells a burst of 250 from the usual ones.
+  AnomalyBand band;
+  Noise noise(7);
+  int64_t t = kT0;
+  double usual_max = 0;
+  for (int i = 0; i < 3000; ++i, t += kStep) {
+    const double v = (i % 97 == 0 ? 100 + noise.Normal() : 0) + 1e-3 * std::abs(noise.Normal());
+    const BandPoint p = band.Update(t, v);
+    if (i > 1500 && i % 97 == 0) usual_max = std::max(usual_max, p.score);
+  }
+  const double record = band.Update(t, 250).score;
+  CHECK(usual_max < 0.999);
+  CHECK(record > 0.9999);
+}
+
+TEST_CASE("a shift of two noise deviations scores within a few points, mostly inside the band",
+          "[query][models][band]") {
+  // Daily sine with N(0, 0.5) noise for 8 days, then 1.0 higher for 60 points: the band (±3σ)
+  // sees one point in twenty outside it, the drift and frequency scores see the run. Four noise
+  // seeds; a quiet day before, and an alert within ten points for at least three of them.
+  int detected = 0;
+  for (uint64_t seed = 8; seed < 12; ++seed) {
+    AnomalyBand band;
+    Noise noise(seed);
+    double quiet_day = 0;
+    int outside = 0;
+    int first = -1;
+    for (int i = 0; i < 8 * 288 + 60; ++i) {
+      const double shift = i >= 8 * 288 ? 1.0 : 0.0;
+      const double v = 10 + 5 * std::sin(2 * M_PI * i / 288.0) + shift + 0.5 * noise.Normal();
+      const BandPoint p = band.Update(kT0 + static_cast<int64_t>(i) * kStep, v);
+      if (i >= 7 * 288 && i < 8 * 288) quiet_day = std::max(quiet_day, p.score);
+      if (i < 8 * 288) continue;
+      outside += v > p.upper ? 1 : 0;
+      if (first < 0 && p.score >= 0.999) first = i - 8 * 288;
+    }
+    INFO("seed " << seed << " first alert " << first << " outside " << outside);
+    CHECK(quiet_day < 0.999);
+    CHECK(outside <= 5);
+    if (first >= 0 && first < 10) ++detected;
+  }
+  CHECK(detected >= 3);
+}
+
 TEST_CASE("anomaly band state round-trips and continues identically",
           "[query][models][band][format]") {
   std::vector<double> v = DailySeries(3, 5);
@@ -136,7 +184,10 @@ TEST_CASE("corrupt anomaly band state is rejected with a reason", "[query][model
   }
 }
 
-std::string GoldenPath() { return std::string(VIGIL_GOLDEN_DIR) + "/models/anomaly_band_v1.bin"; }
+std::string GoldenPath(int version) {
+  return std::string(VIGIL_GOLDEN_DIR) + "/models/anomaly_band_v" + std::to_string(version) +
+         ".bin";
+}
 
 // The state after a fixed input: 2 days of a daily pattern with noise from a portable generator.
 AnomalyBand GoldenBand() {
@@ -147,19 +198,48 @@ AnomalyBand GoldenBand() {
   return band;
 }
 
-TEST_CASE("anomaly band v1 golden state is byte-exact and loads", "[query][models][band][golden]") {
-  const std::string golden = testutil::ReadFile(GoldenPath());
+TEST_CASE("anomaly band v2 golden state is byte-exact and loads", "[query][models][band][golden]") {
+  const std::string golden = testutil::ReadFile(GoldenPath(2));
   REQUIRE(golden.size() > 100);
+  CHECK(golden[4] == 2);  // payload version, little-endian u16
   CHECK(GoldenBand().Serialize() == golden);
   Result<AnomalyBand> b = AnomalyBand::Deserialize(golden);
   REQUIRE(b.ok());
   CHECK(b->points() == 2 * 288);
 }
 
-// Rewrites tests/golden/models/anomaly_band_v1.bin. Run by hand only when the format changes:
+// anomaly_band_v1.bin was written by the first version (no record or drift fields) from the same
+// input. It still loads: the band and its histories are kept, the drift history starts empty and
+// the records start from the largest deviation of the point histogram.
+TEST_CASE("anomaly band v1 golden state loads and continues", "[query][models][band][golden]") {
+  const std::string golden = testutil::ReadFile(GoldenPath(1));
+  REQUIRE(golden.size() > 100);
+  CHECK(golden[4] == 1);
+  Result<AnomalyBand> old = AnomalyBand::Deserialize(golden);
+  REQUIRE(old.ok());
+  CHECK(old->points() == 2 * 288);
+  AnomalyBand fresh = GoldenBand();
+  // Same predictors: the band it draws next is the one the current version draws.
+  const int64_t t = kT0 + 2 * 288 * kStep;
+  CHECK(old->Predict(t).expected == fresh.Predict(t).expected);
+  CHECK(old->Predict(t).upper == fresh.Predict(t).upper);
+  // Saved again, it is a version-2 state.
+  const std::string again = old->Serialize();
+  CHECK(again[4] == 2);
+  REQUIRE(AnomalyBand::Deserialize(again).ok());
+  // A normal next day scores like it does on the current version's own state: no burst of
+  // "records" or drift alerts after the upgrade.
+  std::vector<double> v = DailySeries(3, 42);
+  for (size_t i = 2 * 288; i < v.size(); ++i) {
+    const BandPoint p = old->Update(kT0 + static_cast<int64_t>(i) * kStep, v[i]);
+    CHECK(p.score < 0.999);
+  }
+}
+
+// Rewrites tests/golden/models/anomaly_band_v2.bin. Run by hand only when the format changes:
 //   query_test "[regen-models]"
 TEST_CASE("anomaly band regenerate golden state", "[.][regen-models]") {
-  testutil::WriteFile(GoldenPath(), GoldenBand().Serialize());
+  testutil::WriteFile(GoldenPath(2), GoldenBand().Serialize());
 }
 
 }  // namespace
