@@ -72,17 +72,26 @@ size_t MetadataStore::Update(std::span<const MetadataUpdate> updates) {
       }
       auto it = families_.find(u.family);
       if (it == families_.end()) {
-        if (families_.size() >= max_families_) {
+        const size_t need = u.family.size() + u.help.size() + u.unit.size();
+        if (families_.size() >= max_families_ || bytes_ + need > max_bytes_) {
           ++dropped;
           continue;
         }
         families_.emplace(std::string(u.family),
                           MetricMetadata{u.type, std::string(u.help), std::string(u.unit)});
+        bytes_ += need;
         ++changed;
         continue;
       }
       MetricMetadata& m = it->second;
       if (m.type == u.type && m.help == u.help && m.unit == u.unit) continue;
+      const size_t old_texts = m.help.size() + m.unit.size();
+      const size_t new_texts = u.help.size() + u.unit.size();
+      if (new_texts > old_texts && bytes_ + (new_texts - old_texts) > max_bytes_) {
+        ++dropped;
+        continue;
+      }
+      bytes_ = bytes_ - old_texts + new_texts;
       m.type = u.type;
       m.help.assign(u.help);
       m.unit.assign(u.unit);
@@ -95,12 +104,21 @@ size_t MetadataStore::Update(std::span<const MetadataUpdate> updates) {
 }
 
 void MetadataStore::Reset(std::map<std::string, MetricMetadata, std::less<>> families) {
+  size_t bytes = 0, kept = 0;
   for (auto it = families.begin(); it != families.end();) {
-    it = Acceptable(it->first, it->second.help, it->second.unit) ? std::next(it) : families.erase(it);
+    const size_t need = it->first.size() + it->second.help.size() + it->second.unit.size();
+    if (!Acceptable(it->first, it->second.help, it->second.unit) || kept >= max_families_ ||
+        bytes + need > max_bytes_) {
+      it = families.erase(it);
+      continue;
+    }
+    bytes += need;
+    ++kept;
+    ++it;
   }
-  while (families.size() > max_families_) families.erase(std::prev(families.end()));
   std::lock_guard<std::mutex> lock(mu_);
   families_ = std::move(families);
+  bytes_ = bytes;
   version_.fetch_add(1, std::memory_order_acq_rel);
 }
 

@@ -76,9 +76,10 @@ class MetadataStore {
   static constexpr size_t kMaxHelpBytes = 16 * 1024;
   static constexpr size_t kMaxUnitBytes = 256;
 
-  // max_families > 0: families beyond it are dropped until families are cleared (restart with a
-  // larger bound); known families are still updated.
-  explicit MetadataStore(size_t max_families = 100'000) : max_families_(max_families) {}
+  // max_families > 0: a new family beyond it is dropped; known families are still updated.
+  // max_bytes: the names, help and unit texts together; an entry that would pass it is dropped.
+  explicit MetadataStore(size_t max_families = 100'000, size_t max_bytes = 64u << 20)
+      : max_families_(max_families), max_bytes_(max_bytes) {}
   MetadataStore(const MetadataStore&) = delete;
   MetadataStore& operator=(const MetadataStore&) = delete;
 
@@ -88,7 +89,8 @@ class MetadataStore {
   // Returns how many families changed.
   size_t Update(std::span<const MetadataUpdate> updates);
 
-  // Replaces everything (loading the file). Entries over the bounds are dropped.
+  // Replaces everything (loading the file). Entries over the bounds are dropped (the last
+  // names first when there are too many or too large).
   void Reset(std::map<std::string, MetricMetadata, std::less<>> families);
 
   // Families sorted by name; `metric` non-empty: that family only. limit > 0: at most that many.
@@ -103,8 +105,10 @@ class MetadataStore {
 
  private:
   const size_t max_families_;
+  const size_t max_bytes_;
   mutable std::mutex mu_;
   std::map<std::string, MetricMetadata, std::less<>> families_;  // guarded by mu_
+  size_t bytes_ = 0;  // guarded by mu_: sizes of the names, help and unit texts in families_
   std::atomic<uint64_t> version_{0};
   std::atomic<uint64_t> dropped_{0};
 };

@@ -107,6 +107,27 @@ TEST_CASE("metadata: the store keeps the latest per family, within bounds", "[se
   CHECK(store.List("a")[0].second.help == "A newer help");
 }
 
+TEST_CASE("metadata: the store bounds the bytes of its texts", "[server][metadata]") {
+  MetadataStore store(100, 20);  // 20 bytes of names, help and unit
+  std::vector<MetadataUpdate> u = {{"abc", MetricType::kGauge, "0123456789", ""},   // 13 bytes
+                                   {"def", MetricType::kGauge, "0123456789", ""}};  // +13: dropped
+  CHECK(store.Update(u) == 1);
+  CHECK(store.dropped() == 1);
+  std::vector<MetadataUpdate> grow = {{"abc", MetricType::kGauge, "0123456789012345678", ""}};
+  CHECK(store.Update(grow) == 0);  // 3 + 19 > 20
+  CHECK(store.dropped() == 2);
+  std::vector<MetadataUpdate> shrink = {{"abc", MetricType::kCounter, "x", "s"},
+                                        {"def", MetricType::kGauge, "0123456789", ""}};
+  CHECK(store.Update(shrink) == 2);  // 5 + 13 bytes fit now
+  CHECK(store.size() == 2);
+  // Reset keeps what fits, in name order.
+  Families big = Example();  // 19+16 and 18+11+7 bytes
+  MetadataStore small(100, 40);
+  small.Reset(big);
+  CHECK(small.size() == 1);
+  CHECK(small.List()[0].first == "http_requests_total");
+}
+
 TEST_CASE("metadata: golden file, version 1", "[server][metadata][golden]") {
   const std::string path = std::string(VIGIL_GOLDEN_DIR) + "/server/metadata_v1.hex";
   std::ifstream in(path);
