@@ -35,6 +35,7 @@ Result<std::unique_ptr<Vigild>> Vigild::Start(const VigildConfig& config, const 
   dbo.out_of_order_window_ms = config.out_of_order_window_ms;
   dbo.retention_ms = config.retention_time_ms;
   dbo.retention_bytes = config.retention_size_bytes;
+  dbo.late_write_ms = config.query_cache_min_age_ms;  // the range cache's invalidation threshold
   VIGIL_ASSIGN_OR_RETURN(v->db_, storage::Db::Open(dbo, config.data_dir));
   storage::DbStats stats = v->db_->Stats();
   VIGIL_LOG(INFO) << "opened " << config.data_dir << ": " << stats.head_series << " series, "
@@ -59,6 +60,8 @@ Result<std::unique_ptr<Vigild>> Vigild::Start(const VigildConfig& config, const 
   api.engine.lookback_delta_ms = config.query_lookback_delta_ms;
   api.max_points_per_series = config.query_max_points_per_series;
   api.data_dir = config.data_dir;
+  api.range_cache_bytes = config.query_cache_bytes;
+  api.range_cache_min_age_ms = config.query_cache_min_age_ms;
   api.build = build;
   api.metadata = v->metadata_.get();
   v->api_ = std::make_unique<Api>(v->db_.get(), api, v->metrics_.get());

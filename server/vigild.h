@@ -65,6 +65,7 @@ class Vigild {
   uint16_t native_port() const;
   storage::Db* db() const { return db_.get(); }
   ServerMetrics* metrics() const { return metrics_.get(); }
+  Api* api() const { return api_.get(); }
 
   // The write endpoints' overload control (write.max-inflight).
   ingest::IngestLimiter* write_limiter() const { return limiter_.get(); }

@@ -79,6 +79,7 @@ Status DbImpl::OpenImpl() {
   head_options.clock = clock_;
   head_options.adaptive_closed_chunks = options_.head_adaptive_chunks;
   head_options.chunk_range_ms = options_.block_range_ms;
+  head_options.late_write_ms = options_.late_write_ms;
   head_ = std::make_unique<Head>(head_options);
   // Ranges that blocks hold are closed to the head, as after the flush that wrote them.
   int64_t blocks_end = INT64_MIN;

@@ -47,6 +47,8 @@ struct DbOptions {
   // Threads that apply WAL samples to the head on open (storage/head/replay_workers.h): 0 means
   // one per core (at most 8); 1 replays on the opening thread alone.
   int wal_replay_threads = 0;
+  // See Db::LateWriteGeneration().
+  int64_t late_write_ms = 5 * 60 * 1000;
 
   // --- Blocks, compaction, retention (storage/README.md, "Data directory" and "Lifecycle") ---
 
@@ -144,6 +146,11 @@ class Db {
   virtual Status Compact() = 0;
   // The published blocks, oldest range first.
   virtual std::vector<BlockInfo> Blocks() const = 0;
+  // Grows whenever data older than DbOptions::late_write_ms before the clock may have changed: a
+  // commit holding such a sample (backfill, out of order, a late sender), a delete, blocks
+  // removed by retention. Query result caches (server/api/range_cache.h) reuse answers for steps
+  // older than that and drop them when this moves.
+  virtual uint64_t LateWriteGeneration() const = 0;
   // Stops the background thread, flushes and syncs the WAL and releases the directory lock.
   // Called by the destructor if needed. Queriers must be destroyed before Close().
   virtual Status Close() = 0;

@@ -38,6 +38,10 @@ class DbImpl final : public Db {
   Status Snapshot(const std::string& dir) override;
   Status Compact() override;
   std::vector<BlockInfo> Blocks() const override;
+  uint64_t LateWriteGeneration() const override {
+    return head_->LateWrites() + retention_deleted_.load(std::memory_order_acquire) +
+           block_deletes_.load(std::memory_order_acquire);
+  }
   Status Close() override;
 
  private:
@@ -92,6 +96,7 @@ class DbImpl final : public Db {
   std::atomic<uint64_t> compactions_{0};
   std::atomic<uint64_t> compaction_failures_{0};
   std::atomic<uint64_t> retention_deleted_{0};
+  std::atomic<uint64_t> block_deletes_{0};  // DeleteSeries calls, counted once blocks are updated
 
   std::mutex bg_mu_;
   std::condition_variable bg_cv_;

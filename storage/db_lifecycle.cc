@@ -271,6 +271,8 @@ Status DbImpl::DeleteSeries(std::span<const Matcher> matchers, int64_t min_t, in
     VIGIL_RETURN_IF_ERROR(WriteTombstones(fs_, path, t));
     VIGIL_RETURN_IF_ERROR(b->reader()->ReloadTombstones());
   }
+  // Again after the blocks changed: a result cached between the head's delete and here is stale.
+  block_deletes_.fetch_add(1, std::memory_order_release);
   return Status::OK();
 }
 

@@ -2,11 +2,40 @@
 
 #include "server/api/envelope.h"
 #include "server/metrics/server_metrics.h"
+#include "storage/base/clock.h"
 
 namespace vigil::server {
 
 Api::Api(storage::Db* db, ApiOptions options, ServerMetrics* metrics)
-    : db_(db), options_(std::move(options)), metrics_(metrics), queryable_(db) {}
+    : db_(db), options_(std::move(options)), metrics_(metrics), queryable_(db) {
+  if (options_.range_cache_bytes > 0) {
+    range_cache_ = std::make_shared<RangeCache>(
+        RangeCache::Options{options_.range_cache_bytes, options_.range_cache_min_age_ms},
+        SystemClock());
+    if (metrics_ != nullptr) {
+      metrics_->registry().AddCollector([cache = range_cache_](MetricsWriter* w) {
+        const RangeCache::Stats s = cache->stats();
+        const auto one = [w](const char* name, const char* type, const char* help, double v) {
+          w->Header(name, type, help);
+          w->Sample(name, v);
+        };
+        one("vigil_query_cache_hits_total", "counter",
+            "Range queries that reused cached steps.", static_cast<double>(s.hits));
+        one("vigil_query_cache_misses_total", "counter",
+            "Cacheable range queries computed in full.", static_cast<double>(s.misses));
+        one("vigil_query_cache_uncacheable_total", "counter",
+            "Range queries the cache cannot answer (@, negative offset, duration expressions).",
+            static_cast<double>(s.uncacheable));
+        one("vigil_query_cache_steps_reused_total", "counter",
+            "Steps answered from the cache.", static_cast<double>(s.steps_reused));
+        one("vigil_query_cache_bytes", "gauge", "Memory held by the range query cache.",
+            static_cast<double>(s.bytes));
+        one("vigil_query_cache_entries", "gauge", "Entries in the range query cache.",
+            static_cast<double>(s.entries));
+      });
+    }
+  }
+}
 
 void Api::Register(Router* router) {
   auto bind = [this](void (Api::*f)(HttpRequest&, HttpResponse*)) -> Handler {

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "query/engine.h"
+#include "server/api/range_cache.h"
 #include "server/http/router.h"
 #include "storage/db.h"
 
@@ -41,6 +42,11 @@ struct ApiOptions {
   int64_t max_points_per_series = 11000;
   // Data directory, for snapshots (<data>/snapshots/<name>).
   std::string data_dir;
+  // Range query result cache (server/api/range_cache.h): bytes (0 disables it) and the age from
+  // which a step is cached (must be >= the Db's DbOptions::late_write_ms). `nocache=1` on a
+  // request bypasses it.
+  size_t range_cache_bytes = 64u << 20;
+  int64_t range_cache_min_age_ms = 5 * 60 * 1000;
   BuildInfo build;
   // Not owned; what /api/v1/metadata answers from. nullptr: an empty answer.
   const ingest::MetadataStore* metadata = nullptr;
@@ -73,6 +79,8 @@ class Api {
   storage::Db* db() const { return db_; }
   const ApiOptions& options() const { return options_; }
   ServerMetrics* metrics() const { return metrics_; }
+  // Null when the cache is off.
+  const RangeCache* range_cache() const { return range_cache_.get(); }
 
  private:
   void Query(HttpRequest& req, HttpResponse* resp);
@@ -93,6 +101,7 @@ class Api {
   ApiOptions options_;
   ServerMetrics* metrics_;
   DbQueryable queryable_;
+  std::shared_ptr<RangeCache> range_cache_;  // shared with the /metrics collector
   std::atomic<bool> ready_{false};
 };
 

@@ -54,7 +54,8 @@ Result<query::EngineOptions> QueryOptions(const HttpRequest& req, const query::E
 
 // Parses the query text to tell a client error (bad_data) from an evaluation error (execution),
 // which the engine reports with the same status code.
-Status CheckQueryText(std::string_view text, const query::EngineOptions& o, bool range) {
+Result<query::ExprPtr> ParseQueryText(std::string_view text, const query::EngineOptions& o,
+                                      bool range) {
   auto expr = query::ParseExpr(text, o.parse_options);
   if (!expr.ok()) return Status::InvalidArgument("invalid parameter \"query\": " + expr.status().message());
   if (range && (*expr)->type != query::ValueType::kScalar &&
@@ -64,7 +65,11 @@ Status CheckQueryText(std::string_view text, const query::EngineOptions& o, bool
         std::string(query::DocumentedType((*expr)->type)) +
         "\" for range query, must be Scalar or instant Vector");
   }
-  return Status::OK();
+  return std::move(*expr);
+}
+
+Status CheckQueryText(std::string_view text, const query::EngineOptions& o, bool range) {
+  return ParseQueryText(text, o, range).status();
 }
 
 }  // namespace
@@ -123,15 +128,22 @@ void Api::QueryRange(HttpRequest& req, HttpResponse* resp) {
   auto opts = QueryOptions(req, options_.engine);
   if (!opts.ok()) return bad(opts.status());
   std::string text(req.Param("query").value_or(""));
-  if (Status st = CheckQueryText(text, *opts, true); !st.ok()) return bad(st);
+  auto parsed = ParseQueryText(text, *opts, true);
+  if (!parsed.ok()) return bad(parsed.status());
 
   query::Engine engine(*opts);
   query::QueryContext ctx;
   auto started = std::chrono::steady_clock::now();
-  Result<query::QueryResult> r = [&] {
+  const auto run = [&](int64_t s, int64_t e) {
     ScopedCancelLink link(req.client_gone.get(), &ctx.cancelled);
-    return engine.RangeQuery(queryable_, text, *start, *end, *step, &ctx);
-  }();
+    return engine.RangeQuery(queryable_, text, s, e, *step, &ctx);
+  };
+  // Read before the query runs: a late write during it makes what it computes uncacheable.
+  Result<query::QueryResult> r =
+      range_cache_ != nullptr && req.Param("nocache").value_or("") != "1"
+          ? range_cache_->Query(text, **parsed, *start, *end, *step, opts->lookback_delta_ms,
+                                db_->LateWriteGeneration(), run)
+          : run(*start, *end);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!r.ok()) {
     ApiErrorType type = ClassifyQueryError(r.status());

@@ -160,6 +160,12 @@ const std::vector<Setting>& Settings() {
       {"query.lookback-delta", "query.lookback_delta",
        "how far back an instant selector looks for a sample (default 5m)",
        Setter(&VigildConfig::query_lookback_delta_ms, ParseDurationMs)},
+      {"query.cache-size", "query.cache_size",
+       "memory for cached range-query steps (default 64MiB; 0 disables; nocache=1 skips it)",
+       Setter(&VigildConfig::query_cache_bytes, ParseByteSize)},
+      {"query.cache-min-age", "query.cache_min_age",
+       "steps older than this are cached; writes older than this invalidate (default 5m)",
+       Setter(&VigildConfig::query_cache_min_age_ms, ParseDurationMs)},
       {"log.level", "log_level", "debug | info | warn | error (default info)",
        [](std::string_view v, VigildConfig* c) -> Status {
          if (v != "debug" && v != "info" && v != "warn" && v != "error") {

@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "storage/base/clock.h"
 #include "storage/head/head_appender.h"
 #include "storage/head/head_querier.h"
 #include "storage/head/head_state.h"
@@ -36,7 +37,9 @@ HeadState::HeadState(const HeadOptions& options)
       chunk_target(ClampChunkTarget(options.chunk_target_samples)),
       adaptive_chunks(options.adaptive_closed_chunks),
       chunk_range_ms(options.chunk_range_ms > 0 ? options.chunk_range_ms : kBlockRangeMs),
-      hash_fn(options.label_hash_for_testing) {}
+      hash_fn(options.label_hash_for_testing),
+      clock(options.clock != nullptr ? options.clock : SystemClock()),
+      late_write_ms(options.late_write_ms) {}
 
 HeadState::~HeadState() {
   by_hash.ForEach([](uint64_t, Series* s) { delete s; });
@@ -141,6 +144,9 @@ void HeadState::NoteApplied(uint64_t accepted, uint64_t ooo, uint64_t rejected, 
   if (min_t <= max_t) {
     AtomicMin(&min_time, min_t);
     AtomicMax(&max_time, max_t);
+    if (min_t < clock->NowMillis() - late_write_ms) {
+      late_writes.fetch_add(1, std::memory_order_release);
+    }
   }
 }
 
@@ -343,6 +349,7 @@ Status Head::DeleteSeries(std::span<const Matcher> matchers, int64_t min_t, int6
       std::lock_guard<head::SpinLock> lock(s->mu());
       s->DeleteRange(min_t, max_t, h.chunk_target, h.adaptive_chunks, h.chunk_range_ms);
     }
+    h.late_writes.fetch_add(1, std::memory_order_release);
   }
   h.UnlockCommitsExclusive();
   return st;
@@ -356,7 +363,10 @@ void Head::ReplayTombstones(std::span<const wal::RefTombstone> tombstones) {
     std::lock_guard<head::SpinLock> lock(s->mu());
     s->DeleteRange(t.min_t, t.max_t, h.chunk_target, h.adaptive_chunks, h.chunk_range_ms);
   }
+  h.late_writes.fetch_add(1, std::memory_order_release);
 }
+
+uint64_t Head::LateWrites() const { return state_->late_writes.load(std::memory_order_acquire); }
 
 bool Head::HasSeries(SeriesRef ref) const { return state_->by_ref.Find(ref) != nullptr; }
 

@@ -51,6 +51,9 @@ struct HeadOptions {
   // Chunks are cut where a sample crosses a multiple of this (the Db's level-0 block range), so a
   // chunk never straddles two blocks.
   int64_t chunk_range_ms = 2 * 60 * 60 * 1000;
+  // A commit holding a sample older than (clock now - late_write_ms) bumps LateWrites(): result
+  // caches reuse answers for steps older than that and must drop them when it moves.
+  int64_t late_write_ms = 5 * 60 * 1000;
   // Test hook: replaces Labels::Hash() as the series identity hash (e.g. to force collisions).
   uint64_t (*label_hash_for_testing)(const Labels&) = nullptr;
 };
@@ -102,6 +105,9 @@ class Head {
   bool ReplayHasAliases() const;
 
   HeadStats Stats() const;
+  // Changes (grows) whenever data older than HeadOptions::late_write_ms before the clock may have
+  // changed: a commit with such a sample, a replayed batch, a delete.
+  uint64_t LateWrites() const;
 
   // --- Truncation after a flush to blocks (storage/head/README.md, "Truncation") ---
 

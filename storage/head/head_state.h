@@ -31,6 +31,9 @@ struct HeadState {
   const bool adaptive_chunks;
   const int64_t chunk_range_ms;
   uint64_t (*const hash_fn)(const Labels&);
+  Clock* const clock;
+  const int64_t late_write_ms;
+  std::atomic<uint64_t> late_writes{0};  // see Head::LateWrites()
 
   // Samples older than this are refused: they belong to ranges already flushed to blocks.
   // Changed only under the exclusive commit lock.

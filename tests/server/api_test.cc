@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
+
 #include "server/http/request.h"
 #include "storage/appender.h"
 #include "tests/server/server_test_util.h"
@@ -323,6 +325,66 @@ TEST_CASE("Hostile parameters get JSON answers and never take the server down", 
   REQUIRE(r.ok());
   CHECK(r->status == 200);
   WARN(requests << " hostile requests answered");
+}
+
+}  // namespace
+}  // namespace vigil::server
+
+namespace vigil::server {
+namespace {
+
+TEST_CASE("Range query cache: repeated and sliding queries answer as uncached ones, and writes "
+          "into cached steps are seen",
+          "[server][api][cache]") {
+  TestServer ts;
+  storage::Db* db = ts.server->db();
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  const int64_t base = now - now % 60'000 - 3 * 3'600'000;  // three hours ago, on the minute
+  {
+    auto app = db->NewAppender();
+    for (int64_t t = base; t <= base + 2 * 3'600'000; t += 15'000) {
+      for (const char* job : {"api", "web"}) {
+        REQUIRE(app->Append(L({{"__name__", "req_total"}, {"job", job}}), t,
+                            static_cast<double>((t - base) / 1000) * (job[0] == 'a' ? 1 : 2))
+                    .ok());
+      }
+    }
+    REQUIRE(app->Commit().ok());
+  }
+  auto c = ts.Client();
+  const auto range = [&](int64_t start, int64_t end, bool nocache) {
+    auto r = c.Get("/api/v1/query_range?query=" + UrlEncode("sum by (job) (rate(req_total[5m]))") +
+                   "&start=" + std::to_string(start / 1000) + "&end=" + std::to_string(end / 1000) +
+                   "&step=60" + (nocache ? "&nocache=1" : ""));
+    REQUIRE(r.ok());
+    REQUIRE(r->status == 200);
+    return r->body;
+  };
+  const int64_t s0 = base + 600'000, e0 = base + 90 * 60'000;
+  const std::string first = range(s0, e0, false);
+  CHECK(range(s0, e0, false) == first);  // from the cache
+  CHECK(range(s0, e0, true) == first);
+  // Slid by 30 minutes: cached steps joined with new ones, as an uncached query answers.
+  CHECK(range(s0 + 1'800'000, e0 + 1'800'000, false) == range(s0 + 1'800'000, e0 + 1'800'000, true));
+  REQUIRE(ts.server->api()->range_cache() != nullptr);
+  CHECK(ts.server->api()->range_cache()->stats().hits >= 2);
+
+  // A backfilled series inside the cached steps: the next answer includes it.
+  {
+    auto app = db->NewAppender();
+    for (int64_t t = base; t <= base + 2 * 3'600'000; t += 15'000) {
+      REQUIRE(app->Append(L({{"__name__", "req_total"}, {"job", "batch"}}), t,
+                          static_cast<double>((t - base) / 1000) * 3)
+                  .ok());
+    }
+    REQUIRE(app->Commit().ok());
+  }
+  const std::string after = range(s0, e0, false);
+  CHECK(after != first);
+  CHECK(after == range(s0, e0, true));
+  CHECK(Json(after)["data"]["result"].size() == 3);
 }
 
 }  // namespace

@@ -205,3 +205,44 @@ TEST_CASE("Db opens after mid-log WAL corruption with what came before", "[stora
 
 }  // namespace
 }  // namespace vigil::storage
+
+namespace vigil::storage {
+namespace {
+
+TEST_CASE("Db late-write generation moves for old samples, deletes and retention only",
+          "[storage][db]") {
+  auto fs = NewMemFileSystem();
+  const int64_t now = 10 * 3'600'000;
+  ManualClock clock(now);
+  DbOptions o = MemOptions(fs.get(), &clock);
+  o.late_write_ms = 5 * 60 * 1000;
+  auto db = Db::Open(o, "/data");
+  REQUIRE(db.ok());
+  const Labels ls = Labels::FromPairs({{"__name__", "up"}, {"job", "a"}});
+  const auto commit = [&](int64_t t) {
+    auto app = (*db)->NewAppender();
+    REQUIRE(app->Append(ls, t, 1).ok());
+    REQUIRE(app->Commit().ok());
+  };
+  const uint64_t g0 = (*db)->LateWriteGeneration();
+  commit(now - 60'000);  // a minute old: on time
+  commit(now);
+  CHECK((*db)->LateWriteGeneration() == g0);
+  commit(now - 30 * 60'000);  // half an hour old (out of order, inside the window)
+  const uint64_t g1 = (*db)->LateWriteGeneration();
+  CHECK(g1 != g0);
+  // A new series backfilled an hour back is late too, though in order for itself.
+  {
+    auto app = (*db)->NewAppender();
+    REQUIRE(app->Append(Labels::FromPairs({{"__name__", "up"}, {"job", "b"}}), now - 3'600'000, 1).ok());
+    REQUIRE(app->Commit().ok());
+  }
+  const uint64_t g2 = (*db)->LateWriteGeneration();
+  CHECK(g2 != g1);
+  const Matcher m = Matcher::Make(MatchType::kEqual, "job", "a").value();
+  REQUIRE((*db)->DeleteSeries(std::span<const Matcher>(&m, 1), 0, now - 3'600'000).ok());
+  CHECK((*db)->LateWriteGeneration() != g2);
+}
+
+}  // namespace
+}  // namespace vigil::storage
