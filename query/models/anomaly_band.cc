@@ -405,6 +405,13 @@ Result<AnomalyBand> AnomalyBand::Deserialize(std::string_view frame) {
   b.quiet_left_ = r.U32("quiet_left");
   b.short_surprisal_ = r.F64("short_surprisal");
   const bool v1 = r.version() < 2;  // no record or drift fields yet
+  if (v1 && !std::isfinite(b.short_surprisal_)) {
+    // Version 1 could reach +inf and then NaN here after a value astronomically beyond the
+    // spread (a tail that underflowed to 0); the frequency mean restarts instead.
+    b.short_surprisal_ = 0;
+  } else if (r.status().ok() && !(b.short_surprisal_ >= 0 && std::isfinite(b.short_surprisal_))) {
+    return Status::Corruption("model state: short_surprisal out of range");
+  }
   if (!v1) {
     b.record_up_ = r.F64("record_up");
     b.record_down_ = r.F64("record_down");

@@ -149,6 +149,25 @@ TEST_CASE("a shift of two noise deviations scores within a few points, mostly in
   CHECK(detected >= 3);
 }
 
+// Version 1 let the ten-point mean of −ln p become +inf (a tail that underflowed to 0) and then NaN
+// for good after such a value; the state now stays finite, and a loaded state must be.
+TEST_CASE("a value astronomically beyond a flat series keeps the state valid",
+          "[query][models][band]") {
+  AnomalyBand band;
+  int64_t t = kT0;
+  for (int i = 0; i < 400; ++i, t += kStep) (void)band.Update(t, 0);
+  CHECK(band.Update(t, 1e300).score == 1);
+  t += kStep;
+  for (int i = 0; i < 5; ++i, t += kStep) {
+    const BandPoint p = band.Update(t, 0);
+    REQUIRE(p.score >= 0);
+    REQUIRE(p.score <= 1);
+  }
+  Result<AnomalyBand> again = AnomalyBand::Deserialize(band.Serialize());
+  REQUIRE(again.ok());
+  CHECK(again->Serialize() == band.Serialize());
+}
+
 TEST_CASE("anomaly band state round-trips and continues identically",
           "[query][models][band][format]") {
   std::vector<double> v = DailySeries(3, 5);
