@@ -66,7 +66,9 @@ class NativeClient::Impl {
 
   Status Send(std::string_view bytes) {
     const boost::system::error_code ec = Run([&](auto handler) {
-      WithStream([&](auto& s) { asio::async_write(s, asio::buffer(bytes.data(), bytes.size()), handler); });
+      WithStream([&](auto& s) {
+        asio::async_write(s, asio::buffer(bytes.data(), bytes.size()), handler);
+      });
     });
     if (ec) return Failed("native protocol: send to " + where_ + " failed", ec);
     return Status::OK();
@@ -192,8 +194,7 @@ class NativeClient::Impl {
   Status Failed(const std::string& what, const boost::system::error_code& ec) const {
     if (ec == asio::error::timed_out) {
       return Status::DeadlineExceeded(what + ": no progress within " +
-                                      std::to_string(timeout_.count()) +
-                                      " ms (connection closed)");
+                                      std::to_string(timeout_.count()) + " ms (connection closed)");
     }
     return Status::Unavailable(what + ": " + ec.message());
   }
@@ -235,8 +236,7 @@ Status FromErrorFrame(const fb::Frame* f) {
 NativeClient::NativeClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 NativeClient::~NativeClient() { Close(); }
 
-Result<std::unique_ptr<NativeClient>> NativeClient::Connect(const std::string& host,
-                                                            uint16_t port,
+Result<std::unique_ptr<NativeClient>> NativeClient::Connect(const std::string& host, uint16_t port,
                                                             const ClientOptions& options,
                                                             fb::BatchStatus* handshake_status) {
   auto impl = std::make_unique<Impl>(options);
@@ -254,14 +254,14 @@ Result<std::unique_ptr<NativeClient>> NativeClient::Connect(const std::string& h
   if (handshake_status != nullptr) *handshake_status = ack->status();
   if (ack->status() == fb::BatchStatus::Unauthenticated ||
       ack->status() == fb::BatchStatus::Forbidden) {
-    return Status::InvalidArgument("native protocol: handshake refused (" +
-                                   std::string(BatchStatusName(ack->status())) + "): " +
-                                   (ack->message() != nullptr ? ack->message()->str() : ""));
+    return Status::InvalidArgument(
+        "native protocol: handshake refused (" + std::string(BatchStatusName(ack->status())) +
+        "): " + (ack->message() != nullptr ? ack->message()->str() : ""));
   }
   if (ack->status() != fb::BatchStatus::Ok) {
     return Status::NotSupported("native protocol: handshake refused (" +
-                                std::string(BatchStatusName(ack->status())) + "): " +
-                                (ack->message() != nullptr ? ack->message()->str() : ""));
+                                std::string(BatchStatusName(ack->status())) +
+                                "): " + (ack->message() != nullptr ? ack->message()->str() : ""));
   }
   std::unique_ptr<NativeClient> client(new NativeClient(std::move(impl)));
   client->version_ = ack->version();

@@ -102,8 +102,7 @@ int main(int argc, char** argv) {
   }
   std::printf("connected to %s%s (protocol version %u, max frame %u bytes)\n",
               (*client)->server_name().c_str(), (*client)->tls() ? " over TLS" : "",
-              (*client)->version(),
-              (*client)->max_frame_bytes());
+              (*client)->version(), (*client)->max_frame_bytes());
 
   const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())

@@ -102,8 +102,7 @@ constexpr char kTlsRequired[] =
 // One client connection: frames are read, handled and answered strictly in order. Stream is
 // tcp::socket or ssl::stream<tcp::socket>.
 template <class Stream>
-class Connection : public ConnectionBase,
-                   public std::enable_shared_from_this<Connection<Stream>> {
+class Connection : public ConnectionBase, public std::enable_shared_from_this<Connection<Stream>> {
  public:
   static constexpr bool kTls = !std::is_same_v<Stream, tcp::socket>;
 
@@ -199,14 +198,13 @@ class Connection : public ConnectionBase,
 
   void ReadBody() {
     auto self = this->shared_from_this();
-    asio::async_read(stream_,
-                     asio::buffer(frame_.data() + kFrameHeaderBytes,
-                                  frame_.size() - kFrameHeaderBytes),
-                     [this, self](const boost::system::error_code& ec, size_t) {
-                       if (ec) return Close();
-                       ++frames_;
-                       Handle();
-                     });
+    asio::async_read(
+        stream_, asio::buffer(frame_.data() + kFrameHeaderBytes, frame_.size() - kFrameHeaderBytes),
+        [this, self](const boost::system::error_code& ec, size_t) {
+          if (ec) return Close();
+          ++frames_;
+          Handle();
+        });
   }
 
   void Handle() {
@@ -402,7 +400,8 @@ class Sniffer : public ConnectionBase, public std::enable_shared_from_this<Sniff
 Status NativeServerImpl::Start(const std::string& address, uint16_t port, uint16_t* bound) {
   if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty()) {
     if (options_.tls_cert_file.empty() || options_.tls_key_file.empty()) {
-      return Status::InvalidArgument("native protocol: TLS needs both a certificate and a key file");
+      return Status::InvalidArgument(
+          "native protocol: TLS needs both a certificate and a key file");
     }
     ssl_ctx_.emplace(ssl::context::tls_server);
     ssl_ctx_->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
@@ -412,8 +411,8 @@ Status NativeServerImpl::Start(const std::string& address, uint16_t port, uint16
     ssl_ctx_->use_certificate_chain_file(options_.tls_cert_file, ec);
     if (ec) {
       ssl_ctx_.reset();
-      return Status::InvalidArgument("native protocol: TLS certificate " +
-                                     options_.tls_cert_file + ": " + ec.message());
+      return Status::InvalidArgument("native protocol: TLS certificate " + options_.tls_cert_file +
+                                     ": " + ec.message());
     }
     ssl_ctx_->use_private_key_file(options_.tls_key_file, ssl::context::pem, ec);
     if (ec) {

@@ -79,7 +79,8 @@ void CheckHello(const vigil::native::fb::Hello& h) {
   const std::string token = h.token() != nullptr ? h.token()->str() : std::string();
   const bool overlap = std::max<uint16_t>(h.min_version(), vigil::native::kMinProtocolVersion) <=
                        std::min<uint16_t>(h.max_version(), vigil::native::kProtocolVersion);
-  for (const vigil::server::Authenticator* auth : {static_cast<const vigil::server::Authenticator*>(nullptr), &Tokens()}) {
+  for (const vigil::server::Authenticator* auth :
+       {static_cast<const vigil::server::Authenticator*>(nullptr), &Tokens()}) {
     const vigil::native::HelloDecision d = vigil::native::DecideHello(h, auth);
     const bool ok = d.status == BatchStatus::Ok;
     if (ok != d.message.empty()) Die("handshake: a message exactly when refused");

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -96,29 +97,45 @@ std::string WriteOne(NativeClient& c, const std::string& name, int64_t ts, doubl
   return std::string(BatchStatusName(ack->status));
 }
 
-// Sends raw bytes on a fresh plaintext connection and returns every frame the server sends until
-// it closes (or 3 s pass).
-std::vector<std::string> RawExchange(uint16_t port, const std::string& bytes) {
+// What a raw plaintext connection received: the frames, and whether the server closed it before
+// the deadline (a server that keeps it open fails the test after 3 s instead of hanging it).
+struct RawResult {
+  std::vector<std::string> frames;
+  bool closed = false;
+};
+
+// Sends raw bytes on a fresh plaintext connection and collects the server's frames until it closes
+// the connection or 3 s pass.
+RawResult RawExchange(uint16_t port, const std::string& bytes) {
   namespace asio = boost::asio;
   asio::io_context io;
   asio::ip::tcp::socket s(io);
   s.connect({asio::ip::make_address("127.0.0.1"), port});
-  timeval tv{3, 0};
-  setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  asio::write(s, asio::buffer(bytes));
-  std::vector<std::string> frames;
-  for (;;) {
-    unsigned char hdr[4];
-    boost::system::error_code ec;
-    asio::read(s, asio::buffer(hdr, 4), ec);
-    if (ec) break;
-    std::string f(4 + DecodeFrameLength(hdr), '\0');
-    std::memcpy(f.data(), hdr, 4);
-    asio::read(s, asio::buffer(f.data() + 4, f.size() - 4), ec);
-    if (ec) break;
-    frames.push_back(std::move(f));
+  if (!bytes.empty()) asio::write(s, asio::buffer(bytes));
+  std::string received;
+  std::vector<char> buf(4096);
+  RawResult out;
+  std::function<void()> read_more = [&] {
+    s.async_read_some(asio::buffer(buf), [&](const boost::system::error_code& ec, size_t n) {
+      received.append(buf.data(), n);
+      if (ec) {
+        out.closed = true;
+        return;
+      }
+      read_more();
+    });
+  };
+  read_more();
+  io.run_for(3s);
+  size_t pos = 0;
+  while (received.size() - pos >= 4 &&
+         received.size() - pos - 4 >= DecodeFrameLength(received.data() + pos)) {
+    const size_t len = 4 + DecodeFrameLength(received.data() + pos);
+    out.frames.push_back(received.substr(pos, len));
+    pos += len;
   }
-  return frames;
+  CHECK(pos == received.size());  // nothing but whole frames
+  return out;
 }
 
 TEST_CASE("native auth: a token with the write scope is accepted, batches acked",
@@ -163,9 +180,10 @@ TEST_CASE("native auth: no token or an unknown one is refused as Unauthenticated
   const int64_t t[] = {1};
   const double v[] = {1};
   b.AddSeries(ls, t, v);
-  auto frames = RawExchange(fx.port(), EncodeHello(1, 1, "raw", "") + b.Finish(1));
-  REQUIRE(frames.size() == 1);
-  auto f = VerifyFrame(frames[0]);
+  auto raw = RawExchange(fx.port(), EncodeHello(1, 1, "raw", "") + b.Finish(1));
+  CHECK(raw.closed);
+  REQUIRE(raw.frames.size() == 1);
+  auto f = VerifyFrame(raw.frames[0]);
   REQUIRE(f.ok());
   REQUIRE((*f)->message_type() == fb::Message::HelloAck);
   CHECK((*f)->message_as_HelloAck()->status() == fb::BatchStatus::Unauthenticated);
@@ -193,9 +211,10 @@ TEST_CASE("native auth: batches before the handshake stay rejected", "[server][n
   const int64_t t[] = {1};
   const double v[] = {1};
   b.AddSeries(ls, t, v);
-  auto frames = RawExchange(fx.port(), b.Finish(1));
-  REQUIRE(frames.size() == 1);
-  auto f = VerifyFrame(frames[0]);
+  auto raw = RawExchange(fx.port(), b.Finish(1));
+  CHECK(raw.closed);
+  REQUIRE(raw.frames.size() == 1);
+  auto f = VerifyFrame(raw.frames[0]);
   REQUIRE(f.ok());
   REQUIRE((*f)->message_type() == fb::Message::Error);
   CHECK((*f)->message_as_Error()->status() == fb::BatchStatus::ProtocolError);
@@ -290,9 +309,10 @@ TEST_CASE("native TLS: a plaintext client gets a clear error and the server keep
           "frame 1 arrived in plaintext: reconnect with TLS; closing the connection");
   }
   // Garbage that is neither TLS nor a frame: closed without taking the server down.
-  auto frames = RawExchange(fx.port(), std::string("\xff\xff\xff\x7fGET / HTTP/1.1\r\n\r\n"));
-  REQUIRE(frames.size() == 1);
-  auto f = VerifyFrame(frames[0]);
+  auto raw = RawExchange(fx.port(), std::string("\xff\xff\xff\x7fGET / HTTP/1.1\r\n\r\n"));
+  CHECK(raw.closed);
+  REQUIRE(raw.frames.size() == 1);
+  auto f = VerifyFrame(raw.frames[0]);
   REQUIRE(f.ok());
   CHECK((*f)->message_as_Error()->status() == fb::BatchStatus::ProtocolError);
   auto c = NativeClient::Connect("127.0.0.1", fx.port(), TlsClient(kWriteToken));
@@ -337,17 +357,13 @@ TEST_CASE("native: a connection that does not finish its handshake is closed",
   for (bool tls : {false, true}) {
     CAPTURE(tls);
     Fixture fx(false, tls, /*handshake_timeout_ms=*/150);
-    namespace asio = boost::asio;
-    asio::io_context io;
-    asio::ip::tcp::socket s(io);
-    s.connect({asio::ip::make_address("127.0.0.1"), fx.port()});
     const auto start = std::chrono::steady_clock::now();
-    unsigned char byte;
-    boost::system::error_code ec;
-    asio::read(s, asio::buffer(&byte, 1), ec);  // nothing sent: the server gives up and closes
-    CHECK(ec);
+    const RawResult raw = RawExchange(fx.port(), "");  // nothing sent: the server gives up
+    CHECK(raw.closed);
+    CHECK(raw.frames.empty());
     CHECK(std::chrono::steady_clock::now() - start < 2s);
-    for (int i = 0; i < 100 && fx.server->connections() != 0; ++i) std::this_thread::sleep_for(10ms);
+    for (int i = 0; i < 100 && fx.server->connections() != 0; ++i)
+      std::this_thread::sleep_for(10ms);
     CHECK(fx.server->connections() == 0);
   }
 }
@@ -418,8 +434,9 @@ TEST_CASE("vigild: the native protocol with a token file and TLS; data readable 
     native::fb::BatchStatus hs = native::fb::BatchStatus::Ok;
     auto refused = native::NativeClient::Connect("127.0.0.1", port, o, &hs);
     CHECK_FALSE(refused.ok());
-    CHECK(hs == (std::string(bad) == native::kReadToken ? native::fb::BatchStatus::Forbidden
-                                                       : native::fb::BatchStatus::Unauthenticated));
+    CHECK(hs == (std::string(bad) == native::kReadToken
+                     ? native::fb::BatchStatus::Forbidden
+                     : native::fb::BatchStatus::Unauthenticated));
   }
   // Plaintext to the TLS listener: a clear error; the server goes on.
   native::ClientOptions plain;
