@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -296,6 +297,65 @@ TEST_CASE("native TLS: verification failures are named", "[server][native][tls]"
     CHECK(c.status().code() == StatusCode::kInvalidArgument);
     CHECK(c.status().message().rfind("TLS CA file " + TlsDir() + "/missing.pem: ", 0) == 0);
   }
+}
+
+// A CA and a server certificate it signed for the DNS name db.test only, made with the openssl
+// CLI in a temporary directory (a chain, unlike the self-signed test certificate).
+struct TestPki {
+  server::testing::TempDir dir;
+  std::string ca, cert, key;
+  TestPki() {
+    const std::string d = dir.path();
+    const std::string cmd =
+        "cd '" + d +
+        "' && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+        "-keyout ca.key -out ca.pem -days 2 -subj /CN=vigil-test-ca >log 2>&1 && "
+        "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout key.pem "
+        "-out req.csr -subj /CN=db.test >>log 2>&1 && "
+        "printf 'subjectAltName=DNS:db.test\\n' > ext && "
+        "openssl x509 -req -in req.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out cert.pem "
+        "-days 2 -extfile ext >>log 2>&1";
+    const int rc = std::system(cmd.c_str());
+    INFO(cmd);
+    REQUIRE(rc == 0);  // the openssl CLI is a test dependency
+    ca = d + "/ca.pem";
+    cert = d + "/cert.pem";
+    key = d + "/key.pem";
+  }
+};
+
+TEST_CASE("native TLS: a certificate chain made at test time, names checked by DNS name",
+          "[server][native][tls]") {
+  TestPki pki;
+  TestDb t;
+  NativeServerOptions so;
+  so.ingest.clock = &t.clock();
+  so.tls_cert_file = pki.cert;
+  so.tls_key_file = pki.key;
+  NativeServer server(&t.db(), so);
+  REQUIRE(server.Start("127.0.0.1", 0).ok());
+  ClientOptions o = TlsClient();
+  o.tls.ca_file = pki.ca;
+  o.tls.server_name = "db.test";  // also sent as SNI
+  auto c = NativeClient::Connect("127.0.0.1", server.port(), o);
+  INFO(c.status().ToString());
+  REQUIRE(c.ok());
+  CHECK(WriteOne(**c, "chained", 1000, 1) == "Ok");
+  CHECK(t.Read("chained") == std::vector<TestSample>{{1000, 1}});
+
+  o.tls.server_name.clear();  // the certificate does not name 127.0.0.1
+  auto by_address = NativeClient::Connect("127.0.0.1", server.port(), o);
+  REQUIRE_FALSE(by_address.ok());
+  CHECK(by_address.status().message().find(
+            "the server's certificate is not valid for \"127.0.0.1\"") != std::string::npos);
+
+  o.tls.server_name = "db.test";
+  o.tls.ca_file = TlsDir() + "/cert.pem";  // some other CA
+  auto other_ca = NativeClient::Connect("127.0.0.1", server.port(), o);
+  REQUIRE_FALSE(other_ca.ok());
+  CHECK(other_ca.status().message().find(
+            "the server's certificate did not verify: unable to get local issuer certificate") !=
+        std::string::npos);
 }
 
 TEST_CASE("native TLS: a plaintext client gets a clear error and the server keeps serving",
