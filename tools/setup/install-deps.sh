@@ -10,7 +10,7 @@ packages=(
   libboost-dev libboost-system-dev
   libflatbuffers-dev flatbuffers-compiler
   libsnappy-dev libre2-dev libedit-dev libyaml-cpp-dev
-  libssl-dev
+  libssl-dev openssl
   zlib1g-dev
   prometheus prometheus-node-exporter victoria-metrics
 )
