@@ -14,27 +14,36 @@ namespace coding = storage::block;
 
 std::string_view MetricTypeName(MetricType t) {
   switch (t) {
-    case MetricType::kUnknown: return "unknown";
-    case MetricType::kCounter: return "counter";
-    case MetricType::kGauge: return "gauge";
-    case MetricType::kHistogram: return "histogram";
-    case MetricType::kGaugeHistogram: return "gaugehistogram";
-    case MetricType::kSummary: return "summary";
-    case MetricType::kInfo: return "info";
-    case MetricType::kStateset: return "stateset";
+    case MetricType::kUnknown:
+      return "unknown";
+    case MetricType::kCounter:
+      return "counter";
+    case MetricType::kGauge:
+      return "gauge";
+    case MetricType::kHistogram:
+      return "histogram";
+    case MetricType::kGaugeHistogram:
+      return "gaugehistogram";
+    case MetricType::kSummary:
+      return "summary";
+    case MetricType::kInfo:
+      return "info";
+    case MetricType::kStateset:
+      return "stateset";
   }
   return "unknown";
 }
 
 MetricType MetricTypeFromWire(uint64_t v) {
   return v <= static_cast<uint64_t>(MetricType::kStateset) ? static_cast<MetricType>(v)
-                                                            : MetricType::kUnknown;
+                                                           : MetricType::kUnknown;
 }
 
 std::string_view MetricFamilyOf(std::string_view name, MetricType type) {
   auto strip = [&](std::initializer_list<std::string_view> suffixes) {
     for (std::string_view s : suffixes) {
-      if (name.size() > s.size() && name.ends_with(s)) return name.substr(0, name.size() - s.size());
+      if (name.size() > s.size() && name.ends_with(s))
+        return name.substr(0, name.size() - s.size());
     }
     return name;
   };
@@ -53,8 +62,9 @@ namespace {
 
 bool Acceptable(std::string_view family, std::string_view help, std::string_view unit) {
   return !family.empty() && family.size() <= MetadataStore::kMaxFamilyBytes &&
-         help.size() <= MetadataStore::kMaxHelpBytes && unit.size() <= MetadataStore::kMaxUnitBytes &&
-         IsValidUtf8(family) && IsValidUtf8(help) && IsValidUtf8(unit);
+         help.size() <= MetadataStore::kMaxHelpBytes &&
+         unit.size() <= MetadataStore::kMaxUnitBytes && IsValidUtf8(family) && IsValidUtf8(help) &&
+         IsValidUtf8(unit);
 }
 
 }  // namespace
@@ -183,7 +193,8 @@ std::string EncodeMetadataFile(const std::map<std::string, MetricMetadata, std::
 Result<std::map<std::string, MetricMetadata, std::less<>>> DecodeMetadataFile(
     std::string_view bytes, std::string_view what) {
   auto corrupt = [&](size_t offset, const std::string& msg) {
-    return Status::Corruption(std::string(what) + ": " + msg + " at byte " + std::to_string(offset));
+    return Status::Corruption(std::string(what) + ": " + msg + " at byte " +
+                              std::to_string(offset));
   };
   if (bytes.size() < kHeaderBytes + kChecksumBytes) {
     return corrupt(0, "too short for a metadata file (" + std::to_string(bytes.size()) + " bytes)");
@@ -208,7 +219,9 @@ Result<std::map<std::string, MetricMetadata, std::less<>>> DecodeMetadataFile(
     const std::string_view name = d.Bytes(d.Uvarint());
     const std::string_view help = d.Bytes(d.Uvarint());
     const std::string_view unit = d.Bytes(d.Uvarint());
-    if (!d.ok()) return corrupt(at, "entry " + std::to_string(i) + " of " + std::to_string(count) + " is truncated");
+    if (!d.ok())
+      return corrupt(
+          at, "entry " + std::to_string(i) + " of " + std::to_string(count) + " is truncated");
     if (static_cast<uint8_t>(type[0]) > static_cast<uint8_t>(MetricType::kStateset)) {
       return corrupt(at, "entry " + std::to_string(i) + " has unknown type " +
                              std::to_string(static_cast<uint8_t>(type[0])));
@@ -218,10 +231,13 @@ Result<std::map<std::string, MetricMetadata, std::less<>>> DecodeMetadataFile(
     }
     MetricMetadata m{static_cast<MetricType>(type[0]), std::string(help), std::string(unit)};
     if (!out.emplace(std::string(name), std::move(m)).second) {
-      return corrupt(at, "entry " + std::to_string(i) + " repeats the family \"" + std::string(name) + "\"");
+      return corrupt(
+          at, "entry " + std::to_string(i) + " repeats the family \"" + std::string(name) + "\"");
     }
   }
-  if (!d.done()) return corrupt(kHeaderBytes + d.pos(), "trailing bytes after " + std::to_string(count) + " entries");
+  if (!d.done())
+    return corrupt(kHeaderBytes + d.pos(),
+                   "trailing bytes after " + std::to_string(count) + " entries");
   return out;
 }
 
@@ -229,7 +245,10 @@ Result<std::map<std::string, MetricMetadata, std::less<>>> DecodeMetadataFile(
 
 MetadataPersister::MetadataPersister(FileSystem* fs, std::string path, MetadataStore* store,
                                      int64_t debounce_ms)
-    : fs_(fs), path_(std::move(path)), store_(store), debounce_ms_(debounce_ms > 0 ? debounce_ms : 1) {}
+    : fs_(fs),
+      path_(std::move(path)),
+      store_(store),
+      debounce_ms_(debounce_ms > 0 ? debounce_ms : 1) {}
 
 MetadataPersister::~MetadataPersister() {
   Status st = Stop();

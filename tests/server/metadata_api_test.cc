@@ -43,8 +43,9 @@ void WriteMetadata(HttpClient& c) {
   ingest::RemoteWriteEncoder e2(ingest::RemoteWriteVersion::k2);
   const ingest::SeriesMetadata hist{3, "Request latency.", "seconds"};
   for (const char* le : {"0.5", "+Inf"}) {
-    e2.AddSeries(storage::Labels::FromPairs({{"__name__", "req_duration_seconds_bucket"}, {"le", le}}),
-                 std::vector<ingest::RemoteWriteSample>{{1000, 3}}, {.metadata = &hist});
+    e2.AddSeries(
+        storage::Labels::FromPairs({{"__name__", "req_duration_seconds_bucket"}, {"le", le}}),
+        std::vector<ingest::RemoteWriteSample>{{1000, 3}}, {.metadata = &hist});
   }
   r = c.Request("POST", "/api/v1/write", e2.Snappy(), kRw2);
   REQUIRE(r.ok());
@@ -72,8 +73,9 @@ TEST_CASE("/api/v1/metadata answers what remote write 1.0 and 2.0 sent, across a
   CHECK(j["data"].size() == 2);
   CHECK(Get(c, "/api/v1/metadata?limit=0") == R"({"status":"success","data":{}})");
   CHECK(Get(c, "/api/v1/metadata?limit=-1") == kAll);
-  CHECK(Get(c, "/api/v1/metadata?metric=node_load1") ==
-        R"({"status":"success","data":{"node_load1":[{"type":"gauge","help":"1m load average.","unit":""}]}})");
+  CHECK(
+      Get(c, "/api/v1/metadata?metric=node_load1") ==
+      R"({"status":"success","data":{"node_load1":[{"type":"gauge","help":"1m load average.","unit":""}]}})");
   CHECK(Get(c, "/api/v1/metadata?metric=absent") == R"({"status":"success","data":{}})");
   CHECK(Get(c, "/api/v1/metadata?limit_per_metric=1") == kAll);
   j = Json(Get(c, "/api/v1/metadata?limit=x", 400));
@@ -122,7 +124,8 @@ TEST_CASE("/api/v1/metadata answers what remote write 1.0 and 2.0 sent, across a
   REQUIRE((*from_snapshot)->Stop().ok());
 }
 
-TEST_CASE("/api/v1/metadata: a damaged metadata file does not stop vigild", "[server][api][metadata]") {
+TEST_CASE("/api/v1/metadata: a damaged metadata file does not stop vigild",
+          "[server][api][metadata]") {
   TestServer ts;
   auto c = ts.Client();
   WriteMetadata(c);

@@ -76,8 +76,8 @@ TEST_CASE("metadata: the store keeps the latest per family, within bounds", "[se
       {"a", MetricType::kCounter, "A help", ""},
       {"a", MetricType::kCounter, "A newer help", "bytes"},  // later entry wins
       {"", MetricType::kGauge, "no family", ""},             // dropped
-      {"c", MetricType::kUnknown, "", ""},                    // "no metadata": skipped
-      {"d", MetricType::kGauge, "bad \xff utf-8", ""},        // dropped
+      {"c", MetricType::kUnknown, "", ""},                   // "no metadata": skipped
+      {"d", MetricType::kGauge, "bad \xff utf-8", ""},       // dropped
   };
   CHECK(store.Update(u) == 3);
   CHECK(store.version() > v0);
@@ -157,7 +157,8 @@ TEST_CASE("metadata: damaged files are refused with what and where", "[server][m
     CHECK_FALSE(r.ok());
   }
   // Every truncation is caught.
-  for (size_t n = 0; n < good.size(); ++n) CHECK_FALSE(DecodeMetadataFile(good.substr(0, n), "f").ok());
+  for (size_t n = 0; n < good.size(); ++n)
+    CHECK_FALSE(DecodeMetadataFile(good.substr(0, n), "f").ok());
   auto r = DecodeMetadataFile("XXXX" + good.substr(4), "/d/metadata");
   CHECK(r.status().IsCorruption());
   CHECK(r.status().message() == "/d/metadata: bad magic at byte 0");

@@ -49,8 +49,8 @@ inline Exposition ParseExposition(const std::string& text) {
       REQUIRE(!name.empty());
       if (kind == "TYPE") {
         ls >> rest;
-        REQUIRE((rest == "counter" || rest == "gauge" || rest == "histogram" ||
-                 rest == "summary" || rest == "untyped"));
+        REQUIRE((rest == "counter" || rest == "gauge" || rest == "histogram" || rest == "summary" ||
+                 rest == "untyped"));
         e.types[name] = rest;
       }
       continue;

@@ -23,8 +23,9 @@ using testing::TestServer;
 // The values of `query` over [start, end] s with step 15 s, as "t:v" pairs per series joined by
 // spaces; series separated by " | ".
 std::string Range(HttpClient& c, const std::string& query, int64_t start_s, int64_t end_s) {
-  auto r = c.Get("/api/v1/query_range?query=" + UrlEncode(query) + "&start=" +
-                 std::to_string(start_s) + "&end=" + std::to_string(end_s) + "&step=15");
+  auto r =
+      c.Get("/api/v1/query_range?query=" + UrlEncode(query) + "&start=" + std::to_string(start_s) +
+            "&end=" + std::to_string(end_s) + "&step=15");
   if (!r.ok()) return r.status().ToString();
   if (r->status != 200) return "HTTP " + std::to_string(r->status) + ": " + r->body;
   auto j = Json(r->body);
