@@ -15,22 +15,18 @@ Api::Api(storage::Db* db, ApiOptions options, ServerMetrics* metrics)
     if (metrics_ != nullptr) {
       metrics_->registry().AddCollector([cache = range_cache_](MetricsWriter* w) {
         const RangeCache::Stats s = cache->stats();
-        const auto one = [w](const char* name, const char* type, const char* help, double v) {
-          w->Header(name, type, help);
-          w->Sample(name, v);
-        };
-        one("vigil_query_cache_hits_total", "counter",
+        w->Single("vigil_query_cache_hits_total", "counter",
             "Range queries that reused cached steps.", static_cast<double>(s.hits));
-        one("vigil_query_cache_misses_total", "counter",
+        w->Single("vigil_query_cache_misses_total", "counter",
             "Cacheable range queries computed in full.", static_cast<double>(s.misses));
-        one("vigil_query_cache_uncacheable_total", "counter",
+        w->Single("vigil_query_cache_uncacheable_total", "counter",
             "Range queries the cache cannot answer (@, negative offset, duration expressions).",
             static_cast<double>(s.uncacheable));
-        one("vigil_query_cache_steps_reused_total", "counter",
+        w->Single("vigil_query_cache_steps_reused_total", "counter",
             "Steps answered from the cache.", static_cast<double>(s.steps_reused));
-        one("vigil_query_cache_bytes", "gauge", "Memory held by the range query cache.",
+        w->Single("vigil_query_cache_bytes", "gauge", "Memory held by the range query cache.",
             static_cast<double>(s.bytes));
-        one("vigil_query_cache_entries", "gauge", "Entries in the range query cache.",
+        w->Single("vigil_query_cache_entries", "gauge", "Entries in the range query cache.",
             static_cast<double>(s.entries));
       });
     }

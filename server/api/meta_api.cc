@@ -53,6 +53,31 @@ void MergeInto(std::vector<std::string>* acc, std::vector<std::string> more) {
   *acc = std::move(out);
 }
 
+// /labels and /label/<name>/values: limit, start / end and match[] parsed, one querier over the
+// range, and the sorted union of lookup(querier, set) over the match[] sets (one empty set when
+// none is given) answered as a string list.
+template <typename Lookup>
+void RespondLabelStrings(storage::Db* db, HttpRequest& req, HttpResponse* resp, Lookup lookup) {
+  auto limit = LimitParam(req);
+  if (!limit.ok()) return RespondApiError(resp, ApiErrorType::kBadData, limit.status().message());
+  auto range = RangeParams(req);
+  if (!range.ok()) return RespondApiError(resp, ApiErrorType::kBadData, range.status().message());
+  auto sets = MatchParams(req);
+  if (!sets.ok()) return RespondApiError(resp, ApiErrorType::kBadData, sets.status().message());
+  auto querier = db->NewQuerier(range->start, range->end);
+  if (!querier.ok()) {
+    return RespondApiError(resp, ClassifyQueryError(querier.status()), querier.status().message());
+  }
+  std::vector<std::string> strings;
+  if (sets->empty()) sets->emplace_back();
+  for (const auto& set : *sets) {
+    Result<std::vector<std::string>> r = lookup(**querier, set);
+    if (!r.ok()) return RespondApiError(resp, ApiErrorType::kInternal, r.status().message());
+    MergeInto(&strings, std::move(*r));
+  }
+  RespondStrings(resp, strings, *limit);
+}
+
 }  // namespace
 
 void Api::Series(HttpRequest& req, HttpResponse* resp) {
@@ -98,24 +123,9 @@ void Api::Series(HttpRequest& req, HttpResponse* resp) {
 }
 
 void Api::LabelNames(HttpRequest& req, HttpResponse* resp) {
-  auto limit = LimitParam(req);
-  if (!limit.ok()) return RespondApiError(resp, ApiErrorType::kBadData, limit.status().message());
-  auto range = RangeParams(req);
-  if (!range.ok()) return RespondApiError(resp, ApiErrorType::kBadData, range.status().message());
-  auto sets = MatchParams(req);
-  if (!sets.ok()) return RespondApiError(resp, ApiErrorType::kBadData, sets.status().message());
-  auto querier = db_->NewQuerier(range->start, range->end);
-  if (!querier.ok()) {
-    return RespondApiError(resp, ClassifyQueryError(querier.status()), querier.status().message());
-  }
-  std::vector<std::string> names;
-  if (sets->empty()) sets->emplace_back();
-  for (const auto& set : *sets) {
-    auto r = (*querier)->LabelNames(set);
-    if (!r.ok()) return RespondApiError(resp, ApiErrorType::kInternal, r.status().message());
-    MergeInto(&names, std::move(*r));
-  }
-  RespondStrings(resp, names, *limit);
+  RespondLabelStrings(db_, req, resp, [](storage::Querier& q, const auto& set) {
+    return q.LabelNames(set);
+  });
 }
 
 void Api::LabelValues(HttpRequest& req, HttpResponse* resp) {
@@ -124,24 +134,9 @@ void Api::LabelValues(HttpRequest& req, HttpResponse* resp) {
     std::string msg = "invalid label name: \"" + name + "\"";
     return RespondApiError(resp, ApiErrorType::kBadData, msg);
   }
-  auto limit = LimitParam(req);
-  if (!limit.ok()) return RespondApiError(resp, ApiErrorType::kBadData, limit.status().message());
-  auto range = RangeParams(req);
-  if (!range.ok()) return RespondApiError(resp, ApiErrorType::kBadData, range.status().message());
-  auto sets = MatchParams(req);
-  if (!sets.ok()) return RespondApiError(resp, ApiErrorType::kBadData, sets.status().message());
-  auto querier = db_->NewQuerier(range->start, range->end);
-  if (!querier.ok()) {
-    return RespondApiError(resp, ClassifyQueryError(querier.status()), querier.status().message());
-  }
-  std::vector<std::string> values;
-  if (sets->empty()) sets->emplace_back();
-  for (const auto& set : *sets) {
-    auto r = (*querier)->LabelValues(name, set);
-    if (!r.ok()) return RespondApiError(resp, ApiErrorType::kInternal, r.status().message());
-    MergeInto(&values, std::move(*r));
-  }
-  RespondStrings(resp, values, *limit);
+  RespondLabelStrings(db_, req, resp, [&name](storage::Querier& q, const auto& set) {
+    return q.LabelValues(name, set);
+  });
 }
 
 namespace {

@@ -94,6 +94,11 @@ class MetricsWriter {
   void Sample(std::string_view name,
               const std::vector<std::pair<std::string, std::string>>& labels, double value);
   void Sample(std::string_view name, double value) { Sample(name, {}, value); }
+  // A metric with one unlabelled sample: its # HELP and # TYPE lines, then the sample.
+  void Single(std::string_view name, std::string_view type, std::string_view help, double value) {
+    Header(name, type, help);
+    Sample(name, value);
+  }
   // Exposition text produced elsewhere (whole lines with their # HELP / # TYPE).
   void Raw(std::string_view text) { out_->append(text); }
 

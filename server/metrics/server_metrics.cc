@@ -37,13 +37,11 @@ ServerMetrics::ServerMetrics(storage::Db* db) {
   });
   registry_.AddCollector([db](MetricsWriter* w) {
     storage::DbStats s = db->Stats();
-    auto gauge = [&](const char* name, const char* help, double v) {
-      w->Header(name, "gauge", help);
-      w->Sample(name, v);
+    auto gauge = [w](const char* name, const char* help, double v) {
+      w->Single(name, "gauge", help, v);
     };
-    auto counter = [&](const char* name, const char* help, double v) {
-      w->Header(name, "counter", help);
-      w->Sample(name, v);
+    auto counter = [w](const char* name, const char* help, double v) {
+      w->Single(name, "counter", help, v);
     };
     gauge("vigil_head_series", "Active series in the head (memory).", static_cast<double>(s.head_series));
     gauge("vigil_head_chunks", "Chunks in the head.", static_cast<double>(s.head_chunks));
@@ -107,9 +105,8 @@ ServerMetrics::ServerMetrics(storage::Db* db) {
 void ServerMetrics::WatchSeriesCache(const ingest::SeriesRefCache* cache) {
   registry_.AddCollector([cache](MetricsWriter* w) {
     const ingest::SeriesRefCache::Stats st = cache->stats();
-    auto one = [&](const char* name, const char* type, const char* help, uint64_t v) {
-      w->Header(name, type, help);
-      w->Sample(name, static_cast<double>(v));
+    auto one = [w](const char* name, const char* type, const char* help, uint64_t v) {
+      w->Single(name, type, help, static_cast<double>(v));
     };
     one("vigil_ingest_series_cache_hits_total", "counter",
         "Remote-write series and line-protocol fields found in the series ref cache.", st.hits);
@@ -127,9 +124,8 @@ void ServerMetrics::WatchSeriesCache(const ingest::SeriesRefCache* cache) {
 void ServerMetrics::WatchMetadata(const ingest::MetadataStore* store,
                                   const ingest::MetadataPersister* persister) {
   registry_.AddCollector([store, persister](MetricsWriter* w) {
-    auto one = [&](const char* name, const char* type, const char* help, uint64_t v) {
-      w->Header(name, type, help);
-      w->Sample(name, static_cast<double>(v));
+    auto one = [w](const char* name, const char* type, const char* help, uint64_t v) {
+      w->Single(name, type, help, static_cast<double>(v));
     };
     one("vigil_metadata_families", "gauge",
         "Metric families with metadata (type, help, unit) from remote write.", store->size());
