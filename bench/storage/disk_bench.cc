@@ -104,6 +104,10 @@ Status WriteBlocks(const Prepared& p, const std::string& dir, int64_t range_ms, 
     storage::BlockWriterOptions o;
     o.min_time = lo;
     o.max_time = lo + range_ms;
+    // As the Db writes blocks: zstd chunk pieces (chunk segment version 2) and series pieces
+    // (index version 2).
+    o.chunk_compression = compression::BlockCodec::kZstd;
+    o.index_compression = compression::BlockCodec::kZstd;
     VIGIL_ASSIGN_OR_RETURN(auto w, storage::BlockWriter::Create(fs, dir, o));
     for (const auto& [ls, s] : p.series) {
       const auto begin = std::lower_bound(s->ts.begin(), s->ts.end(), lo) - s->ts.begin();

@@ -91,7 +91,10 @@ Status BlockWriter::WriteSmallFile(const std::string& path, std::string_view dat
 
 Status BlockWriter::Publish(BlockMeta* meta) {
   VIGIL_RETURN_IF_ERROR(chunks_->Finish());
-  VIGIL_RETURN_IF_ERROR(WriteIndex(fs_, JoinPath(tmp_dir_, kIndexFileName), series_));
+  block::IndexWriterOptions index_options;
+  index_options.series_compression = options_.index_compression;
+  index_options.level = options_.index_compression_level;
+  VIGIL_RETURN_IF_ERROR(WriteIndex(fs_, JoinPath(tmp_dir_, kIndexFileName), series_, index_options));
   VIGIL_RETURN_IF_ERROR(WriteSmallFile(JoinPath(tmp_dir_, kTombstonesFileName), EncodeTombstones({})));
   VIGIL_RETURN_IF_ERROR(WriteSmallFile(JoinPath(tmp_dir_, kMetaFileName), EncodeBlockMeta(*meta)));
   VIGIL_RETURN_IF_ERROR(fs_->SyncDir(JoinPath(tmp_dir_, kChunksDirName)));

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <mutex>
 
 #include "storage/block/coding.h"
 #include "storage/block/format.h"
+#include "storage/block/piece_cache.h"
 
 namespace vigil::storage::block {
 
@@ -126,31 +126,7 @@ Status ChunkWriter::Finish() {
 
 // ---- reader ---------------------------------------------------------------------------------
 
-// Decompressed pieces, most recently used last. Small: a query reads a series' chunks in order
-// and a series' chunks sit together, so a few pieces per reader serve most look-ups.
-struct ChunkReader::Cache {
-  static constexpr size_t kCapacity = 16;
-  std::mutex mu;
-  std::vector<std::pair<uint64_t, std::shared_ptr<const std::string>>> entries;
-
-  std::shared_ptr<const std::string> Get(uint64_t key) {
-    std::lock_guard<std::mutex> lock(mu);
-    for (size_t i = entries.size(); i-- > 0;) {
-      if (entries[i].first == key) {
-        if (i + 1 != entries.size()) std::rotate(entries.begin() + i, entries.begin() + i + 1, entries.end());
-        return entries.back().second;
-      }
-    }
-    return nullptr;
-  }
-  void Put(uint64_t key, std::shared_ptr<const std::string> piece) {
-    std::lock_guard<std::mutex> lock(mu);
-    if (entries.size() == kCapacity) entries.erase(entries.begin());
-    entries.emplace_back(key, std::move(piece));
-  }
-};
-
-ChunkReader::ChunkReader() : cache_(std::make_unique<Cache>()) {}
+ChunkReader::ChunkReader() : cache_(std::make_unique<PieceCache>(kChunkPieceCacheSize)) {}
 ChunkReader::~ChunkReader() = default;
 ChunkReader::ChunkReader(ChunkReader&&) noexcept = default;
 ChunkReader& ChunkReader::operator=(ChunkReader&&) noexcept = default;

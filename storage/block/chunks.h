@@ -21,6 +21,8 @@
 
 namespace vigil::storage::block {
 
+class PieceCache;
+
 // "000001" for segment 1.
 std::string SegmentName(uint32_t segment);
 
@@ -97,10 +99,9 @@ class ChunkReader {
     std::vector<uint32_t> pieces;  // version 2: file offsets of the pieces
     uint64_t table_start = 0;      // version 2: where the piece table begins
   };
-  struct Cache;
 
   std::vector<Segment> segments_;  // segments_[i] is segment i + 1
-  std::unique_ptr<Cache> cache_;
+  std::unique_ptr<PieceCache> cache_;  // decompressed version 2 pieces
 };
 
 }  // namespace vigil::storage::block

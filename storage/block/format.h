@@ -27,7 +27,8 @@ inline constexpr std::string_view kIndexMagic = "VGIX";
 inline constexpr std::string_view kTombstonesMagic = "VGTS";
 inline constexpr uint8_t kChunksVersion = 1;            // plain frames
 inline constexpr uint8_t kChunksVersionCompressed = 2;  // frames in compressed pieces
-inline constexpr uint8_t kIndexVersion = 1;
+inline constexpr uint8_t kIndexVersion = 1;            // plain series section
+inline constexpr uint8_t kIndexVersionCompressed = 2;  // series section in compressed pieces
 inline constexpr uint8_t kTombstonesVersion = 1;
 inline constexpr int kMetaVersion = 1;
 
@@ -47,6 +48,17 @@ inline constexpr uint64_t kPieceSize = uint64_t{64} << 10;
 inline constexpr size_t kPieceHeaderSize = 8;
 inline constexpr uint64_t kMaxPiecesPerSegment = uint64_t{1} << 16;
 inline constexpr uint64_t kMaxPieceRawSize = kMaxChunkSize + 16 + kPieceSize;
+// Decompressed chunk pieces a ChunkReader keeps.
+inline constexpr size_t kChunkPieceCacheSize = 16;
+
+// Index version 2: the series section holds whole series entries gathered into pieces of at most
+// kIndexPieceSize uncompressed bytes (a larger lone entry gets a piece of its own), each one
+// compression/block_codec.h frame, after a table of (uncompressed start, frame offset) pairs.
+// Series offsets stay offsets into the uncompressed entries.
+inline constexpr uint64_t kIndexPieceSize = uint64_t{16} << 10;
+inline constexpr size_t kIndexPieceHeaderSize = 8;   // piece count, uncompressed size (fixed32)
+inline constexpr size_t kIndexPieceEntrySize = 8;    // uncompressed start, frame offset (fixed32)
+inline constexpr size_t kIndexPieceCacheSize = 16;   // decompressed series pieces a reader keeps
 
 // Index sections, in file order. The TOC at the end of the index lists them in this order.
 enum IndexSection : int {

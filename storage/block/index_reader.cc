@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "compression/block_codec.h"
 #include "storage/block/coding.h"
 #include "storage/block/postings.h"
 #include "storage/labels/encoding.h"
@@ -18,8 +19,10 @@ Status IndexReader::Corrupt(int section, uint64_t pos, std::string_view what) co
 Result<std::unique_ptr<IndexReader>> IndexReader::Open(FileView file) {
   std::unique_ptr<IndexReader> r(new IndexReader());
   r->file_ = std::move(file);
-  VIGIL_RETURN_IF_ERROR(CheckFileHeader(r->file_, kIndexMagic, kIndexVersion));
   const std::string_view d = r->file_.data();
+  r->version_ = d.size() > 4 && static_cast<uint8_t>(d[4]) == kIndexVersionCompressed ? kIndexVersionCompressed
+                                                                                      : kIndexVersion;
+  VIGIL_RETURN_IF_ERROR(CheckFileHeader(r->file_, kIndexMagic, r->version_));
   if (d.size() < kFileHeaderSize + kTocSize) {
     return CorruptionAt(r->path(), d.size(), "index shorter than header and table of contents");
   }
@@ -46,16 +49,34 @@ Result<std::unique_ptr<IndexReader>> IndexReader::Open(FileView file) {
   if (expected != toc_pos) return CorruptionAt(r->path(), expected, "gap before the table of contents");
 
   VIGIL_RETURN_IF_ERROR(r->ParseSymbols());
+  if (r->version_ == kIndexVersionCompressed) {
+    VIGIL_RETURN_IF_ERROR(r->ParsePieces());
+  } else {
+    r->series_size_ = r->sections_[kSeries].data.size();
+  }
   const std::string_view offsets = r->sections_[kSeriesOffsets].data;
   if (offsets.size() % 4 != 0) return r->Corrupt(kSeriesOffsets, 0, "size not a multiple of 4");
   r->num_series_ = static_cast<uint32_t>(offsets.size() / 4);
   uint32_t prev = 0;
   for (uint32_t i = 0; i < r->num_series_; ++i) {
     const uint32_t off = GetFixed32(offsets.data() + 4 * i);
-    if ((i == 0 && off != 0) || (i > 0 && off <= prev) || off >= r->sections_[kSeries].data.size()) {
+    if ((i == 0 && off != 0) || (i > 0 && off <= prev) || off >= r->series_size_) {
       return r->Corrupt(kSeriesOffsets, 4 * i, "series offset out of order or range");
     }
     prev = off;
+  }
+  if (r->num_series_ == 0 && r->series_size_ != 0) return r->Corrupt(kSeries, 0, "bytes but no series");
+  if (!r->pieces_.empty()) {
+    // Every entry lies inside one piece. Entries are contiguous from 0 and piece starts strictly
+    // increase from 0, so this also makes every piece start with an entry.
+    size_t p = 0;
+    for (uint32_t i = 0; i < r->num_series_; ++i) {
+      const uint32_t begin = GetFixed32(offsets.data() + 4 * i);
+      const uint64_t end = i + 1 < r->num_series_ ? GetFixed32(offsets.data() + 4 * (i + 1)) : r->series_size_;
+      while (p + 1 < r->pieces_.size() && r->pieces_[p + 1].raw_start <= begin) ++p;
+      const uint64_t piece_end = p + 1 < r->pieces_.size() ? r->pieces_[p + 1].raw_start : r->series_size_;
+      if (end > piece_end) return r->Corrupt(kSeriesOffsets, 4 * i, "series entry not inside one piece");
+    }
   }
   const std::string_view table = r->sections_[kPostingsTable].data;
   if (table.size() % kPostingsTableEntrySize != 0) {
@@ -81,6 +102,74 @@ Status IndexReader::ParseSymbols() {
     symbols_.push_back(s);
   }
   if (!d.done()) return Corrupt(kSymbols, d.pos(), "trailing bytes");
+  return Status::OK();
+}
+
+Status IndexReader::SeriesCorrupt(BlockSeriesId id, uint64_t pos, std::string_view what) const {
+  if (pieces_.empty()) return Corrupt(kSeries, pos, what);
+  return Corrupt(kSeries, 0, "series " + std::to_string(id) + " at uncompressed offset " + std::to_string(pos) +
+                                 ": " + std::string(what));
+}
+
+Status IndexReader::ParsePieces() {
+  const std::string_view ser = sections_[kSeries].data;
+  if (ser.size() < kIndexPieceHeaderSize) return Corrupt(kSeries, 0, "too short for its piece table");
+  const uint64_t count = GetFixed32(ser.data());
+  series_size_ = GetFixed32(ser.data() + 4);
+  const uint64_t table_end = kIndexPieceHeaderSize + kIndexPieceEntrySize * count;
+  if (table_end > ser.size()) return Corrupt(kSeries, 0, "bad piece count");
+  if ((count == 0) != (series_size_ == 0)) return Corrupt(kSeries, 4, "bad uncompressed size");
+  pieces_.reserve(count);
+  for (uint64_t p = 0; p < count; ++p) {
+    const char* e = ser.data() + kIndexPieceHeaderSize + kIndexPieceEntrySize * p;
+    const uint32_t start = GetFixed32(e), frame = GetFixed32(e + 4);
+    const uint64_t pos = e - ser.data();
+    if (p == 0 ? (start != 0 || frame != table_end)
+               : (start <= pieces_.back().raw_start ||
+                  frame <= pieces_.back().frame.data() - ser.data())) {
+      return Corrupt(kSeries, pos, "piece table out of order");
+    }
+    if (start >= series_size_ || frame >= ser.size()) return Corrupt(kSeries, pos, "piece out of range");
+    if (p > 0) {
+      Piece& prev = pieces_.back();
+      prev.frame = ser.substr(prev.frame.data() - ser.data(), frame - (prev.frame.data() - ser.data()));
+    }
+    pieces_.push_back({start, ser.substr(frame)});
+  }
+  cache_ = std::make_unique<PieceCache>(kIndexPieceCacheSize);
+  return Status::OK();
+}
+
+Status IndexReader::SeriesEntry(BlockSeriesId id, std::string_view* entry,
+                                std::shared_ptr<const std::string>* holder, uint64_t* pos) const {
+  const char* offsets = sections_[kSeriesOffsets].data.data();
+  const uint32_t begin = GetFixed32(offsets + 4 * uint64_t{id});
+  const uint64_t end = id + 1 < num_series_ ? GetFixed32(offsets + 4 * uint64_t{id + 1}) : series_size_;
+  *pos = begin;
+  if (pieces_.empty()) {
+    *entry = sections_[kSeries].data.substr(begin, end - begin);
+    return Status::OK();
+  }
+  // The last piece starting at or before the entry (Open checked that the entry lies inside it).
+  const auto it = std::upper_bound(pieces_.begin(), pieces_.end(), begin,
+                                   [](uint32_t b, const Piece& p) { return b < p.raw_start; }) - 1;
+  const uint64_t index = static_cast<uint64_t>(it - pieces_.begin());
+  *holder = cache_->Get(index);
+  if (*holder == nullptr) {
+    const uint64_t raw_end = index + 1 < pieces_.size() ? pieces_[index + 1].raw_start : series_size_;
+    const uint64_t frame_pos = static_cast<uint64_t>(it->frame.data() - sections_[kSeries].data.data());
+    auto piece = std::make_shared<std::string>();
+    compression::BlockStatus s = compression::DecompressBlock(it->frame, piece.get(), raw_end - it->raw_start);
+    if (!s.ok()) return Corrupt(kSeries, frame_pos, "piece " + std::to_string(index) + " does not decompress: " + s.message());
+    if (piece->size() != raw_end - it->raw_start) {
+      return Corrupt(kSeries, frame_pos, "piece " + std::to_string(index) + " decompresses to " +
+                                             std::to_string(piece->size()) + " bytes, expected " +
+                                             std::to_string(raw_end - it->raw_start));
+    }
+    *holder = std::move(piece);
+    cache_->Put(index, *holder);
+  }
+  *entry = std::string_view(**holder).substr(begin - it->raw_start, end - begin);
   return Status::OK();
 }
 
@@ -173,25 +262,26 @@ Result<PostingsList> IndexReader::Postings(std::string_view name, std::string_vi
 
 Status IndexReader::Series(BlockSeriesId id, Labels* labels, std::vector<ChunkMeta>* chunks) const {
   if (id >= num_series_) return Status::InvalidArgument("series id " + std::to_string(id) + " out of range");
-  const std::string_view ser = sections_[kSeries].data;
-  const uint32_t begin = GetFixed32(sections_[kSeriesOffsets].data.data() + 4 * uint64_t{id});
-  const uint64_t end = id + 1 < num_series_ ? GetFixed32(sections_[kSeriesOffsets].data.data() + 4 * uint64_t{id + 1}) : ser.size();
-  Decoder d(ser.substr(begin, end - begin));
+  std::string_view entry;
+  std::shared_ptr<const std::string> holder;
+  uint64_t begin = 0;
+  VIGIL_RETURN_IF_ERROR(SeriesEntry(id, &entry, &holder, &begin));
+  Decoder d(entry);
   const uint64_t num_labels = d.Uvarint();
-  if (num_labels > d.remaining()) return Corrupt(kSeries, begin, "bad label count");
+  if (num_labels > d.remaining()) return SeriesCorrupt(id, begin, "bad label count");
   std::string encoded;
   for (uint64_t i = 0; i < num_labels; ++i) {
     const uint32_t name = d.Uvarint32(), value = d.Uvarint32();
     if (!d.ok() || name >= symbols_.size() || value >= symbols_.size()) {
-      return Corrupt(kSeries, begin, "bad label symbol");
+      return SeriesCorrupt(id, begin, "bad label symbol");
     }
     storage::detail::AppendLabel(symbols_[name], symbols_[value], &encoded);
   }
   Result<Labels> ls = Labels::FromEncoded(encoded);
-  if (!ls.ok()) return Corrupt(kSeries, begin, "labels: " + ls.status().message());
+  if (!ls.ok()) return SeriesCorrupt(id, begin, "labels: " + ls.status().message());
   *labels = std::move(ls).value();
   const uint64_t num_chunks = d.Uvarint();
-  if (num_chunks > d.remaining()) return Corrupt(kSeries, begin, "bad chunk count");
+  if (num_chunks > d.remaining()) return SeriesCorrupt(id, begin, "bad chunk count");
   chunks->clear();
   chunks->reserve(num_chunks);
   for (uint64_t i = 0; i < num_chunks && d.ok(); ++i) {
@@ -201,17 +291,17 @@ Status IndexReader::Series(BlockSeriesId id, Labels* labels, std::vector<ChunkMe
     } else {
       const uint64_t gap = d.Uvarint();
       c.min_t = static_cast<int64_t>(static_cast<uint64_t>(chunks->back().max_t) + gap);
-      if (gap == 0 || c.min_t <= chunks->back().max_t) return Corrupt(kSeries, begin, "chunks overlap");
+      if (gap == 0 || c.min_t <= chunks->back().max_t) return SeriesCorrupt(id, begin, "chunks overlap");
     }
     const uint64_t span = d.Uvarint();
     c.max_t = static_cast<int64_t>(static_cast<uint64_t>(c.min_t) + span);
-    if (c.max_t < c.min_t) return Corrupt(kSeries, begin, "chunk time range overflows");
+    if (c.max_t < c.min_t) return SeriesCorrupt(id, begin, "chunk time range overflows");
     c.num_samples = d.Uvarint32();
     c.ref = i == 0 ? d.Uvarint() : chunks->back().ref + static_cast<uint64_t>(d.Varint());
     chunks->push_back(c);
   }
-  if (!d.ok()) return Corrupt(kSeries, begin, "truncated series entry");
-  if (!d.done()) return Corrupt(kSeries, begin + d.pos(), "trailing bytes in series entry");
+  if (!d.ok()) return SeriesCorrupt(id, begin, "truncated series entry");
+  if (!d.done()) return SeriesCorrupt(id, begin + d.pos(), "trailing bytes in series entry");
   return Status::OK();
 }
 

@@ -11,6 +11,7 @@
 #include "storage/base/status.h"
 #include "storage/block/file_view.h"
 #include "storage/block/format.h"
+#include "storage/block/piece_cache.h"
 #include "storage/block/types.h"
 #include "storage/labels.h"
 #include "storage/matcher.h"
@@ -54,6 +55,11 @@ class IndexReader {
     uint64_t offset = 0;
     std::string_view data;
   };
+  // Version 2: one compressed piece of the series section.
+  struct Piece {
+    uint32_t raw_start;       // offset of its first entry in the uncompressed series bytes
+    std::string_view frame;   // its block_codec frame
+  };
   struct Name {
     uint32_t name_ref;
     std::string_view values;  // encoded value refs of the label-values section
@@ -63,7 +69,15 @@ class IndexReader {
 
   IndexReader() = default;
   Status Corrupt(int section, uint64_t pos, std::string_view what) const;
+  // Corruption in series `id`'s entry at `pos` of the (uncompressed) series bytes.
+  Status SeriesCorrupt(BlockSeriesId id, uint64_t pos, std::string_view what) const;
   Status ParseSymbols();
+  // Version 2: reads the piece table of the series section and sets series_size_.
+  Status ParsePieces();
+  // The bytes of series `id`'s entry; *holder keeps them valid (version 2: their piece). Sets
+  // *pos to the entry's offset in the (uncompressed) series bytes.
+  Status SeriesEntry(BlockSeriesId id, std::string_view* entry, std::shared_ptr<const std::string>* holder,
+                     uint64_t* pos) const;
   Status ParseNames();
   const Name* FindName(std::string_view name) const;
   std::string_view TableValue(uint32_t entry) const;
@@ -74,7 +88,11 @@ class IndexReader {
   Status ValuesPostings(const Matcher& m, bool want, PostingsList* out) const;
 
   block::FileView file_;
+  uint8_t version_ = 0;
   Section sections_[block::kNumIndexSections];
+  uint64_t series_size_ = 0;      // size of the uncompressed series bytes
+  std::vector<Piece> pieces_;     // version 2
+  std::unique_ptr<block::PieceCache> cache_;  // version 2: decompressed pieces
   std::vector<std::string_view> symbols_;
   std::vector<Name> names_;
   uint32_t num_series_ = 0;

@@ -43,9 +43,50 @@ void EncodeSeries(const IndexSeries& s, const std::unordered_map<std::string_vie
   }
 }
 
+// Version 2 series section: the entries of `raw` (entry i starts at raw_offsets[i]) gathered into
+// pieces of at most kIndexPieceSize bytes, each compressed on its own, after the piece table.
+Result<std::string> CompressSeries(std::string_view raw, std::span<const uint32_t> raw_offsets,
+                                   const IndexWriterOptions& options) {
+  std::vector<uint32_t> starts;  // uncompressed start of each piece
+  for (size_t i = 0; i < raw_offsets.size(); ++i) {
+    const uint64_t end = i + 1 < raw_offsets.size() ? raw_offsets[i + 1] : raw.size();
+    if (starts.empty() || end - starts.back() > kIndexPieceSize) starts.push_back(raw_offsets[i]);
+  }
+  std::string frames, frame;
+  std::vector<uint32_t> frame_offsets;
+  const uint64_t table_size = kIndexPieceHeaderSize + kIndexPieceEntrySize * starts.size();
+  for (size_t p = 0; p < starts.size(); ++p) {
+    const uint64_t end = p + 1 < starts.size() ? starts[p + 1] : raw.size();
+    const std::string_view piece = raw.substr(starts[p], end - starts[p]);
+    frame.clear();
+    compression::BlockStatus s = compression::CompressBlock(options.series_compression, piece, options.level, &frame);
+    if (!s.ok()) return Status::Internal("compressing an index piece: " + s.message());
+    if (frame.size() > piece.size()) {
+      // Incompressible: the frame stores the bytes as they are.
+      frame.clear();
+      s = compression::CompressBlock(compression::BlockCodec::kNone, piece, 0, &frame);
+      if (!s.ok()) return Status::Internal("framing an index piece: " + s.message());
+    }
+    if (table_size + frames.size() > UINT32_MAX) return TooLarge("series");
+    frame_offsets.push_back(static_cast<uint32_t>(table_size + frames.size()));
+    frames.append(frame);
+  }
+  std::string out;
+  out.reserve(table_size + frames.size());
+  AppendFixed32(static_cast<uint32_t>(starts.size()), &out);
+  AppendFixed32(static_cast<uint32_t>(raw.size()), &out);
+  for (size_t p = 0; p < starts.size(); ++p) {
+    AppendFixed32(starts[p], &out);
+    AppendFixed32(frame_offsets[p], &out);
+  }
+  out.append(frames);
+  return out;
+}
+
 }  // namespace
 
-Result<std::string> BuildIndex(std::span<const IndexSeries> series) {
+Result<std::string> BuildIndex(std::span<const IndexSeries> series, const IndexWriterOptions& options) {
+  const bool compressed = options.series_compression != compression::BlockCodec::kNone;
   if (series.size() > UINT32_MAX) return Status::InvalidArgument("too many series for one block");
   std::string sections[kNumIndexSections];
 
@@ -74,14 +115,22 @@ Result<std::string> BuildIndex(std::span<const IndexSeries> series) {
   std::string& ser = sections[kSeries];
   std::string& offsets = sections[kSeriesOffsets];
   offsets.reserve(series.size() * 4);
+  std::vector<uint32_t> raw_offsets;
+  if (compressed) raw_offsets.reserve(series.size());
   for (size_t id = 0; id < series.size(); ++id) {
     if (ser.size() > UINT32_MAX) return TooLarge("series");
     AppendFixed32(static_cast<uint32_t>(ser.size()), &offsets);
+    if (compressed) raw_offsets.push_back(static_cast<uint32_t>(ser.size()));
     EncodeSeries(series[id], refs, &ser);
     for (const Label& l : series[id].labels) {
       const uint64_t key = uint64_t{refs.at(l.name)} << 32 | refs.at(l.value);
       postings[key].push_back(static_cast<BlockSeriesId>(id));
     }
+  }
+  if (ser.size() > UINT32_MAX) return TooLarge("series");
+  if (compressed) {
+    VIGIL_ASSIGN_OR_RETURN(std::string pieces, CompressSeries(ser, raw_offsets, options));
+    ser = std::move(pieces);
   }
 
   std::vector<uint64_t> keys;
@@ -128,7 +177,7 @@ Result<std::string> BuildIndex(std::span<const IndexSeries> series) {
   }
   if (post.size() > UINT32_MAX) return TooLarge("postings");
 
-  std::string out = FileHeader(kIndexMagic, kIndexVersion);
+  std::string out = FileHeader(kIndexMagic, compressed ? kIndexVersionCompressed : kIndexVersion);
   std::string toc;
   for (const std::string& section : sections) {
     AppendFixed64(out.size(), &toc);
@@ -141,8 +190,9 @@ Result<std::string> BuildIndex(std::span<const IndexSeries> series) {
   return out;
 }
 
-Status WriteIndex(FileSystem* fs, const std::string& path, std::span<const IndexSeries> series) {
-  VIGIL_ASSIGN_OR_RETURN(std::string bytes, BuildIndex(series));
+Status WriteIndex(FileSystem* fs, const std::string& path, std::span<const IndexSeries> series,
+                  const IndexWriterOptions& options) {
+  VIGIL_ASSIGN_OR_RETURN(std::string bytes, BuildIndex(series, options));
   VIGIL_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, fs->NewWritableFile(path));
   VIGIL_RETURN_IF_ERROR(file->Append(bytes));
   VIGIL_RETURN_IF_ERROR(file->Sync());

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "compression/block_codec.h"
 #include "storage/base/file_system.h"
 #include "storage/block/types.h"
 #include "storage/labels.h"
@@ -17,12 +18,20 @@ struct IndexSeries {
   std::vector<ChunkMeta> chunks;  // refs set, data ignored
 };
 
+struct IndexWriterOptions {
+  // kNone writes version 1 (plain series section); kZstd / kLz4 write version 2, whose series
+  // section is compressed in pieces of 16 KiB at `level` (storage/docs/format/index.md).
+  compression::BlockCodec series_compression = compression::BlockCodec::kNone;
+  int level = 3;
+};
+
 // Writes, syncs and closes the index at `path`. `series` are in strictly increasing label order;
 // their positions are their ids. InvalidArgument when a section would exceed the 4 GiB that its
 // 32-bit offsets can address.
-Status WriteIndex(FileSystem* fs, const std::string& path, std::span<const IndexSeries> series);
+Status WriteIndex(FileSystem* fs, const std::string& path, std::span<const IndexSeries> series,
+                  const IndexWriterOptions& options = {});
 
 // The index bytes for `series` (what WriteIndex writes), for tests and tools.
-Result<std::string> BuildIndex(std::span<const IndexSeries> series);
+Result<std::string> BuildIndex(std::span<const IndexSeries> series, const IndexWriterOptions& options = {});
 
 }  // namespace vigil::storage::block

@@ -116,6 +116,8 @@ Result<std::vector<BlockMeta>> WriteBlocks(FileSystem* fs, const std::string& pa
         if (options.compaction_level >= options.compress_from_level) {
           wo.chunk_compression = options.chunk_compression;
           wo.chunk_compression_level = options.chunk_compression_level;
+          wo.index_compression = options.chunk_compression;
+          wo.index_compression_level = options.chunk_compression_level;
         }
         wo.compaction_sources = options.sources;
         VIGIL_ASSIGN_OR_RETURN(out.writer, BlockWriter::Create(fs, parent_dir, std::move(wo)));

@@ -27,10 +27,11 @@ struct WriteBlockOptions {
   std::vector<std::string> sources;
   uint32_t chunk_samples = 120;
   // Blocks of compaction level >= compress_from_level get their chunk segments compressed in
-  // 64 KiB pieces with `chunk_compression` (storage/docs/format/chunks.md, version 2). Every
+  // 64 KiB pieces with `chunk_compression` (storage/docs/format/chunks.md, version 2), and their
+  // index's series section in 16 KiB pieces with the same codec (index.md, version 2). Every
   // level by default: blocks only hold data the head has let go (older than about 2 h), which
   // dashboards read less often than the head, and it halves their chunk bytes. kNone (or a
-  // level above any block's) keeps version 1 segments.
+  // level above any block's) keeps version 1 segments and index.
   compression::BlockCodec chunk_compression = compression::BlockCodec::kZstd;
   int chunk_compression_level = 3;
   int compress_from_level = 1;

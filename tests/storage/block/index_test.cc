@@ -7,6 +7,8 @@
 #include <set>
 
 #include "storage/base/mem_file_system.h"
+#include "storage/block/coding.h"
+#include "storage/block/format.h"
 #include "storage/block/index_reader.h"
 #include "storage/block/index_writer.h"
 
@@ -15,7 +17,7 @@ namespace {
 
 using block::IndexSeries;
 
-std::vector<IndexSeries> MakeSeries(size_t n) {
+std::vector<IndexSeries> MakeSeries(size_t n, size_t max_chunks = 4) {
   std::vector<IndexSeries> out;
   out.reserve(n);
   for (size_t i = 0; i < n; ++i) {
@@ -25,7 +27,7 @@ std::vector<IndexSeries> MakeSeries(size_t n) {
                                   {"job", i % 3 == 0 ? "node" : "app"},
                                   {"series", std::to_string(i)},
                                   {"zone", i % 5 == 0 ? "" : "z" + std::to_string(i % 5)}});
-    const size_t chunks = 1 + i % 4;
+    const size_t chunks = 1 + i % max_chunks;
     int64_t t = -1000 + static_cast<int64_t>(i);
     for (size_t c = 0; c < chunks; ++c) {
       s.chunks.push_back({t, t + 119 * 15000, 120, ChunkRef(1 + c) << 32 | (8 + i * 40 + c), {}});
@@ -37,11 +39,13 @@ std::vector<IndexSeries> MakeSeries(size_t n) {
   return out;
 }
 
-void RoundTrip(size_t n) {
-  const auto series = MakeSeries(n);
+void RoundTrip(size_t n, const block::IndexWriterOptions& options = {}, size_t max_chunks = 4) {
+  const auto series = MakeSeries(n, max_chunks);
   const auto start = std::chrono::steady_clock::now();
-  auto bytes = block::BuildIndex(series);
+  auto bytes = block::BuildIndex(series, options);
   REQUIRE(bytes.ok());
+  const bool compressed = options.series_compression != compression::BlockCodec::kNone;
+  REQUIRE(static_cast<uint8_t>((*bytes)[4]) == (compressed ? block::kIndexVersionCompressed : block::kIndexVersion));
   auto fs = NewMemFileSystem();
   REQUIRE(WriteFileAtomic(fs.get(), "/index", *bytes).ok());
   auto file = block::FileView::Open(fs.get(), "/index");
@@ -98,6 +102,58 @@ void RoundTrip(size_t n) {
 TEST_CASE("index round trip with 10k series", "[storage][block]") { RoundTrip(10000); }
 
 TEST_CASE("index round trip with 100k series", "[storage][block][.][slow]") { RoundTrip(100000); }
+
+block::IndexWriterOptions Compressed(compression::BlockCodec codec) {
+  block::IndexWriterOptions o;
+  o.series_compression = codec;
+  return o;
+}
+
+TEST_CASE("index version 2 (series section in zstd pieces) round trip with 10k series", "[storage][block]") {
+  RoundTrip(10000, Compressed(compression::BlockCodec::kZstd));
+}
+
+TEST_CASE("index version 2 (series section in lz4 pieces) round trip with 10k series", "[storage][block]") {
+  RoundTrip(10000, Compressed(compression::BlockCodec::kLz4));
+}
+
+TEST_CASE("index version 2 round trip with series entries larger than a piece", "[storage][block]") {
+  // Up to 4000 chunk metas per series: entries of up to ~40 KiB, each then a piece of its own.
+  RoundTrip(40, Compressed(compression::BlockCodec::kZstd), 4000);
+}
+
+TEST_CASE("index version 2 round trip with 100k series", "[storage][block][.][slow]") {
+  RoundTrip(100000, Compressed(compression::BlockCodec::kZstd));
+}
+
+TEST_CASE("index version 2 compresses the series section and keeps the other sections", "[storage][block]") {
+  const auto series = MakeSeries(5000);
+  const std::string v1 = block::BuildIndex(series).value();
+  const std::string v2 = block::BuildIndex(series, Compressed(compression::BlockCodec::kZstd)).value();
+  auto section = [](const std::string& index, int i) {
+    const char* e = index.data() + index.size() - block::kTocSize + i * block::kTocEntrySize;
+    return std::string_view(index).substr(block::GetFixed64(e), block::GetFixed64(e + 8));
+  };
+  for (int i = 0; i < block::kNumIndexSections; ++i) {
+    INFO("section " << block::kIndexSectionNames[i]);
+    if (i == block::kSeries) {
+      CHECK(section(v2, i).size() * 2 < section(v1, i).size());
+    } else {
+      CHECK(section(v2, i) == section(v1, i));
+    }
+  }
+}
+
+TEST_CASE("index version 2 with no series", "[storage][block]") {
+  const std::string bytes = block::BuildIndex({}, Compressed(compression::BlockCodec::kZstd)).value();
+  auto fs = NewMemFileSystem();
+  REQUIRE(WriteFileAtomic(fs.get(), "/index", bytes).ok());
+  auto reader = IndexReader::Open(block::FileView::Open(fs.get(), "/index").value());
+  REQUIRE(reader.ok());
+  CHECK((*reader)->NumSeries() == 0);
+  CHECK((*reader)->Verify().value() == 0);
+  CHECK((*reader)->LabelNames().empty());
+}
 
 }  // namespace
 }  // namespace vigil::storage
