@@ -17,6 +17,7 @@
 #include "compression/detail/bit_reader.h"
 #include "compression/detail/bit_writer.h"
 #include "compression/detail/int_series_reader.h"
+#include "compression/detail/xor_column_reader.h"
 #include "compression/detail/xor_codec.h"
 
 namespace vigil::compression {
@@ -77,14 +78,16 @@ class ChunkDecoder {
  private:
   void Init();
   void NextXor(std::span<int64_t> ts, std::span<double> vs);
-  void NextColumnar(std::span<int64_t> ts, std::span<double> vs);
+  // False if the chunk turned out corrupt.
+  bool NextColumnar(std::span<int64_t> ts, std::span<double> vs);
 
   std::string_view chunk_;
   Encoding encoding_ = Encoding::kXor;
   uint32_t num_samples_ = 0;
   uint32_t done_ = 0;
   bool ok_ = true;
-  detail::BitReader reader_;  // kXor: the whole stream; kXorColumnar: the value column
+  detail::BitReader reader_;  // kXor: the whole stream
+  detail::XorColumnReader xor_column_;  // kXorColumnar: the value column
   detail::XorValueReader xor_values_;
   int64_t prev_t_ = 0;
   uint64_t prev_delta_ = 0;

@@ -67,7 +67,7 @@ void ChunkDecoder::Init() {
       ok_ = ints_.Init(data, size, end, num_samples_, &end);
       break;
     case Encoding::kXorColumnar:
-      reader_ = BitReader(data, size, end);
+      xor_column_.Init(data, size, end);
       break;
     default:
       break;
@@ -78,12 +78,14 @@ size_t ChunkDecoder::Next(std::span<int64_t> ts, std::span<double> vs) {
   if (!ok_) return 0;
   const size_t k = std::min({ts.size(), vs.size(), size_t{num_samples_ - done_}});
   if (k == 0) return 0;
+  bool ok;
   if (encoding_ == Encoding::kXor) {
     NextXor(ts.first(k), vs.first(k));
+    ok = reader_.ok();
   } else {
-    NextColumnar(ts.first(k), vs.first(k));
+    ok = NextColumnar(ts.first(k), vs.first(k));
   }
-  if (!reader_.ok() || !ts_.ok() || !ints_.ok()) {
+  if (!ok) {
     ok_ = false;
     return 0;
   }
@@ -117,34 +119,39 @@ void ChunkDecoder::NextXor(std::span<int64_t> ts, std::span<double> vs) {
   xor_values_ = values;
 }
 
-void ChunkDecoder::NextColumnar(std::span<int64_t> ts, std::span<double> vs) {
+bool ChunkDecoder::NextColumnar(std::span<int64_t> ts, std::span<double> vs) {
   const size_t k = ts.size();
-  ts_.Decode(k, detail::TimestampSink{ts.data()});
+  // The whole chunk at once (spans at least as long as the chunk): the integer columns skip the
+  // block loop.
+  const bool all = done_ == 0 && k == num_samples_;
+  if (all) {
+    ts_.DecodeAll(detail::TimestampSink{ts.data()});
+  } else {
+    ts_.Decode(k, detail::TimestampSink{ts.data()});
+  }
   switch (encoding_) {
     case Encoding::kConstant:
       detail::FillConstant(vs.data(), k, std::bit_cast<double>(constant_bits_));
-      break;
+      return ts_.ok();
     case Encoding::kIntDoubleDelta:
-      ints_.Decode(k, detail::DoubleSink<false>{vs.data()});
-      break;
-    case Encoding::kDecimal:
-      ints_.Decode(k, detail::DoubleSink<true>{vs.data(), divisor_});
-      break;
-    case Encoding::kXorColumnar: {
-      BitReader r = reader_;
-      detail::XorValueReader values = xor_values_;
-      size_t i = 0;
-      if (done_ == 0) {
-        vs[0] = std::bit_cast<double>(values.First(r));
-        i = 1;
+      if (all) {
+        ints_.DecodeAll(detail::DoubleSink<false>{vs.data()});
+      } else {
+        ints_.Decode(k, detail::DoubleSink<false>{vs.data()});
       }
-      for (; i < k; ++i) vs[i] = std::bit_cast<double>(values.Next(r));
-      reader_ = r;
-      xor_values_ = values;
-      break;
-    }
+      return ts_.ok() && ints_.ok();
+    case Encoding::kDecimal:
+      if (all) {
+        ints_.DecodeAll(detail::DoubleSink<true>{vs.data(), divisor_});
+      } else {
+        ints_.Decode(k, detail::DoubleSink<true>{vs.data(), divisor_});
+      }
+      return ts_.ok() && ints_.ok();
+    case Encoding::kXorColumnar:
+      xor_column_.Decode(vs.data(), k);
+      return ts_.ok() && xor_column_.ok();
     default:
-      break;
+      return false;
   }
 }
 

@@ -39,6 +39,11 @@ struct ExceptionList {
   // REQUIRES: r_end <= m.
   template <typename Visit>
   void ForEach(uint64_t r_end, Visit visit);
+  // Calls visit(index, high bits) for every exception, in order, when the section is decoded in
+  // one go (nothing read yet): no block end to compare with and no pending entry, and when the
+  // list ends at least 8 bytes before the data does, loads without a bounds check.
+  template <typename Visit>
+  void ForEachAll(Visit visit);
   // Moves the exceptions with an index below r_end to `out` and returns how many there were.
   // REQUIRES: r_end <= m, room for r_end - (index of the previous exception + 1) entries.
   size_t Take(uint64_t r_end, Exception* out) {
@@ -49,6 +54,10 @@ struct ExceptionList {
   // Decodes the entry at bit *p with every check (entries longer than one load): the exception
   // at index `from` + gap. False if it is corrupt. (int_series.cc)
   bool ReadLongEntry(uint64_t* p, uint64_t from, Exception* e) const;
+
+ private:
+  template <bool kInBounds, typename Visit>
+  void ForEachAllImpl(Visit visit);
 };
 
 template <typename Visit>
@@ -114,6 +123,72 @@ inline void ExceptionList::ForEach(uint64_t r_end, Visit visit) {
     failed = true;
     pos = e;
   }
+}
+
+template <typename Visit>
+inline void ExceptionList::ForEachAll(Visit visit) {
+  if (pos >= end) return;
+  // Every load starts at a byte below (end - 1) / 8 + 1.
+  if (((end - 1) >> 3) + 8 <= size) {
+    ForEachAllImpl<true>(visit);
+  } else {
+    ForEachAllImpl<false>(visit);
+  }
+}
+
+template <bool kInBounds, typename Visit>
+inline void ExceptionList::ForEachAllImpl(Visit visit) {
+  // As ForEach, with fewer live values: the index is compared with m only, and the gap origin is
+  // kept minus 2^k so that the Rice code's leading one needs no mask: with v the entry's
+  // len = q + 1 + k + w bits, v >> w is 2^k + (gap & (2^k - 1)).
+  const char* const d = data;
+  const uint64_t e = end;
+  const unsigned k = rice_k;
+  const unsigned w = width;
+  const unsigned fixed = 1 + k + w;
+  const uint64_t hmask = hi_mask;
+  const uint64_t limit = m;
+  const uint64_t one = uint64_t{1} << k;
+  uint64_t p = pos;
+  uint64_t g = uint64_t{from} - one;  // index origin of the next gap, minus 2^k
+  bool ok = true;
+  while (p < e) {
+    uint64_t window;
+    if constexpr (kInBounds) {
+      window = LoadBigEndian64(d + (p >> 3)) << (p & 7);
+    } else {
+      window = LoadBitsAt(d, size, p);
+    }
+    const unsigned q = static_cast<unsigned>(std::countl_zero(window));
+    const unsigned len = q + fixed;
+    uint64_t i;
+    uint64_t h;
+    if (len <= 57) [[likely]] {
+      const uint64_t v = window >> (64 - len);
+      i = g + (uint64_t{q} << k) + (v >> w);
+      h = v & hmask;
+      p += len;
+    } else {
+      uint64_t p_long = p;
+      Exception x;
+      if (!ReadLongEntry(&p_long, g + one, &x)) {
+        ok = false;
+        break;
+      }
+      p = p_long;
+      i = x.idx;
+      h = x.hi;
+    }
+    if (i >= limit) {
+      ok = false;
+      break;
+    }
+    g = i + 1 - one;
+    visit(static_cast<uint32_t>(i), h);
+  }
+  pos = e;
+  from = static_cast<uint32_t>(g + one);
+  if (!ok || p > e) failed = true;
 }
 
 }  // namespace vigil::compression::detail

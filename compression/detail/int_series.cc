@@ -244,20 +244,56 @@ void WriteIntSeries(const IntSeriesPlan& plan, BitWriter& w) {
 
 namespace {
 
-// A var-bits value whose 7-bit length `len` has been read, then `k` (1..11) fixed-width bits: one
-// load when both fit in the 57 bits a load yields. False if the length is above 64.
-inline bool ReadVarBitsThen(BitCursor& c, unsigned len, unsigned k, uint64_t* u, uint64_t* fixed) {
-  if (len > 64) return false;
-  if (len + k <= 57) [[likely]] {
-    const uint64_t v = c.Read(len + k);
-    *u = v >> k;
-    *fixed = v & LowMask(k);
-  } else {
-    *u = c.Read(len);
-    *fixed = c.Read(k);
+// Reads a section header: fields are taken from one 64-bit window (LoadBitsAt) for as long as
+// they fit in its valid bits, so a header costs 2-3 loads (timestamp columns with exceptions often
+// fit the S group and the whole exception header in one). Reads never leave the data (bits past
+// the end are 0); the caller checks the final position once.
+class HeaderReader {
+ public:
+  HeaderReader(const char* data, size_t size, uint64_t pos)
+      : data_(data), size_(size), pos_(pos), win_(LoadBitsAt(data, size, pos)),
+        avail_(64 - static_cast<unsigned>(pos & 7)) {}
+
+  // Reads n bits, 1 <= n <= 57.
+  uint64_t Get(unsigned n) {
+    if (off_ + n > avail_) [[unlikely]] Reload();
+    const uint64_t v = (win_ << off_) >> (64 - n);
+    off_ += n;
+    return v;
   }
-  return true;
-}
+  // A var-bits value of `len` (0..64) bits followed by `k` (7..11) fixed bits: *u and *fixed.
+  void GetVarThen(unsigned len, unsigned k, uint64_t* u, uint64_t* fixed) {
+    if (len + k <= 57) [[likely]] {
+      const uint64_t v = Get(len + k);
+      *u = v >> k;
+      *fixed = v & LowMask(k);
+      return;
+    }
+    *u = GetLong(len);
+    *fixed = Get(k);
+  }
+  // 0..64 bits.
+  uint64_t GetLong(unsigned n) {
+    if (n <= 57) return n == 0 ? 0 : Get(n);
+    const uint64_t hi = Get(n - 32);
+    return (hi << 32) | Get(32);
+  }
+  uint64_t position() const { return pos_ + off_; }
+
+ private:
+  void Reload() {
+    pos_ += off_;
+    win_ = LoadBitsAt(data_, size_, pos_);
+    off_ = 0;
+    avail_ = 64 - static_cast<unsigned>(pos_ & 7);
+  }
+  const char* data_;
+  size_t size_;
+  uint64_t pos_;  // bit position of the window
+  uint64_t win_;
+  unsigned off_ = 0;  // bits of the window consumed
+  unsigned avail_;    // valid bits of the window (57..64)
+};
 
 }  // namespace
 
@@ -274,42 +310,44 @@ bool IntSeriesReader::Init(const char* data, size_t size, uint64_t start, uint32
   exc_.from = 0;
   exc_.pending = false;
   exc_.failed = false;
-  // The header is read in groups that share one load: each var-bits value with the fixed fields
-  // after it, up to and including the next var-bits length. That is 3 loads per section without
-  // exceptions and 5 with, instead of 8 and 11 (on real-scrape, the two section headers of a chunk
-  // are about a fifth of its decode instructions).
-  BitCursor c(data, size, start);
-  const unsigned first_len = static_cast<unsigned>(c.Read(7));
+  // Each var-bits value is read together with the fixed fields after it, up to and including
+  // the next var-bits length, from a window that is reloaded only when a group does not fit.
+  HeaderReader c(data, size, start);
+  const unsigned first_len = static_cast<unsigned>(c.Get(7));
+  if (first_len > 64) return ok_ = false;
   const uint32_t m = n == 0 ? 0 : n - 1;
+  m_ = m;
   uint64_t exc_bits = 0;
+  uint64_t u = 0;
+  uint64_t f = 0;
   if (m == 0) {
-    if (first_len > 64) return ok_ = false;
-    first_ = UnZigZag(c.Read(first_len));
+    first_ = UnZigZag(c.GetLong(first_len));
   } else {
-    uint64_t u = 0;
-    uint64_t f = 0;
     // first | mode (2 bits) | length of S (7 bits)
-    if (!ReadVarBitsThen(c, first_len, 9, &u, &f)) return ok_ = false;
+    c.GetVarThen(first_len, 9, &u, &f);
     first_ = UnZigZag(u);
-    mode_ = static_cast<SeriesMode>(f >> 7);
+    const unsigned mode = static_cast<unsigned>(f >> 7);
+    const unsigned step_len = static_cast<unsigned>(f & 127);
+    if (step_len > 64 || mode > 2) return ok_ = false;
+    mode_ = static_cast<SeriesMode>(mode);
     // S | width (7 bits) | exception flag (1 bit)
-    if (!ReadVarBitsThen(c, static_cast<unsigned>(f & 127), 8, &u, &f)) return ok_ = false;
+    c.GetVarThen(step_len, 8, &u, &f);
     step_ = UnZigZag(u);
     width_ = static_cast<unsigned>(f >> 1);
     if ((f & 1) != 0) {
       // list length | high width (7 bits) | Rice k (4 bits)
-      const unsigned len = static_cast<unsigned>(c.Read(7));
-      if (!ReadVarBitsThen(c, len, 11, &exc_bits, &f)) return ok_ = false;
+      const unsigned len = static_cast<unsigned>(c.Get(7));
+      if (len > 64) return ok_ = false;
+      c.GetVarThen(len, 11, &exc_bits, &f);
       exc_.width = static_cast<unsigned>(f >> 4);
       exc_.rice_k = static_cast<unsigned>(f & 15);
       if (exc_bits == 0 || exc_.width == 0 || width_ + exc_.width > 64) return ok_ = false;
     }
-    if (static_cast<uint8_t>(mode_) > 2 || width_ > 64) return ok_ = false;
+    if (width_ > 64) return ok_ = false;
   }
-  if (!c.ok()) return ok_ = false;
   const uint64_t exc_start = c.position();
   const uint64_t limit = uint64_t{size} * 8;
-  if (exc_bits > limit - exc_start) return ok_ = false;
+  if (exc_start > limit || exc_bits > limit - exc_start) return ok_ = false;
   base_ = exc_start + exc_bits;
   *end = base_ + uint64_t{m} * width_;
   if (*end > limit) return ok_ = false;

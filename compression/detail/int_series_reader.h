@@ -40,6 +40,10 @@ class IntSeriesReader {
   // value). REQUIRES: no more than n values in total.
   template <typename Store>
   void Decode(size_t k, Store store);
+  // Decode(n, store) before anything else was decoded: the common case of a chunk decoded into
+  // spans at least as long as it, without the block loop for width-0 columns.
+  template <typename Store>
+  void DecodeAll(Store store);
 
   bool ok() const { return ok_ && !exc_.failed; }
 
@@ -49,6 +53,8 @@ class IntSeriesReader {
   using BlockExceptions = std::span<const Exception>;
 
   void Unpack(uint64_t* out, uint32_t r, size_t cnt) const;
+  template <typename Store>
+  void DecodeBlocks(size_t i, size_t k, Store store);
   template <typename Store>
   void GridBlock(Store& store, size_t i, uint32_t r0, size_t cnt);
   template <typename Store>
@@ -64,6 +70,7 @@ class IntSeriesReader {
   uint64_t prev_ = 0;        // last value produced
   uint64_t prev_delta_ = 0;  // dod mode: last delta
   uint32_t next_ = 0;        // index of the next value
+  uint32_t m_ = 0;           // residual count (values - 1)
   unsigned width_ = 0;
   SeriesMode mode_ = SeriesMode::kDelta;
   bool ok_ = true;
@@ -160,6 +167,11 @@ void IntSeriesReader::Decode(size_t k, Store store) {
     next_ = 1;
     i = 1;
   }
+  DecodeBlocks(i, k, store);
+}
+
+template <typename Store>
+void IntSeriesReader::DecodeBlocks(size_t i, size_t k, Store store) {
   Exception exc[kBlock];
   while (i < k) {
     const size_t cnt = k - i < kBlock ? k - i : kBlock;
@@ -177,6 +189,55 @@ void IntSeriesReader::Decode(size_t k, Store store) {
     next_ += static_cast<uint32_t>(cnt);
     i += cnt;
   }
+}
+
+template <typename Store>
+void IntSeriesReader::DecodeAll(Store store) {
+  const uint64_t first = first_;
+  const uint64_t s = step_;
+  const uint32_t m = m_;
+  store(0, first);
+  if (m == 0) {
+    next_ = 1;
+    return;
+  }
+  if (width_ != 0) {
+    prev_ = first;
+    prev_delta_ = s;
+    next_ = 1;
+    DecodeBlocks(1, size_t{m} + 1, store);
+    return;
+  }
+  next_ = m + 1;
+  if (mode_ == SeriesMode::kGrid) {
+    // Value j is x_0 + j*S, or an exception's x_0 + j*S + r_j (residual index j - 1).
+    store.Fill(1, m, first + s, s);
+    exc_.ForEachAll([out = store, first, s](uint32_t idx, uint64_t hi) {
+      const uint64_t j = uint64_t{idx} + 1;
+      out(j, first + j * s + UnZigZag(hi));
+    });
+    return;
+  }
+  // Runs between exceptions, as in RunsBlock, with the exceptions visited as they are read.
+  const bool dod = mode_ == SeriesMode::kDod;
+  uint64_t x = first;
+  uint64_t d = s;
+  uint64_t j = 1;  // next value to write
+  exc_.ForEachAll([&store, &x, &d, &j, dod, s](uint32_t idx, uint64_t hi) {
+    const uint64_t stop = uint64_t{idx} + 1;  // the exception's value
+    store.Fill(j, stop - j, x + d, d);
+    x += (stop - j) * d;
+    const uint64_t r = UnZigZag(hi);
+    if (dod) {
+      d += r;
+      x += d;
+    } else {
+      x += s + r;
+    }
+    store(stop, x);
+    j = stop + 1;
+  });
+  store.Fill(j, m + 1 - j, x + d, d);
 }
 
 }  // namespace vigil::compression::detail

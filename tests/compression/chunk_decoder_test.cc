@@ -41,6 +41,74 @@ TEST_CASE("ChunkDecoder yields identical samples for every batch size 1..1024",
   }
 }
 
+// Scrape-like shapes for the whole-chunk decoding paths: timestamps on a grid with sparse jitter
+// (width-0 columns with exceptions in grid or delta mode), values that repeat in runs (kXorColumnar
+// '0' runs longer than one load) or step by a constant with rare jumps (width-0 runs with
+// exceptions).
+std::vector<int64_t> ShapedTimestamps(std::mt19937_64& rng, size_t n, int shape) {
+  if (shape >= 2) return testing::RandomTimestamps(rng, n, shape - 2);
+  std::vector<int64_t> ts(n);
+  int64_t t = 1700000000000 + static_cast<int64_t>(rng() % 100000);
+  for (size_t i = 0; i < n; ++i) {
+    t += 5000;
+    const int64_t jitter = rng() % 12 == 0 ? static_cast<int64_t>(rng() % 15) - 7 : 0;
+    // shape 0: jitter on one sample (grid); shape 1: the jitter stays (delta runs).
+    if (shape == 1) t += jitter;
+    ts[i] = shape == 0 ? t + jitter : t;
+  }
+  return ts;
+}
+
+std::vector<double> ShapedValues(std::mt19937_64& rng, size_t n, int shape) {
+  if (shape >= 2) return testing::RandomValues(rng, n, shape - 2);
+  std::vector<double> vs(n);
+  double x = 0.1 * static_cast<double>(rng() % 1000);
+  int64_t c = static_cast<int64_t>(rng() % 100000);
+  for (size_t i = 0; i < n; ++i) {
+    if (shape == 0) {
+      // Runs of 1..150 repeats of a float.
+      if (rng() % (1 + rng() % 150) == 0) x += std::normal_distribution<double>(0, 1)(rng);
+      vs[i] = x;
+    } else {
+      c += rng() % 25 == 0 ? static_cast<int64_t>(rng() % 100000) : 3;
+      vs[i] = static_cast<double>(c);
+    }
+  }
+  return vs;
+}
+
+TEST_CASE("ChunkDecoder decodes whole chunks and batches alike, every encoding and shape",
+          "[compression][decoder]") {
+  std::mt19937_64 rng(2027);
+  for (size_t n : {size_t{1}, size_t{2}, size_t{3}, size_t{120}, size_t{300}, size_t{1000}}) {
+    for (int ts_shape = 0; ts_shape < 7; ++ts_shape) {
+      for (int v_shape = 0; v_shape < 9; ++v_shape) {
+        testing::Samples in;
+        in.ts = ShapedTimestamps(rng, n, ts_shape);
+        in.vs = ShapedValues(rng, n, v_shape);
+        for (int e = 0; e <= 5; ++e) {
+          std::string chunk;
+          if (e == 5) {
+            EncodeChunk(in.ts, in.vs, &chunk);
+          } else {
+            EncodeChunkAs(kAll[e], in.ts, in.vs, &chunk);
+          }
+          for (size_t batch : {n, n + 5, size_t{7}}) {
+            bool ok = false;
+            const testing::Samples out = DecodeAll(chunk, batch, &ok);
+            INFO("n " << n << " timestamps " << ts_shape << " values " << v_shape
+                      << " encoding byte " << int{static_cast<uint8_t>(chunk[0])} << " batch "
+                      << batch);
+            REQUIRE(ok);
+            REQUIRE(out.ts == in.ts);
+            REQUIRE(testing::Bits(out.vs) == testing::Bits(in.vs));
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("ChunkDecoder reports encoding and count, honours the shorter span",
           "[compression][decoder]") {
   const int64_t ts[] = {5, 6, 7, 8};
