@@ -3,8 +3,16 @@
 // protocol and the append path, not of fsync). One core; items_per_second = samples/s.
 //   server_bench --benchmark_filter=LineProtocol
 //   server_bench --benchmark_filter=RemoteWrite
+//
+// Instructions per sample (robust on a loaded machine): every steady-state request of the
+// *_Ingest benchmarks goes through SteadyIngestLp / SteadyIngestRw (never inlined, not called by
+// the warm-up), and each run prints "steady: <bodies> bodies, <samples> samples" to stderr, so
+//   valgrind --tool=callgrind --toggle-collect='*SteadyIngestLp*' server_bench
+//       --benchmark_filter='LineProtocol_IngestTelemetry/1000/1' --benchmark_min_time=0.01
+// gives Ir(SteadyIngestLp) / (sum of printed samples) = instructions per sample.
 #include <benchmark/benchmark.h>
 
+#include <charconv>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -107,6 +115,20 @@ void BM_LineProtocol_Parse(benchmark::State& state) {
 }
 BENCHMARK(BM_LineProtocol_Parse)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
 
+[[gnu::noinline]] IngestOutcome SteadyIngestLp(storage::Db& db, std::string_view body,
+                                              Precision precision, const IngestOptions& opts) {
+  return IngestLineProtocol(db, body, precision, opts);
+}
+
+[[gnu::noinline]] IngestOutcome SteadyIngestRw(storage::Db& db, std::string_view body,
+                                              RemoteWriteVersion v, const IngestOptions& opts) {
+  return IngestRemoteWrite(db, body, v, opts);
+}
+
+void PrintSteady(size_t bodies, size_t samples) {
+  std::fprintf(stderr, "steady: %zu bodies, %zu samples\n", bodies, samples);
+}
+
 struct BenchDb {
   std::unique_ptr<MemFileSystem> fs = NewMemFileSystem();
   ManualClock clock{kStartMs};
@@ -131,21 +153,28 @@ void BM_LineProtocol_Ingest(benchmark::State& state) {
   IngestOptions opts;
   opts.clock = &b.clock;
   if (state.range(1) != 0) opts.series_cache = &cache;
-  int step = 0;
-  size_t samples = 0, bytes = 0;
+  // Warm-up (not timed): the series exist, as in a writer's steady state.
+  int step = 10;
+  if (!IngestLineProtocol(*b.db, LpBody(d, 0, 10), Precision::kNanoseconds, opts).ok()) {
+    state.SkipWithError("warm-up failed");
+    return;
+  }
+  size_t samples = 0, bytes = 0, bodies = 0;
   for (auto _ : state) {
     state.PauseTiming();
     const std::string body = LpBody(d, step, 10);
     step += 10;
     state.ResumeTiming();
-    const IngestOutcome out = IngestLineProtocol(*b.db, body, Precision::kNanoseconds, opts);
+    const IngestOutcome out = SteadyIngestLp(*b.db, body, Precision::kNanoseconds, opts);
     if (!out.ok()) {
       state.SkipWithError(out.message.c_str());
       return;
     }
     samples += out.samples_written;
     bytes += body.size();
+    ++bodies;
   }
+  PrintSteady(bodies, samples);
   state.SetItemsProcessed(static_cast<int64_t>(samples));
   state.SetBytesProcessed(static_cast<int64_t>(bytes));
   state.SetLabel(state.range(1) != 0 ? "series cache" : "no cache");
@@ -153,6 +182,118 @@ void BM_LineProtocol_Ingest(benchmark::State& state) {
 BENCHMARK(BM_LineProtocol_Ingest)
     ->Args({100, 0})
     ->Args({100, 1})
+    ->Args({1000, 0})
+    ->Args({1000, 1})
+    ->Unit(benchmark::kMillisecond);
+
+// ---- line protocol: telemetry lines (one field `value`, Prometheus-style names), as bench/macro
+// sends them: "metric,label=value,... value=<v> <ms>", labels sorted, 10 consecutive timestamps of
+// a series per request, precision=ms.
+
+struct LpTelemetry {
+  std::vector<std::string> prefixes;  // "metric,k=v,... value="
+  std::vector<std::vector<double>> values;
+};
+
+void AppendLpEscaped(std::string* s, std::string_view v, std::string_view specials) {
+  for (char c : v) {
+    if (specials.find(c) != std::string_view::npos) s->push_back('\\');
+    s->push_back(c);
+  }
+}
+
+LpTelemetry MakeLpTelemetry(size_t max_series) {
+  bench::TelemetryOptions o;
+  o.targets = static_cast<int>(max_series / 104 + 1);
+  o.duration_ms = 200 * 15'000;
+  const bench::Dataset ds = bench::Telemetry(o);
+  LpTelemetry t;
+  for (const bench::Series& s : ds.series) {
+    if (t.prefixes.size() == max_series) break;
+    const storage::Labels ls = storage::ParseLabels(s.name).value();
+    std::string prefix;
+    AppendLpEscaped(&prefix, ls.Get(storage::kMetricNameLabel), ", ");
+    for (const storage::Label& l : ls) {
+      if (l.name == storage::kMetricNameLabel) continue;
+      prefix += ',';
+      AppendLpEscaped(&prefix, l.name, ",= ");
+      prefix += '=';
+      AppendLpEscaped(&prefix, l.value, ",= ");
+    }
+    prefix += " value=";
+    t.prefixes.push_back(std::move(prefix));
+    t.values.push_back(s.vs);
+  }
+  return t;
+}
+
+std::string LpTelemetryBody(const LpTelemetry& t, int first, int steps) {
+  std::string body;
+  char buf[32];
+  for (size_t i = 0; i < t.prefixes.size(); ++i) {
+    const std::vector<double>& vs = t.values[i];
+    for (int s = first; s < first + steps; ++s) {
+      body += t.prefixes[i];
+      auto r = std::to_chars(buf, buf + sizeof(buf), vs[static_cast<size_t>(s) % vs.size()]);
+      body.append(buf, r.ptr);
+      body += ' ';
+      r = std::to_chars(buf, buf + sizeof(buf), kStartMs + int64_t(s) * 15'000);
+      body.append(buf, r.ptr);
+      body += '\n';
+    }
+  }
+  return body;
+}
+
+void BM_LineProtocol_ParseTelemetry(benchmark::State& state) {
+  const LpTelemetry t = MakeLpTelemetry(static_cast<size_t>(state.range(0)));
+  const std::string body = LpTelemetryBody(t, 0, 10);
+  size_t samples = 0;
+  for (auto _ : state) {
+    LineProtocolParser p(body);
+    size_t n = 0;
+    while (p.Next() == LineProtocolParser::Event::kLine) n += p.line().fields.size();
+    benchmark::DoNotOptimize(n);
+    samples += n;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(samples));
+  state.SetBytesProcessed(static_cast<int64_t>(body.size()) * state.iterations());
+}
+BENCHMARK(BM_LineProtocol_ParseTelemetry)->Arg(1000)->Unit(benchmark::kMicrosecond);
+
+// Parse + append + commit of telemetry lines, steady state (series known, in-order samples).
+void BM_LineProtocol_IngestTelemetry(benchmark::State& state) {
+  const LpTelemetry t = MakeLpTelemetry(static_cast<size_t>(state.range(0)));
+  BenchDb b;
+  SeriesRefCache cache;
+  IngestOptions opts;
+  opts.clock = &b.clock;
+  if (state.range(1) != 0) opts.series_cache = &cache;
+  int step = 10;
+  if (!IngestLineProtocol(*b.db, LpTelemetryBody(t, 0, 10), Precision::kMilliseconds, opts).ok()) {
+    state.SkipWithError("warm-up failed");
+    return;
+  }
+  size_t samples = 0, bodies = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    const std::string body = LpTelemetryBody(t, step, 10);
+    step += 10;
+    state.ResumeTiming();
+    const IngestOutcome out = SteadyIngestLp(*b.db, body, Precision::kMilliseconds, opts);
+    if (!out.ok()) {
+      state.SkipWithError(out.message.c_str());
+      return;
+    }
+    samples += out.samples_written;
+    ++bodies;
+  }
+  PrintSteady(bodies, samples);
+  state.SetItemsProcessed(static_cast<int64_t>(samples));
+  state.SetLabel(std::to_string(t.prefixes.size()) + " series x 10" +
+                 (state.range(1) != 0 ? ", series cache" : ", no cache"));
+}
+BENCHMARK(BM_LineProtocol_IngestTelemetry)
     ->Args({1000, 0})
     ->Args({1000, 1})
     ->Unit(benchmark::kMillisecond);
@@ -229,37 +370,45 @@ BENCHMARK(BM_RemoteWrite_Decode)
 void BM_RemoteWrite_Ingest(benchmark::State& state) {
   const auto v = static_cast<RemoteWriteVersion>(state.range(0));
   const int per_series = static_cast<int>(state.range(1));
-  const auto labels = TelemetryLabels(2000 / per_series);
+  const auto labels =
+      TelemetryLabels(state.range(3) != 0 ? static_cast<size_t>(state.range(3)) : 2000 / per_series);
   BenchDb b;
   SeriesRefCache cache;
   IngestOptions opts;
   if (state.range(2) != 0) opts.series_cache = &cache;
-  int step = 0;
-  size_t samples = 0;
+  int step = per_series;
+  if (!IngestRemoteWrite(*b.db, RwBody(labels, v, 0, per_series, true), v, opts).ok()) {
+    state.SkipWithError("warm-up failed");
+    return;
+  }
+  size_t samples = 0, bodies = 0;
   for (auto _ : state) {
     state.PauseTiming();
     const std::string body = RwBody(labels, v, step, per_series, true);
     step += per_series;
     state.ResumeTiming();
-    const IngestOutcome out = IngestRemoteWrite(*b.db, body, v, opts);
+    const IngestOutcome out = SteadyIngestRw(*b.db, body, v, opts);
     if (!out.ok()) {
       state.SkipWithError(out.message.c_str());
       return;
     }
     samples += out.samples_written;
+    ++bodies;
   }
+  PrintSteady(bodies, samples);
   state.SetItemsProcessed(static_cast<int64_t>(samples));
   state.SetLabel("v" + std::to_string(state.range(0)) + ", " + std::to_string(labels.size()) +
                  " series x " + std::to_string(per_series) +
                  (state.range(2) != 0 ? ", series cache" : ", no cache"));
 }
 BENCHMARK(BM_RemoteWrite_Ingest)
-    ->Args({1, 1, 0})
-    ->Args({1, 1, 1})
-    ->Args({2, 1, 0})
-    ->Args({2, 1, 1})
-    ->Args({1, 10, 0})
-    ->Args({1, 10, 1})
+    ->Args({1, 1, 0, 0})
+    ->Args({1, 1, 1, 0})
+    ->Args({2, 1, 0, 0})
+    ->Args({2, 1, 1, 0})
+    ->Args({1, 10, 0, 0})
+    ->Args({1, 10, 1, 0})
+    ->Args({1, 10, 1, 1000})  // the shape of BM_LineProtocol_IngestTelemetry/1000/1
     ->Unit(benchmark::kMicrosecond);
 
 }  // namespace

@@ -64,11 +64,14 @@ class LineIngester {
   LineIngester(SampleWriter* w, const IngestOptions& options, Precision precision, int64_t now_ms)
       : w_(w), options_(options), precision_(precision), now_ms_(now_ms) {}
 
-  void Ingest(const ParsedLine& line) {
+  // The line the parser is on; its tags may be deferred (set_defer_tags).
+  void Ingest(LineProtocolParser& parser) {
+    const ParsedLine& line = parser.line();
     w_->set_line(line.line_number);
     const size_t n = line.fields.size();
     for (const LineField& f : line.fields) {
       if (f.kind == FieldKind::kString) {
+        if (!ParseTags(parser)) return;
         w_->Reject(RejectReason::kStringField, n, [&] {
           return "line " + std::to_string(line.line_number) + ": field " + Quote(f.key) +
                  " of measurement " + Quote(line.measurement) +
@@ -79,36 +82,45 @@ class LineIngester {
     }
     int64_t t = now_ms_;
     if (line.has_timestamp && !ToMillis(line.timestamp, precision_, &t)) {
+      if (!ParseTags(parser)) return;  // malformed tags are the line's first error
       w_->Reject(RejectReason::kTimestamp, n, [&] {
         return "line " + std::to_string(line.line_number) + ": timestamp " +
                std::to_string(line.timestamp) + " does not fit int64 milliseconds";
       });
       return;
     }
-    if (line.tags.size() + 1 > options_.max_labels_per_series) {
-      w_->Reject(RejectReason::kInvalidLabels, n, [&] {
-        return "line " + std::to_string(line.line_number) + ": " +
-               std::to_string(line.tags.size() + 1) + " labels exceed the limit of " +
-               std::to_string(options_.max_labels_per_series);
-      });
-      return;
-    }
     SeriesRefCache* cache = options_.series_cache;
+    refs_.assign(n, storage::kNoSeriesRef);
+    uint64_t series_hash = 0;
+    bool all_hit = cache != nullptr;
+    if (cache != nullptr) {
+      // "measurement,tags" as written cannot hold a '\n', nor can a field key: no ambiguity. A key
+      // is only ever put after its line parsed completely, so a hit means the deferred tags parse.
+      series_hash = SeriesRefCache::HashBytes(line.series_key);
+      for (size_t fi = 0; fi < n; ++fi) {
+        refs_[fi] = cache->GetLine(series_hash, line.series_key, line.fields[fi].key);
+        if (refs_[fi] == storage::kNoSeriesRef) all_hit = false;
+      }
+    }
+    if (!all_hit) {
+      if (!ParseTags(parser)) return;
+      if (line.tags.size() + 1 > options_.max_labels_per_series) {
+        w_->Reject(RejectReason::kInvalidLabels, n, [&] {
+          return "line " + std::to_string(line.line_number) + ": " +
+                 std::to_string(line.tags.size() + 1) + " labels exceed the limit of " +
+                 std::to_string(options_.max_labels_per_series);
+        });
+        return;
+      }
+    }
     bool prepared = false;
     size_t metric_base = 0, measurement_end = 0;
     for (size_t fi = 0; fi < n; ++fi) {
       const LineField& f = line.fields[fi];
-      if (cache != nullptr) {
-        // "measurement,tags" as written cannot hold a '\n', nor can a field key: no ambiguity.
-        key_.assign(1, SeriesRefCache::kLineProtocolKey);
-        key_.append(line.series_key);
-        key_.push_back('\n');
-        key_.append(f.key);
-        const storage::SeriesRef ref = cache->Get(key_);
-        if (ref != storage::kNoSeriesRef) {
-          if (w_->AppendByRef(ref, t, f.value)) continue;
-          cache->CountStale();  // garbage-collected since: by labels, and the new ref is put
-        }
+      if (refs_[fi] != storage::kNoSeriesRef) {
+        if (w_->AppendByRef(refs_[fi], t, f.value)) continue;
+        cache->CountStale();  // garbage-collected since: by labels, and the new ref is put
+        if (!ParseTags(parser)) return;  // cannot fail: the key parsed when it was put
       }
       if (!prepared) {
         // Tag keys, sanitised, into one buffer (views taken after it stops growing).
@@ -159,7 +171,9 @@ class LineIngester {
         w_->CountRejected(RejectReason::kInvalidLabels, n - fi - 1);
         return;
       }
-      if (cache != nullptr && ref != storage::kNoSeriesRef) cache->Put(key_, ref);
+      if (cache != nullptr && ref != storage::kNoSeriesRef) {
+        cache->PutLine(series_hash, line.series_key, f.key, ref);
+      }
     }
   }
 
@@ -170,8 +184,15 @@ class LineIngester {
   int64_t now_ms_;
   std::string names_;
   std::vector<size_t> name_ends_;
-  std::string key_;
+  std::vector<storage::SeriesRef> refs_;  // per field of the line: cached ref or kNoSeriesRef
   storage::LabelsBuilder builder_;
+
+  // Splits deferred tags; a line whose tags do not parse is malformed, as without deferral.
+  bool ParseTags(LineProtocolParser& parser) {
+    if (parser.ParseTags()) return true;
+    w_->Reject(RejectReason::kMalformed, 1, [&] { return parser.error().ToString(); });
+    return false;
+  }
 };
 
 }  // namespace
@@ -197,6 +218,8 @@ IngestOutcome IngestLineProtocol(storage::Db& db, std::string_view body, Precisi
   const Clock* clock = options.clock != nullptr ? options.clock : SystemClock();
   LineIngester ingester(&writer, options, precision, clock->NowMillis());
   LineProtocolParser parser(body, options.max_line_bytes);
+  // With the cache, a known series needs only its key as written: tags are split on a miss.
+  parser.set_defer_tags(options.series_cache != nullptr);
   while (true) {
     const LineProtocolParser::Event ev = parser.Next();
     if (ev == LineProtocolParser::Event::kEnd) break;
@@ -205,7 +228,7 @@ IngestOutcome IngestLineProtocol(storage::Db& db, std::string_view body, Precisi
       writer.Reject(RejectReason::kMalformed, 1, [&] { return parser.error().ToString(); });
       continue;
     }
-    ingester.Ingest(parser.line());
+    ingester.Ingest(parser);
   }
   writer.Finish();
   if (options.limiter != nullptr) options.limiter->Release(body.size());

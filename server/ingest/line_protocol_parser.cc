@@ -1,9 +1,14 @@
 #include "server/ingest/line_protocol_parser.h"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstring>
 #include <limits>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "server/ingest/sample_writer.h"
 
@@ -23,6 +28,68 @@ LineProtocolParser::LineProtocolParser(std::string_view body, size_t max_line_by
 namespace {
 
 bool IsSpace(char c) { return c == ' ' || c == '\t'; }
+
+// Byte classes of the scanning loops: a byte of class 0 never ends or escapes anything.
+enum : uint8_t {
+  kEndsName = 1,    // ',' ' ' '\n': ends every name and tag value
+  kEquals = 2,      // '=': ends tag and field keys
+  kBackslash = 4,   // '\\': may escape the next byte
+  kEndsValue = 8,   // ',' ' ' '\n' '\r': ends an unquoted field value
+};
+
+constexpr std::array<uint8_t, 256> MakeClasses() {
+  std::array<uint8_t, 256> t{};
+  t[static_cast<unsigned char>(',')] = kEndsName | kEndsValue;
+  t[static_cast<unsigned char>(' ')] = kEndsName | kEndsValue;
+  t[static_cast<unsigned char>('\n')] = kEndsName | kEndsValue;
+  t[static_cast<unsigned char>('\r')] = kEndsValue;
+  t[static_cast<unsigned char>('=')] = kEquals;
+  t[static_cast<unsigned char>('\\')] = kBackslash;
+  return t;
+}
+constexpr std::array<uint8_t, 256> kClasses = MakeClasses();
+
+uint8_t ClassOf(char c) { return kClasses[static_cast<unsigned char>(c)]; }
+
+bool IsDigit(char c) { return static_cast<unsigned char>(c - '0') < 10; }
+
+// Exact powers of ten up to 1e22 (every one is a double without rounding).
+constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                             1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+// The common float token "[-+]digits[.digits]" with at most 15 digits: the digits as an integer
+// and the power of ten are both exact doubles, so one division is the correctly rounded value,
+// the same double std::from_chars gives. False (nothing set) for any other token.
+bool FastDecimal(std::string_view t, double* out) {
+  const char* p = t.data();
+  const char* end = p + t.size();
+  const bool negative = p < end && *p == '-';
+  if (p < end && (*p == '-' || *p == '+')) ++p;
+  uint64_t m = 0;
+  int digits = 0, fraction = 0;
+  const char* int_start = p;
+  while (p < end && IsDigit(*p)) {
+    m = m * 10 + static_cast<uint64_t>(*p - '0');
+    ++digits;
+    ++p;
+  }
+  if (p == int_start) return false;
+  if (p < end && *p == '.') {
+    ++p;
+    const char* frac_start = p;
+    while (p < end && IsDigit(*p)) {
+      m = m * 10 + static_cast<uint64_t>(*p - '0');
+      ++digits;
+      ++p;
+    }
+    fraction = static_cast<int>(p - frac_start);
+    if (fraction == 0) return false;
+  }
+  if (p != end || digits > 15) return false;
+  const double v = static_cast<double>(m) / kPow10[fraction];
+  *out = negative ? -v : v;
+  return true;
+}
 
 std::string Quote(std::string_view s) {
   std::string out;
@@ -60,7 +127,7 @@ LineProtocolParser::Event LineProtocolParser::Next() {
       ++line_number_;
       return Event::kError;
     }
-    const bool ok = ParseLine(p);
+    const bool ok = ParseLine(p, !defer_tags_);
     if (ok) {
       // p_ was set by ParseLine just past the line's '\n'.
       line_number_ += 1 + newlines_in_line_;
@@ -85,9 +152,14 @@ const char* LineProtocolParser::ScanName(const char* p, bool stop_at_equals, boo
                                          Slot slot, uint32_t index, std::string_view* out) {
   const char* start = p;
   bool escaped = false;
+  const uint8_t stop = kEndsName | (stop_at_equals ? kEquals : 0);
   while (p < end_) {
-    const char c = *p;
-    if (c == '\\' && p + 1 < end_) {
+    const uint8_t cls = ClassOf(*p);
+    if (cls == 0) {
+      ++p;
+      continue;
+    }
+    if (cls == kBackslash && p + 1 < end_) {
       const char n = p[1];
       if (n == ',' || n == ' ' || n == '\\' || (n == '=' && !measurement)) {
         escaped = true;
@@ -95,7 +167,7 @@ const char* LineProtocolParser::ScanName(const char* p, bool stop_at_equals, boo
         continue;
       }
     }
-    if (c == ',' || c == ' ' || c == '\n' || (stop_at_equals && c == '=')) break;
+    if ((cls & stop) != 0) break;
     ++p;
   }
   if (!escaped) {
@@ -194,6 +266,11 @@ bool LineProtocolParser::ParseFieldValue(LineField* f, const char* at) {
     return true;
   }
   // Floats: decimal notation with optional sign, fraction and exponent; no inf / nan / hex.
+  if (double v; FastDecimal(t, &v)) {
+    f->kind = FieldKind::kFloat;
+    f->value = v;
+    return true;
+  }
   const char c0 = t[0] == '-' || t[0] == '+' ? (t.size() > 1 ? t[1] : '\0') : t[0];
   if ((c0 >= '0' && c0 <= '9') || c0 == '.') {
     const char* b = t.data() + (t[0] == '+' ? 1 : 0);
@@ -237,19 +314,39 @@ void LineProtocolParser::ApplyFixups() {
   }
 }
 
-bool LineProtocolParser::ParseLine(const char* p) {
-  tags_.clear();
-  fields_.clear();
-  unescaped_.clear();
-  fixups_.clear();
-  line_ = ParsedLine();
-  line_.line_number = line_number_;
-  const char* key_start = p;
+const char* LineProtocolParser::FindKeyEnd(const char* p) const {
+  while (true) {
+#if defined(__SSE2__)
+    const __m128i space = _mm_set1_epi8(' ');
+    const __m128i newline = _mm_set1_epi8('\n');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    while (end_ - p >= 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      const __m128i hits = _mm_or_si128(
+          _mm_or_si128(_mm_cmpeq_epi8(v, space), _mm_cmpeq_epi8(v, newline)),
+          _mm_cmpeq_epi8(v, backslash));
+      const int mask = _mm_movemask_epi8(hits);
+      if (mask != 0) {
+        p += __builtin_ctz(static_cast<unsigned>(mask));
+        break;
+      }
+      p += 16;
+    }
+#endif
+    while (p < end_ && *p != ' ' && *p != '\n' && *p != '\\') ++p;
+    if (p >= end_ || *p != '\\') return p;
+    // As ScanName pairs them: "\ " and "\\" are one character each. ("\," and "\=" may or may not
+    // be pairs depending on the token, but neither ',' nor '=' ends the key, so it does not matter.)
+    p += p + 1 < end_ && (p[1] == ' ' || p[1] == '\\') ? 2 : 1;
+  }
+}
 
+const char* LineProtocolParser::ParseKey(const char* p) {
+  const char* key_start = p;
   // Measurement.
   p = ScanName(p, /*stop_at_equals=*/false, /*measurement=*/true, Slot::kMeasurement, 0,
                &line_.measurement);
-  if (p == key_start) return Fail(p, "missing measurement");
+  if (p == key_start) return FailKey(p, "missing measurement");
 
   // Tags.
   while (p < end_ && *p == ',') {
@@ -258,16 +355,69 @@ bool LineProtocolParser::ParseLine(const char* p) {
     tags_.emplace_back();
     const char* k = p;
     p = ScanName(p, true, false, Slot::kTagKey, index, &tags_.back().key);
-    if (p == k) return Fail(p, "missing tag key");
+    if (p == k) return FailKey(p, "missing tag key");
     if (p >= end_ || *p != '=') {
-      return Fail(p, "expected '=' after tag key " + Quote(std::string_view(k, p - k)));
+      return FailKey(p, "expected '=' after tag key " + Quote(std::string_view(k, p - k)));
     }
     ++p;
     const char* v = p;
     p = ScanName(p, false, false, Slot::kTagValue, index, &tags_.back().value);
-    if (p == v) return Fail(p, "missing value for tag key " + Quote(std::string_view(k, v - k - 1)));
+    if (p == v) {
+      return FailKey(p, "missing value for tag key " + Quote(std::string_view(k, v - k - 1)));
+    }
   }
-  line_.series_key = std::string_view(key_start, p - key_start);
+  return p;
+}
+
+bool LineProtocolParser::ParseTags() {
+  if (!line_.tags_deferred) return true;
+  line_.tags_deferred = false;
+  // Errors name the current line; line_number_ has moved on to the next one.
+  const size_t next_line_number = line_number_;
+  line_number_ = line_.line_number;
+  const char* p = ParseKey(line_.series_key.data());
+  line_number_ = next_line_number;
+  if (p == nullptr) return false;
+  // FindKeyEnd and ParseKey agree on where the key ends (see FindKeyEnd); a parser bug must not
+  // write a series under a key it was not given.
+  if (p != line_.series_key.data() + line_.series_key.size()) {
+    error_.line_number = line_.line_number;
+    error_.column = static_cast<size_t>(p - line_start_) + 1;
+    error_.message = "internal error: the series key ends at two places";
+    return false;
+  }
+  ApplyFixups();  // the names may have grown unescaped_: every view is pointed at it again
+  line_.tags = tags_;
+  line_.fields = fields_;
+  return true;
+}
+
+bool LineProtocolParser::ParseLine(const char* const start, bool eager) {
+  tags_.clear();
+  fields_.clear();
+  unescaped_.clear();
+  fixups_.clear();
+  line_ = ParsedLine();
+  line_.line_number = line_number_;
+  const char* p = start;
+
+  if (eager) {
+    p = ParseKey(p);
+    if (p == nullptr) return false;
+  } else {
+    p = FindKeyEnd(p);
+    // Anything unusual: the eager parse finds the first error.
+    if (p == start || p >= end_ || *p != ' ') return ParseLine(start, true);
+    line_.tags_deferred = true;
+  }
+  line_.series_key = std::string_view(start, p - start);
+  if (ParseRest(p)) return true;
+  if (eager) return false;
+  newlines_in_line_ = 0;
+  return ParseLine(start, true);
+}
+
+bool LineProtocolParser::ParseRest(const char* p) {
   if (p >= end_ || *p != ' ') {
     return Fail(p, p >= end_ || *p == '\n' || *p == '\r' ? "missing fields"
                                                         : "expected a space before the fields");
@@ -291,7 +441,7 @@ bool LineProtocolParser::ParseLine(const char* p) {
       if (p == nullptr) return Fail(v, "unterminated string value for field " + Quote(raw_key));
       fields_.back().kind = FieldKind::kString;
     } else {
-      while (p < end_ && *p != ',' && *p != ' ' && *p != '\n' && *p != '\r') ++p;
+      while (p < end_ && (ClassOf(*p) & kEndsValue) == 0) ++p;
       if (p == v) return Fail(v, "missing value for field " + Quote(raw_key));
       LineField& f = fields_.back();
       f.text = std::string_view(v, p - v);
@@ -307,7 +457,24 @@ bool LineProtocolParser::ParseLine(const char* p) {
 
   // Timestamp.
   while (p < end_ && IsSpace(*p)) ++p;
-  if (p < end_ && *p != '\n' && *p != '\r') {
+  // Fast path: [-]digits (at most 18, no overflow) ending the token; anything else below.
+  const char* const ts_start = p;
+  {
+    const bool negative = p < end_ && *p == '-';
+    const char* d = p + (negative ? 1 : 0);
+    const char* q = d;
+    uint64_t v = 0;
+    while (q < end_ && IsDigit(*q) && q - d < 18) {
+      v = v * 10 + static_cast<uint64_t>(*q - '0');
+      ++q;
+    }
+    if (q > d && (q >= end_ || IsSpace(*q) || *q == '\n' || *q == '\r')) {
+      line_.has_timestamp = true;
+      line_.timestamp = negative ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);
+      p = q;
+    }
+  }
+  if (p == ts_start && p < end_ && *p != '\n' && *p != '\r') {
     const char* t = p;
     while (p < end_ && !IsSpace(*p) && *p != '\n' && *p != '\r') ++p;
     int64_t ts;

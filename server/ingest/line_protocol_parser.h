@@ -37,10 +37,13 @@ struct ParsedLine {
   size_t line_number = 0;             // 1-based, counting every '\n' of the body
   std::string_view series_key;        // "measurement[,tags]" as written (escapes kept)
   std::string_view measurement;
-  std::span<const LineTag> tags;      // in line order
+  std::span<const LineTag> tags;      // in line order; empty while tags_deferred
   std::span<const LineField> fields;  // in line order
   bool has_timestamp = false;
   int64_t timestamp = 0;              // in the request's precision
+  // Set when the parser defers tags (set_defer_tags) and ParseTags() has not run: measurement and
+  // tags are then empty; series_key and the fields are complete.
+  bool tags_deferred = false;
 };
 
 struct LineError {
@@ -62,6 +65,17 @@ class LineProtocolParser {
   // Advances to the next non-empty, non-comment line.
   Event Next();
   const ParsedLine& line() const { return line_; }
+
+  // Deferred tags (off by default): Next() only finds where "measurement[,tags]" ends, which is
+  // all a caller that looks series up by their key as written needs; ParseTags() splits it when
+  // the caller needs the names. Every line reports the same error as without deferral: a line that
+  // fails anywhere is parsed again eagerly, so its first error is found in line order, and a line
+  // whose only error lies in its measurement or tags passes Next() and fails ParseTags().
+  void set_defer_tags(bool defer) { defer_tags_ = defer; }
+  // Splits the current line's measurement and tags (a no-op when they are not deferred). Returns
+  // false with error() set, naming the current line, when they do not parse: the line is malformed.
+  // Views from line() stay valid (they are re-pointed).
+  bool ParseTags();
   const LineError& error() const { return error_; }
 
  private:
@@ -74,7 +88,18 @@ class LineProtocolParser {
     uint32_t offset, size;
   };
 
-  bool ParseLine(const char* p);
+  bool ParseLine(const char* p, bool eager);
+  // Measurement and tags from p; the position after them, or nullptr after Fail().
+  const char* ParseKey(const char* p);
+  // Fields and timestamp, from the end of the series key.
+  bool ParseRest(const char* p);
+  const char* FailKey(const char* at, std::string message) {
+    Fail(at, std::move(message));
+    return nullptr;
+  }
+  // The end of the series key starting at p: the first ' ' or '\n' that no backslash escapes, or
+  // end_.
+  const char* FindKeyEnd(const char* p) const;
   // Scans a measurement (stops at ',' ' '), tag key or field key (stops at ',' '=' ' ') or tag
   // value (stops at ',' ' '), honouring backslash escapes. Returns the stop position.
   const char* ScanName(const char* p, bool stop_at_equals, bool measurement, Slot slot,
@@ -91,6 +116,7 @@ class LineProtocolParser {
   const char* p_;
   size_t line_number_ = 1;  // line of p_
   const char* line_start_ = nullptr;
+  bool defer_tags_ = false;
   size_t newlines_in_line_ = 0;  // '\n' inside quoted strings of the current line
 
   ParsedLine line_;

@@ -16,8 +16,14 @@
 //   hit with CountStale(). delete_series keeps the series (only its samples go), so its ref stays
 //   right for new samples.
 //
+// Cost: one hash of the key per look-up (HashBytes, 8 bytes per step; the map keeps each key's
+// hash, so a hit hashes nothing else). A line-protocol key is hashed in two parts, series key and
+// field key, so a line hashes its series key once for all its fields (GetLine / PutLine).
+//
 // REQUIRES: one cache per Db (refs of one Db mean nothing to another), and a Db that is not
-// reopened while the cache lives (a reopened head numbers its series anew).
+// reopened while the cache lives (a reopened head numbers its series anew). One set of
+// IngestOptions limits per cache: a hit skips the checks the series passed when it was put
+// (e.g. max_labels_per_series).
 // Thread safety: all methods may be called concurrently (16 mutex-protected shards).
 // Memory: bounded by max_entries; a full shard is cleared (the next requests rebuild it).
 
@@ -25,6 +31,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -54,29 +61,47 @@ class SeriesRefCache {
   SeriesRefCache(const SeriesRefCache&) = delete;
   SeriesRefCache& operator=(const SeriesRefCache&) = delete;
 
-  // kNoSeriesRef when absent.
+  // kNoSeriesRef when absent. `key` starts with the protocol's tag byte.
   storage::SeriesRef Get(std::string_view key) const {
-    const size_t h = std::hash<std::string_view>()(key);
-    const Shard& s = shards_[h % kShards];
-    std::lock_guard<std::mutex> lock(s.mu);
-    auto it = s.map.find(key);
-    if (it == s.map.end()) {
-      ++s.misses;
-      return storage::kNoSeriesRef;
-    }
-    ++s.hits;
-    return it->second;
+    return Find(Probe{key, {}, false, KeyHash(key)});
   }
 
   void Put(std::string_view key, storage::SeriesRef ref) {
-    const size_t h = std::hash<std::string_view>()(key);
-    Shard& s = shards_[h % kShards];
-    std::lock_guard<std::mutex> lock(s.mu);
-    if (s.map.size() >= max_per_shard_ && s.map.find(key) == s.map.end()) {
-      s.map.clear();
-      ++s.clears;
+    Insert(Probe{key, {}, false, KeyHash(key)}, ref);
+  }
+
+  // Line protocol: the key kLineProtocolKey + series_key + '\n' + field, without building it.
+  // `series_hash` is HashBytes(series_key), computed once per line.
+  storage::SeriesRef GetLine(uint64_t series_hash, std::string_view series_key,
+                             std::string_view field) const {
+    return Find(Probe{series_key, field, true, LineHash(series_hash, field)});
+  }
+  void PutLine(uint64_t series_hash, std::string_view series_key, std::string_view field,
+               storage::SeriesRef ref) {
+    Insert(Probe{series_key, field, true, LineHash(series_hash, field)}, ref);
+  }
+
+  // A fast 64-bit hash (not keyed; the map's buckets and the shards take bits of it).
+  static uint64_t HashBytes(std::string_view s) {
+    constexpr uint64_t kMul = 0x9ddfea08eb382d69ULL;
+    const char* p = s.data();
+    size_t n = s.size();
+    uint64_t h = 0x243f6a8885a308d3ULL ^ (n * kMul);
+    while (n >= 8) {
+      uint64_t w;
+      std::memcpy(&w, p, 8);
+      h = (h ^ w) * kMul;
+      h ^= h >> 31;
+      p += 8;
+      n -= 8;
     }
-    s.map.insert_or_assign(std::string(key), ref);
+    if (n > 0) {
+      uint64_t w = 0;
+      std::memcpy(&w, p, n);
+      h = (h ^ w) * kMul;
+      h ^= h >> 31;
+    }
+    return Finish(h);
   }
 
   // A ref from Get() that the head did not know any more.
@@ -106,18 +131,100 @@ class SeriesRefCache {
 
  private:
   static constexpr size_t kShards = 16;
+
+  static uint64_t Finish(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h;
+  }
+  static uint64_t LineHash(uint64_t series_hash, std::string_view field) {
+    return Finish(series_hash * 0x9e3779b97f4a7c15ULL ^ HashBytes(field));
+  }
+  // The hash of a stored key: line-protocol keys in two parts (a series key holds no '\n').
+  static uint64_t KeyHash(std::string_view key) {
+    if (!key.empty() && key[0] == kLineProtocolKey) {
+      const size_t nl = key.find('\n', 1);
+      if (nl != std::string_view::npos) {
+        return LineHash(HashBytes(key.substr(1, nl - 1)), key.substr(nl + 1));
+      }
+    }
+    return HashBytes(key);
+  }
+
+  // A key to look up: the whole key (line = false: `a`), or a line-protocol key in two parts.
+  struct Probe {
+    std::string_view a;
+    std::string_view b;
+    bool line;
+    uint64_t hash;
+  };
+  // Not noexcept on purpose: libstdc++ then keeps every node's hash, so neither a look-up nor a
+  // rehash hashes a stored key again.
   struct Hash {
     using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+    size_t operator()(std::string_view s) const { return KeyHash(s); }
+    size_t operator()(const Probe& p) const { return p.hash; }
+  };
+  struct Equal {
+    using is_transparent = void;
+    bool operator()(std::string_view x, std::string_view y) const { return x == y; }
+    bool operator()(const Probe& p, std::string_view s) const { return (*this)(s, p); }
+    bool operator()(std::string_view s, const Probe& p) const {
+      if (!p.line) return s == p.a;
+      return s.size() == p.a.size() + p.b.size() + 2 && s[0] == kLineProtocolKey &&
+             s.compare(1, p.a.size(), p.a) == 0 && s[p.a.size() + 1] == '\n' &&
+             s.compare(p.a.size() + 2, p.b.size(), p.b) == 0;
+    }
   };
   struct Shard {
     mutable std::mutex mu;
-    std::unordered_map<std::string, storage::SeriesRef, Hash, std::equal_to<>> map;
+    std::unordered_map<std::string, storage::SeriesRef, Hash, Equal> map;
     // Guarded by mu (counted where the lock is held anyway: no shared atomic on the hot path).
     mutable uint64_t hits = 0;
     mutable uint64_t misses = 0;
     uint64_t clears = 0;
   };
+  const Shard& ShardOf(uint64_t hash) const { return shards_[hash >> 60]; }
+  Shard& ShardOf(uint64_t hash) { return shards_[hash >> 60]; }
+
+  storage::SeriesRef Find(const Probe& probe) const {
+    const Shard& s = ShardOf(probe.hash);
+    std::lock_guard<std::mutex> lock(s.mu);
+    auto it = s.map.find(probe);
+    if (it == s.map.end()) {
+      ++s.misses;
+      return storage::kNoSeriesRef;
+    }
+    ++s.hits;
+    return it->second;
+  }
+
+  void Insert(const Probe& probe, storage::SeriesRef ref) {
+    Shard& s = ShardOf(probe.hash);
+    std::lock_guard<std::mutex> lock(s.mu);
+    auto it = s.map.find(probe);
+    if (it != s.map.end()) {
+      it->second = ref;
+      return;
+    }
+    if (s.map.size() >= max_per_shard_) {
+      s.map.clear();
+      ++s.clears;
+    }
+    std::string key;
+    if (probe.line) {
+      key.reserve(probe.a.size() + probe.b.size() + 2);
+      key.push_back(kLineProtocolKey);
+      key.append(probe.a);
+      key.push_back('\n');
+      key.append(probe.b);
+    } else {
+      key.assign(probe.a);
+    }
+    s.map.emplace(std::move(key), ref);
+  }
+
   const size_t max_per_shard_;
   std::array<Shard, kShards> shards_;
   std::atomic<uint64_t> stale_{0};
