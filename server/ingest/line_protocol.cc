@@ -61,8 +61,14 @@ bool ToMillis(int64_t ts, Precision precision, int64_t* ms) {
 
 class LineIngester {
  public:
-  LineIngester(SampleWriter* w, const IngestOptions& options, Precision precision, int64_t now_ms)
-      : w_(w), options_(options), precision_(precision), now_ms_(now_ms) {}
+  // `body` is the request's body: the previous line's keys are remembered as views into it.
+  LineIngester(SampleWriter* w, const IngestOptions& options, Precision precision, int64_t now_ms,
+               std::string_view body)
+      : w_(w), options_(options), precision_(precision), now_ms_(now_ms), body_(body) {}
+
+  ~LineIngester() {
+    if (memo_hits_ != 0) options_.series_cache->CountHits(memo_hits_);
+  }
 
   // The line the parser is on; its tags may be deferred (set_defer_tags).
   void Ingest(LineProtocolParser& parser) {
@@ -90,10 +96,13 @@ class LineIngester {
       return;
     }
     SeriesRefCache* cache = options_.series_cache;
-    refs_.assign(n, storage::kNoSeriesRef);
     uint64_t series_hash = 0;
     bool all_hit = cache != nullptr;
-    if (cache != nullptr) {
+    if (cache != nullptr && SameSeriesAsPreviousLine(line)) {
+      // refs_ still holds the previous line's refs, every one of them known.
+      memo_hits_ += n;
+    } else if (cache != nullptr) {
+      refs_.assign(n, storage::kNoSeriesRef);
       // "measurement,tags" as written cannot hold a '\n', nor can a field key: no ambiguity. A key
       // is only ever put after its line parsed completely, so a hit means the deferred tags parse.
       series_hash = SeriesRefCache::HashBytes(line.series_key);
@@ -101,7 +110,10 @@ class LineIngester {
         refs_[fi] = cache->GetLine(series_hash, line.series_key, line.fields[fi].key);
         if (refs_[fi] == storage::kNoSeriesRef) all_hit = false;
       }
+    } else {
+      refs_.assign(n, storage::kNoSeriesRef);
     }
+    memo_valid_ = false;  // set again below once every field of this line has its ref
     if (!all_hit) {
       if (!ParseTags(parser)) return;
       if (line.tags.size() + 1 > options_.max_labels_per_series) {
@@ -120,6 +132,8 @@ class LineIngester {
       if (refs_[fi] != storage::kNoSeriesRef) {
         if (w_->AppendByRef(refs_[fi], t, f.value)) continue;
         cache->CountStale();  // garbage-collected since: by labels, and the new ref is put
+        refs_[fi] = storage::kNoSeriesRef;
+        if (series_hash == 0) series_hash = SeriesRefCache::HashBytes(line.series_key);
         if (!ParseTags(parser)) return;  // cannot fail: the key parsed when it was put
       }
       if (!prepared) {
@@ -173,8 +187,10 @@ class LineIngester {
       }
       if (cache != nullptr && ref != storage::kNoSeriesRef) {
         cache->PutLine(series_hash, line.series_key, f.key, ref);
+        refs_[fi] = ref;
       }
     }
+    if (cache != nullptr) Remember(line);
   }
 
  private:
@@ -184,7 +200,43 @@ class LineIngester {
   int64_t now_ms_;
   std::string names_;
   std::vector<size_t> name_ends_;
-  std::vector<storage::SeriesRef> refs_;  // per field of the line: cached ref or kNoSeriesRef
+  std::string_view body_;
+  // Per field of the line: cached ref or kNoSeriesRef. After a line whose every field has a ref
+  // (memo_valid_), they stay here for the next line: a client that sends a series' samples one
+  // line after another (a per-series batch) then costs one key comparison per line instead of a
+  // hash and a look-up per field. The keys are views into the body (lines whose field keys were
+  // unescaped are not remembered).
+  std::vector<storage::SeriesRef> refs_;
+  bool memo_valid_ = false;
+  std::string_view memo_series_key_;
+  std::vector<std::string_view> memo_fields_;
+  uint64_t memo_hits_ = 0;
+
+  bool InBody(std::string_view s) const {
+    return s.data() >= body_.data() && s.data() + s.size() <= body_.data() + body_.size();
+  }
+
+  bool SameSeriesAsPreviousLine(const ParsedLine& line) const {
+    if (!memo_valid_ || line.series_key != memo_series_key_ ||
+        line.fields.size() != memo_fields_.size()) {
+      return false;
+    }
+    for (size_t i = 0; i < memo_fields_.size(); ++i) {
+      if (line.fields[i].key != memo_fields_[i]) return false;
+    }
+    return true;
+  }
+
+  void Remember(const ParsedLine& line) {
+    memo_valid_ = false;
+    memo_fields_.clear();
+    for (size_t i = 0; i < line.fields.size(); ++i) {
+      if (refs_[i] == storage::kNoSeriesRef || !InBody(line.fields[i].key)) return;
+      memo_fields_.push_back(line.fields[i].key);
+    }
+    memo_series_key_ = line.series_key;
+    memo_valid_ = true;
+  }
   storage::LabelsBuilder builder_;
 
   // Splits deferred tags; a line whose tags do not parse is malformed, as without deferral.
@@ -216,7 +268,7 @@ IngestOutcome IngestLineProtocol(storage::Db& db, std::string_view body, Precisi
     return out;
   }
   const Clock* clock = options.clock != nullptr ? options.clock : SystemClock();
-  LineIngester ingester(&writer, options, precision, clock->NowMillis());
+  LineIngester ingester(&writer, options, precision, clock->NowMillis(), body);
   LineProtocolParser parser(body, options.max_line_bytes);
   // With the cache, a known series needs only its key as written: tags are split on a miss.
   parser.set_defer_tags(options.series_cache != nullptr);

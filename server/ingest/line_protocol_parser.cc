@@ -1,6 +1,7 @@
 #include "server/ingest/line_protocol_parser.h"
 
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -57,35 +58,82 @@ bool IsDigit(char c) { return static_cast<unsigned char>(c - '0') < 10; }
 constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                              1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
+constexpr uint64_t kPow10Int[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+
+// The value of eight ASCII digits loaded little-endian (the first digit in the lowest byte).
+uint64_t EightDigits(uint64_t w) {
+  w -= 0x3030303030303030ULL;
+  w = w * 10 + (w >> 8);  // pairs of digits
+  return (((w & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
+          (((w >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >>
+         32;
+}
+
+// Reads at most `max_digits` (>= 0) decimal digits from p into *v (*v = *v * 10^k + digits);
+// returns the position after them. Eight bytes at a time where eight bytes remain before `end`
+// (which may lie past the token: the token's terminator is no digit).
+[[gnu::always_inline]] inline const char* ReadDigits(const char* p, const char* end, int max_digits, uint64_t* v) {
+  uint64_t m = *v;
+  if constexpr (std::endian::native == std::endian::little) {
+    while (end - p >= 8) {
+      uint64_t w;
+      std::memcpy(&w, p, 8);
+      // High bit of every byte that is no digit; bytes below the first such byte are digits and
+      // neither carry nor borrow, so the lowest set bit is exact.
+      const uint64_t non_digit =
+          ((w + 0x4646464646464646ULL) | (w - 0x3030303030303030ULL)) & 0x8080808080808080ULL;
+      int k = non_digit == 0 ? 8 : std::countr_zero(non_digit) >> 3;
+      if (k > max_digits) k = max_digits;
+      if (k == 8) {
+        m = m * 100000000 + EightDigits(w);
+        p += 8;
+        max_digits -= 8;
+        continue;
+      }
+      if (k > 0) {
+        // The k digits to the top, '0's below them: the same value.
+        const int shift = 8 * (8 - k);
+        w = (w << shift) | (0x3030303030303030ULL >> (64 - shift));
+        m = m * kPow10Int[k] + EightDigits(w);
+        p += k;
+      }
+      *v = m;
+      return p;
+    }
+  }
+  const char* limit = end - p > max_digits ? p + max_digits : end;
+  while (p < limit && IsDigit(*p)) {
+    m = m * 10 + static_cast<uint64_t>(*p - '0');
+    ++p;
+  }
+  *v = m;
+  return p;
+}
+
 // The common float token "[-+]digits[.digits]" with at most 15 digits: the digits as an integer
 // and the power of ten are both exact doubles, so one division is the correctly rounded value,
-// the same double std::from_chars gives. False (nothing set) for any other token.
-bool FastDecimal(std::string_view t, double* out) {
+// the same double std::from_chars gives. False (nothing set) for any other token. Bytes up to
+// `readable_end` (>= the token's end) may be loaded.
+bool FastDecimal(std::string_view t, const char* readable_end, double* out) {
   const char* p = t.data();
   const char* end = p + t.size();
   const bool negative = p < end && *p == '-';
   if (p < end && (*p == '-' || *p == '+')) ++p;
   uint64_t m = 0;
-  int digits = 0, fraction = 0;
   const char* int_start = p;
-  while (p < end && IsDigit(*p)) {
-    m = m * 10 + static_cast<uint64_t>(*p - '0');
-    ++digits;
-    ++p;
-  }
-  if (p == int_start) return false;
+  p = ReadDigits(p, readable_end, 16, &m);
+  if (p > end) return false;  // cannot happen: the token ends at a byte that is no digit
+  int digits = static_cast<int>(p - int_start), fraction = 0;
+  if (digits == 0 || digits > 15) return false;
   if (p < end && *p == '.') {
     ++p;
     const char* frac_start = p;
-    while (p < end && IsDigit(*p)) {
-      m = m * 10 + static_cast<uint64_t>(*p - '0');
-      ++digits;
-      ++p;
-    }
+    p = ReadDigits(p, readable_end, 16 - digits, &m);
     fraction = static_cast<int>(p - frac_start);
-    if (fraction == 0) return false;
+    digits += fraction;
+    if (fraction == 0 || digits > 15) return false;
   }
-  if (p != end || digits > 15) return false;
+  if (p != end) return false;
   const double v = static_cast<double>(m) / kPow10[fraction];
   *out = negative ? -v : v;
   return true;
@@ -266,7 +314,7 @@ bool LineProtocolParser::ParseFieldValue(LineField* f, const char* at) {
     return true;
   }
   // Floats: decimal notation with optional sign, fraction and exponent; no inf / nan / hex.
-  if (double v; FastDecimal(t, &v)) {
+  if (double v; FastDecimal(t, end_, &v)) {
     f->kind = FieldKind::kFloat;
     f->value = v;
     return true;
@@ -462,12 +510,8 @@ bool LineProtocolParser::ParseRest(const char* p) {
   {
     const bool negative = p < end_ && *p == '-';
     const char* d = p + (negative ? 1 : 0);
-    const char* q = d;
     uint64_t v = 0;
-    while (q < end_ && IsDigit(*q) && q - d < 18) {
-      v = v * 10 + static_cast<uint64_t>(*q - '0');
-      ++q;
-    }
+    const char* q = ReadDigits(d, end_, 18, &v);
     if (q > d && (q >= end_ || IsSpace(*q) || *q == '\n' || *q == '\r')) {
       line_.has_timestamp = true;
       line_.timestamp = negative ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);

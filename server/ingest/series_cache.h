@@ -104,6 +104,9 @@ class SeriesRefCache {
     return Finish(h);
   }
 
+  // Hits a caller served without asking the cache (the same key as its previous look-up).
+  void CountHits(uint64_t n) { extra_hits_.fetch_add(n, std::memory_order_relaxed); }
+
   // A ref from Get() that the head did not know any more.
   void CountStale() { stale_.fetch_add(1, std::memory_order_relaxed); }
 
@@ -125,6 +128,7 @@ class SeriesRefCache {
       st.entries += s.map.size();
       st.clears += s.clears;
     }
+    st.hits += extra_hits_.load(std::memory_order_relaxed);
     st.stale = stale_.load(std::memory_order_relaxed);
     return st;
   }
@@ -228,6 +232,7 @@ class SeriesRefCache {
   const size_t max_per_shard_;
   std::array<Shard, kShards> shards_;
   std::atomic<uint64_t> stale_{0};
+  std::atomic<uint64_t> extra_hits_{0};
 };
 
 }  // namespace vigil::server::ingest

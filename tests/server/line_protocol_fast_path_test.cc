@@ -242,6 +242,11 @@ TEST_CASE("line protocol fast path: cache hits write the series the slow path wr
            "m,a f=\"s\" {T}\nm,a f=1 99999999999999999\nm,a f=1 {T}\nm,b=1 f=1 {T}\n"s,
            // String fields with good tags, integer / unsigned / boolean fields.
            "log,app=x msg=\"hello\",n=1i {T}\nm,a=1 i=-5i,u=7u,b=true,f=FALSE {T}\n"s,
+           // One series line after line (the remembered previous line), then another field set
+           // and another series, then the first again.
+           "s,a=1 v=1 {T}1\ns,a=1 v=2 {T}2\ns,a=1 v=3 {T}3\ns,a=1 v=4,w=1 {T}4\ns,a=2 v=5 {T}5\n"
+           "s,a=1 v=6 {T}6\ns,a=1 v=7 {T}6\ns,a=1 v=\"x\" {T}7\ns,a=1 v=8 {T}8\n"
+           "s,a=1 v\\ x=9 {T}9\ns,a=1 v\\ x=10 {T}9\n"s,
            // A series key shared by lines with different fields.
            "m,a=1 x=1 {T}\nm,a=1 y=2 {T}\nm,a=1 x=3,y=4 {T}\n"s,
        }) {
