@@ -157,25 +157,35 @@ bool LineProtocolParser::Fail(const char* at, std::string message) {
 LineProtocolParser::Event LineProtocolParser::Next() {
   while (p_ < end_) {
     const char* start = p_;
-    const char* nl = static_cast<const char*>(std::memchr(start, '\n', end_ - start));
-    const char* phys_end = nl != nullptr ? nl : end_;
     const char* p = start;
-    while (p < phys_end && (IsSpace(*p) || *p == '\r')) ++p;
-    if (p == phys_end || *p == '#') {  // blank line or comment
+    while (p < end_ && (IsSpace(*p) || *p == '\r')) ++p;
+    if (p == end_ || *p == '\n' || *p == '#') {  // blank line or comment
+      const char* nl = p < end_ && *p == '\n'
+                           ? p
+                           : static_cast<const char*>(std::memchr(p, '\n', end_ - p));
       p_ = nl != nullptr ? nl + 1 : end_;
       ++line_number_;
       continue;
     }
     line_start_ = start;
     newlines_in_line_ = 0;
+    // The line is parsed first and its length checked after (the parse finds where it ends); a
+    // line over the limit is reported as such whatever the parse said, as if never parsed.
+    const bool ok = ParseLine(p, !defer_tags_);
+    const char* phys_end;
+    if (ok && newlines_in_line_ == 0) {
+      phys_end = p_ > start && p_[-1] == '\n' ? p_ - 1 : end_;
+    } else {
+      const char* nl = static_cast<const char*>(std::memchr(start, '\n', end_ - start));
+      phys_end = nl != nullptr ? nl : end_;
+    }
     if (static_cast<size_t>(phys_end - start) > max_line_bytes_) {
       Fail(start, "line of " + std::to_string(phys_end - start) + " bytes exceeds the limit of " +
                       std::to_string(max_line_bytes_) + " bytes");
-      p_ = nl != nullptr ? nl + 1 : end_;
+      p_ = phys_end < end_ ? phys_end + 1 : end_;
       ++line_number_;
       return Event::kError;
     }
-    const bool ok = ParseLine(p, !defer_tags_);
     if (ok) {
       // p_ was set by ParseLine just past the line's '\n'.
       line_number_ += 1 + newlines_in_line_;
@@ -275,6 +285,12 @@ const char* LineProtocolParser::ScanString(const char* p, uint32_t index, std::s
 bool LineProtocolParser::ParseFieldValue(LineField* f, const char* at) {
   const std::string_view t = f->text;
   const char last = t.back();
+  // The common case first: a short decimal (ends in a digit, so no other kind).
+  if (double v; IsDigit(last) && FastDecimal(t, end_, &v)) {
+    f->kind = FieldKind::kFloat;
+    f->value = v;
+    return true;
+  }
   if (last == 'i' || last == 'u') {
     const std::string_view digits = t.substr(0, t.size() - 1);
     if (last == 'i') {
@@ -314,11 +330,6 @@ bool LineProtocolParser::ParseFieldValue(LineField* f, const char* at) {
     return true;
   }
   // Floats: decimal notation with optional sign, fraction and exponent; no inf / nan / hex.
-  if (double v; FastDecimal(t, end_, &v)) {
-    f->kind = FieldKind::kFloat;
-    f->value = v;
-    return true;
-  }
   const char c0 = t[0] == '-' || t[0] == '+' ? (t.size() > 1 ? t[1] : '\0') : t[0];
   if ((c0 >= '0' && c0 <= '9') || c0 == '.') {
     const char* b = t.data() + (t[0] == '+' ? 1 : 0);

@@ -195,6 +195,45 @@ TEST_CASE("line protocol fast path: timestamps as std::from_chars reads them",
   }
 }
 
+TEST_CASE("line protocol fast path: the line length limit, checked after the parse",
+          "[server][line_protocol]") {
+  const std::string body =
+      "m f=1\n"                  // line 1: 5 bytes
+      "m,a=aaaa f=1\n"           // line 2: 12 bytes, the limit
+      "m,a=aaaaa f=1\n"          // line 3: 13 bytes, valid but too long
+      "m,a=aaaaaa f=\n"          // line 4: 13 bytes, invalid and too long
+      "# a comment longer than the limit\n"
+      "m s=\"a\nb\" 1\n"          // lines 6-7: a string over two lines, short first line
+      "m s=\"aaaaaaaaaaa\nb\" 1\n"  // lines 8-9: a first physical line of 16 bytes
+      "\r\n"
+      "m,a=aaaaaaaaaaa f=1";      // line 11: too long, at the end of the body
+  for (bool defer : {false, true}) {
+    LineProtocolParser p(body, 12);
+    p.set_defer_tags(defer);
+    std::vector<std::string> got;
+    while (true) {
+      auto ev = p.Next();
+      if (ev == LineProtocolParser::Event::kEnd) break;
+      if (ev == LineProtocolParser::Event::kLine && !p.ParseTags()) {
+        ev = LineProtocolParser::Event::kError;
+      }
+      got.push_back(ev == LineProtocolParser::Event::kLine
+                        ? "line " + std::to_string(p.line().line_number)
+                        : p.error().ToString());
+    }
+    CHECK(got == std::vector<std::string>{
+                     "line 1",
+                     "line 2",
+                     "line 3, column 1: line of 13 bytes exceeds the limit of 12 bytes",
+                     "line 4, column 1: line of 13 bytes exceeds the limit of 12 bytes",
+                     "line 6",
+                     "line 8, column 1: line of 16 bytes exceeds the limit of 12 bytes",
+                     R"(line 9, column 5: expected '=' after field key "1")",
+                     "line 11, column 1: line of 19 bytes exceeds the limit of 12 bytes",
+                 });
+  }
+}
+
 // Ingests `body` (with {T} replaced by the step's timestamp) at several steps into one Db with a
 // cache and one without; every outcome and every series must agree, and later steps must hit.
 void CheckCachedIngestAgrees(const std::string& body_template, Precision precision) {
