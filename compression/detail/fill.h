@@ -88,6 +88,7 @@ inline void FillAffineAsDouble(double* out, size_t n, uint64_t x, uint64_t step,
 
 // Timestamps: the int64 bit pattern of the wrapped value.
 struct TimestampSink {
+  static constexpr bool kToDouble = false;
   int64_t* out;
   void operator()(size_t i, uint64_t x) const { out[i] = static_cast<int64_t>(x); }
   void Fill(size_t i, size_t n, uint64_t x, uint64_t step) const { FillAffine(out + i, n, x, step); }
@@ -96,6 +97,7 @@ struct TimestampSink {
 // kIntDoubleDelta values (kScaled = false) and kDecimal values (divided by 10^scale).
 template <bool kScaled>
 struct DoubleSink {
+  static constexpr bool kToDouble = true;
   double* out;
   double divisor = 1;
   void operator()(size_t i, uint64_t x) const {
@@ -104,6 +106,22 @@ struct DoubleSink {
   }
   void Fill(size_t i, size_t n, uint64_t x, uint64_t step) const {
     FillAffineAsDouble<kScaled>(out + i, n, x, step, divisor);
+  }
+  // Values i .. i+n-1 from the integers x[0, n); `fits`: every one is below 2^51 in magnitude.
+  void FromIntegers(size_t i, const uint64_t* x, size_t n, bool fits) const {
+    double* const o = out + i;
+    size_t j = 0;
+    if (fits) {
+      const F64x2 div = {divisor, divisor};
+      for (; j + 2 <= n; j += 2) {
+        U64x2 v;
+        std::memcpy(&v, x + j, sizeof(v));
+        F64x2 f = std::bit_cast<F64x2>(v + kMagicBits) - kMagic;
+        if constexpr (kScaled) f /= div;
+        StoreF64x2(o + j, f);
+      }
+    }
+    for (; j < n; ++j) (*this)(i + j, x[j]);
   }
 };
 

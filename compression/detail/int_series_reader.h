@@ -17,6 +17,7 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 
 #include "compression/detail/bit_cursor.h"
@@ -60,7 +61,7 @@ class IntSeriesReader {
   template <typename Store>
   void RunsBlock(Store& store, size_t i, uint32_t r0, size_t cnt, BlockExceptions e);
   template <typename Store>
-  void PackedBlock(Store& store, size_t i, uint32_t r0, size_t cnt, BlockExceptions e);
+  void PackedBlock(Store& store, size_t i, uint32_t r0, size_t cnt);
 
   const char* data_ = nullptr;
   size_t size_ = 0;
@@ -120,37 +121,89 @@ void IntSeriesReader::RunsBlock(Store& store, size_t i, uint32_t r0, size_t cnt,
   prev_delta_ = d;
 }
 
+// Width > 0: unpack, patch the exceptions' high bits in as they are read, then sum per mode. For
+// the double sinks the integers are first summed in place (two lanes at a time in grid mode) and
+// then converted two at a time (fill.h) when every one is below 2^51 in magnitude.
 template <typename Store>
-void IntSeriesReader::PackedBlock(Store& store, size_t i, uint32_t r0, size_t cnt,
-                                  BlockExceptions e) {
+void IntSeriesReader::PackedBlock(Store& store, size_t i, uint32_t r0, size_t cnt) {
   uint64_t tmp[kBlock];
   Unpack(tmp, r0, cnt);
-  for (const Exception& x : e) {
-    tmp[x.idx - r0] |= x.hi << width_;  // width + exception width <= 64 (checked in Init)
+  {
+    uint64_t* const t = tmp - r0;
+    const unsigned w = width_;  // width + exception width <= 64 (checked in Init)
+    exc_.ForEach(uint64_t{r0} + cnt, [t, w](uint32_t idx, uint64_t hi) { t[idx] |= hi << w; });
   }
   const uint64_t s = step_;
   uint64_t x = prev_;
-  switch (mode_) {
-    case SeriesMode::kDelta:
-      for (size_t j = 0; j < cnt; ++j) {
-        x += s + UnZigZag(tmp[j]);
-        store(i + j, x);
+  if constexpr (Store::kToDouble) {
+    uint64_t range = 0;  // OR of x + 2^51: below 2^52 iff every |x| < 2^51 (FitsMagic)
+    switch (mode_) {
+      case SeriesMode::kDelta:
+        for (size_t j = 0; j < cnt; ++j) {
+          x += s + UnZigZag(tmp[j]);
+          tmp[j] = x;
+          range |= x + kMagicLimit;
+        }
+        break;
+      case SeriesMode::kGrid: {
+        const uint64_t g = first_ + uint64_t{r0 + 1} * s;
+        U64x2 gv = {g, g + s};
+        const U64x2 step2 = {2 * s, 2 * s};
+        const U64x2 one = {1, 1};
+        const U64x2 bias = {kMagicLimit, kMagicLimit};
+        U64x2 rv = {0, 0};
+        size_t j = 0;
+        for (; j + 2 <= cnt; j += 2) {
+          U64x2 u;
+          std::memcpy(&u, tmp + j, sizeof(u));
+          const U64x2 v = gv + ((u >> 1) ^ (U64x2{0, 0} - (u & one)));
+          StoreU64x2(tmp + j, v);
+          rv |= v + bias;
+          gv += step2;
+        }
+        range = rv[0] | rv[1];
+        if (j < cnt) {
+          tmp[j] = gv[0] + UnZigZag(tmp[j]);
+          range |= tmp[j] + kMagicLimit;
+        }
+        break;
       }
-      break;
-    case SeriesMode::kGrid: {
-      const uint64_t g = first_ + uint64_t{r0 + 1} * s;
-      for (size_t j = 0; j < cnt; ++j) store(i + j, g + uint64_t{j} * s + UnZigZag(tmp[j]));
-      break;
+      case SeriesMode::kDod: {
+        uint64_t d = prev_delta_;
+        for (size_t j = 0; j < cnt; ++j) {
+          d += UnZigZag(tmp[j]);
+          x += d;
+          tmp[j] = x;
+          range |= x + kMagicLimit;
+        }
+        prev_delta_ = d;
+        break;
+      }
     }
-    case SeriesMode::kDod: {
-      uint64_t d = prev_delta_;
-      for (size_t j = 0; j < cnt; ++j) {
-        d += UnZigZag(tmp[j]);
-        x += d;
-        store(i + j, x);
+    store.FromIntegers(i, tmp, cnt, range < (uint64_t{1} << 52));
+  } else {
+    switch (mode_) {
+      case SeriesMode::kDelta:
+        for (size_t j = 0; j < cnt; ++j) {
+          x += s + UnZigZag(tmp[j]);
+          store(i + j, x);
+        }
+        break;
+      case SeriesMode::kGrid: {
+        const uint64_t g = first_ + uint64_t{r0 + 1} * s;
+        for (size_t j = 0; j < cnt; ++j) store(i + j, g + uint64_t{j} * s + UnZigZag(tmp[j]));
+        break;
       }
-      prev_delta_ = d;
-      break;
+      case SeriesMode::kDod: {
+        uint64_t d = prev_delta_;
+        for (size_t j = 0; j < cnt; ++j) {
+          d += UnZigZag(tmp[j]);
+          x += d;
+          store(i + j, x);
+        }
+        prev_delta_ = d;
+        break;
+      }
     }
   }
   prev_ = x;
@@ -176,15 +229,12 @@ void IntSeriesReader::DecodeBlocks(size_t i, size_t k, Store store) {
   while (i < k) {
     const size_t cnt = k - i < kBlock ? k - i : kBlock;
     const uint32_t r0 = next_ - 1;  // residual index of value i
-    if (width_ == 0 && mode_ == SeriesMode::kGrid) {
-      GridBlock(store, i, r0, cnt);  // patches the exceptions as it reads them
+    if (width_ != 0) {
+      PackedBlock(store, i, r0, cnt);  // patches the exceptions as it reads them
+    } else if (mode_ == SeriesMode::kGrid) {
+      GridBlock(store, i, r0, cnt);  // the same
     } else {
-      const BlockExceptions e(exc, exc_.Take(uint64_t{r0} + cnt, exc));
-      if (width_ != 0) {
-        PackedBlock(store, i, r0, cnt, e);
-      } else {
-        RunsBlock(store, i, r0, cnt, e);
-      }
+      RunsBlock(store, i, r0, cnt, BlockExceptions(exc, exc_.Take(uint64_t{r0} + cnt, exc)));
     }
     next_ += static_cast<uint32_t>(cnt);
     i += cnt;
