@@ -142,6 +142,7 @@ inline void ExceptionList::ForEachAllImpl(Visit visit) {
   // kept minus 2^k so that the Rice code's leading one needs no mask: with v the entry's
   // len = q + 1 + k + w bits, v >> w is 2^k + (gap & (2^k - 1)).
   const char* const d = data;
+  const size_t sz = size;
   const uint64_t e = end;
   const unsigned k = rice_k;
   const unsigned w = width;
@@ -157,7 +158,7 @@ inline void ExceptionList::ForEachAllImpl(Visit visit) {
     if constexpr (kInBounds) {
       window = LoadBigEndian64(d + (p >> 3)) << (p & 7);
     } else {
-      window = LoadBitsAt(d, size, p);
+      window = LoadBitsAt(d, sz, p);
     }
     const unsigned q = static_cast<unsigned>(std::countl_zero(window));
     const unsigned len = q + fixed;

@@ -27,7 +27,7 @@ inline void FillAffine(int64_t* out, size_t n, uint64_t x, uint64_t step) {
   U64x2 v = {x, x + step};
   const U64x2 d = {2 * step, 2 * step};
   size_t j = 0;
-#pragma GCC unroll 4
+#pragma GCC unroll 8
   for (; j + 2 <= n; j += 2) {
     StoreU64x2(out + j, v);
     v += d;
@@ -38,7 +38,7 @@ inline void FillAffine(int64_t* out, size_t n, uint64_t x, uint64_t step) {
 inline void FillConstant(double* out, size_t n, double c) {
   const F64x2 v = {c, c};
   size_t j = 0;
-#pragma GCC unroll 4
+#pragma GCC unroll 8
   for (; j + 2 <= n; j += 2) StoreF64x2(out + j, v);
   if (j < n) out[j] = c;
 }
