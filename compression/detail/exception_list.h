@@ -21,19 +21,21 @@ struct Exception {
 // The exception list, read on demand. An entry read past the block being decoded is kept as the
 // pending exception for the next block.
 struct ExceptionList {
-  const char* data = nullptr;
-  size_t size = 0;
-  uint64_t pos = 0;   // bit position of the next entry to read
-  uint64_t end = 0;   // bit position where the list ends
-  uint32_t from = 0;  // index the next entry's gap counts from
-  uint32_t m = 0;     // residual count: every index must be below it
-  unsigned rice_k = 0;
-  unsigned width = 0;     // high bits per exception, 1..64
-  uint64_t gap_mask = 0;  // low rice_k bits
-  uint64_t hi_mask = 0;   // low width bits
-  bool pending = false;
-  bool failed = false;
-  Exception next{};  // the pending exception
+  // No initializers: a ChunkDecoder holds readers for every encoding and constructs one per
+  // chunk; IntSeriesReader::Init sets each field before it is read.
+  const char* data;
+  size_t size;
+  uint64_t pos;   // bit position of the next entry to read
+  uint64_t end;   // bit position where the list ends
+  uint32_t from;  // index the next entry's gap counts from
+  uint32_t m;     // residual count: every index must be below it
+  unsigned rice_k;
+  unsigned width;         // high bits per exception, 1..64
+  uint64_t gap_mask;      // low rice_k bits
+  uint64_t hi_mask;       // low width bits
+  bool pending;
+  bool failed;
+  Exception next;  // the pending exception
 
   // Calls visit(index, high bits) for the exceptions with an index below r_end, in order.
   // REQUIRES: r_end <= m.

@@ -322,6 +322,8 @@ bool IntSeriesReader::Init(const char* data, size_t size, uint64_t start, uint32
   uint64_t f = 0;
   if (m == 0) {
     first_ = UnZigZag(c.GetLong(first_len));
+    step_ = 0;
+    mode_ = SeriesMode::kDelta;
   } else {
     // first | mode (2 bits) | length of S (7 bits)
     c.GetVarThen(first_len, 9, &u, &f);

@@ -63,18 +63,19 @@ class IntSeriesReader {
   template <typename Store>
   void PackedBlock(Store& store, size_t i, uint32_t r0, size_t cnt);
 
-  const char* data_ = nullptr;
-  size_t size_ = 0;
-  uint64_t base_ = 0;  // bit position of residual 0 in the base
-  uint64_t first_ = 0;
-  uint64_t step_ = 0;
-  uint64_t prev_ = 0;        // last value produced
-  uint64_t prev_delta_ = 0;  // dod mode: last delta
-  uint32_t next_ = 0;        // index of the next value
-  uint32_t m_ = 0;           // residual count (values - 1)
-  unsigned width_ = 0;
-  SeriesMode mode_ = SeriesMode::kDelta;
-  bool ok_ = true;
+  // No initializers (see ExceptionList): Init() sets every field that is read later.
+  const char* data_;
+  size_t size_;
+  uint64_t base_;  // bit position of residual 0 in the base
+  uint64_t first_;
+  uint64_t step_;
+  uint64_t prev_;        // last value produced
+  uint64_t prev_delta_;  // dod mode: last delta
+  uint32_t next_;        // index of the next value
+  uint32_t m_;           // residual count (values - 1)
+  unsigned width_;
+  SeriesMode mode_;
+  bool ok_;
   ExceptionList exc_;
 };
 
@@ -244,13 +245,13 @@ void IntSeriesReader::DecodeBlocks(size_t i, size_t k, Store store) {
 template <typename Store>
 void IntSeriesReader::DecodeAll(Store store) {
   const uint64_t first = first_;
-  const uint64_t s = step_;
   const uint32_t m = m_;
   store(0, first);
   if (m == 0) {
     next_ = 1;
     return;
   }
+  const uint64_t s = step_;
   if (width_ != 0) {
     prev_ = first;
     prev_delta_ = s;

@@ -45,14 +45,15 @@ class XorColumnReader {
     return (hi << 32) | (LoadBitsAt(data_, size_, p + n - 32) >> 32);
   }
 
-  const char* data_ = nullptr;
-  size_t size_ = 0;
-  uint64_t pos_ = 0;
-  uint64_t prev_ = 0;
-  unsigned sig_ = 64;  // meaningful bits of the current window, 1..64
-  unsigned trail_ = 0;
-  bool started_ = false;
-  bool failed_ = false;
+  // No initializers (see ExceptionList): Init() sets every field.
+  const char* data_;
+  size_t size_;
+  uint64_t pos_;
+  uint64_t prev_;
+  unsigned sig_;  // meaningful bits of the current window, 1..64
+  unsigned trail_;
+  bool started_;
+  bool failed_;
 };
 
 inline void XorColumnReader::Decode(double* out, size_t k) {
