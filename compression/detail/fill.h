@@ -92,6 +92,10 @@ struct TimestampSink {
   int64_t* out;
   void operator()(size_t i, uint64_t x) const { out[i] = static_cast<int64_t>(x); }
   void Fill(size_t i, size_t n, uint64_t x, uint64_t step) const { FillAffine(out + i, n, x, step); }
+  // Adds r (wrapping) to value i, already written.
+  void Add(size_t i, uint64_t r) const {
+    out[i] = static_cast<int64_t>(static_cast<uint64_t>(out[i]) + r);
+  }
 };
 
 // kIntDoubleDelta values (kScaled = false) and kDecimal values (divided by 10^scale).

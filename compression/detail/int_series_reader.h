@@ -263,10 +263,17 @@ void IntSeriesReader::DecodeAll(Store store) {
   if (mode_ == SeriesMode::kGrid) {
     // Value j is x_0 + j*S, or an exception's x_0 + j*S + r_j (residual index j - 1).
     store.Fill(1, m, first + s, s);
-    exc_.ForEachAll([out = store, first, s](uint32_t idx, uint64_t hi) {
-      const uint64_t j = uint64_t{idx} + 1;
-      out(j, first + j * s + UnZigZag(hi));
-    });
+    if constexpr (Store::kToDouble) {
+      exc_.ForEachAll([out = store, first, s](uint32_t idx, uint64_t hi) {
+        const uint64_t j = uint64_t{idx} + 1;
+        out(j, first + j * s + UnZigZag(hi));
+      });
+    } else {
+      // The grid value is in place: add the residual (fewer live registers in the loop).
+      exc_.ForEachAll([out = store](uint32_t idx, uint64_t hi) {
+        out.Add(uint64_t{idx} + 1, UnZigZag(hi));
+      });
+    }
     return;
   }
   // Runs between exceptions, as in RunsBlock, with the exceptions visited as they are read.
