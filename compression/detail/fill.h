@@ -89,6 +89,7 @@ inline void FillAffineAsDouble(double* out, size_t n, uint64_t x, uint64_t step,
 // Timestamps: the int64 bit pattern of the wrapped value.
 struct TimestampSink {
   static constexpr bool kToDouble = false;
+  static constexpr bool kScaled = false;
   int64_t* out;
   void operator()(size_t i, uint64_t x) const { out[i] = static_cast<int64_t>(x); }
   void Fill(size_t i, size_t n, uint64_t x, uint64_t step) const { FillAffine(out + i, n, x, step); }
@@ -99,9 +100,10 @@ struct TimestampSink {
 };
 
 // kIntDoubleDelta values (kScaled = false) and kDecimal values (divided by 10^scale).
-template <bool kScaled>
+template <bool kScaledValues>
 struct DoubleSink {
   static constexpr bool kToDouble = true;
+  static constexpr bool kScaled = kScaledValues;
   double* out;
   double divisor = 1;
   void operator()(size_t i, uint64_t x) const {

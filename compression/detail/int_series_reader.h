@@ -136,75 +136,78 @@ void IntSeriesReader::PackedBlock(Store& store, size_t i, uint32_t r0, size_t cn
   }
   const uint64_t s = step_;
   uint64_t x = prev_;
+  // Grid mode, and every mode of scaled (kDecimal) values, sum the integers in place and convert
+  // them two at a time (one vector division per two values); unscaled delta and dod values are
+  // converted as they are summed (cheaper than a second pass).
   if constexpr (Store::kToDouble) {
-    uint64_t range = 0;  // OR of x + 2^51: below 2^52 iff every |x| < 2^51 (FitsMagic)
-    switch (mode_) {
-      case SeriesMode::kDelta:
-        for (size_t j = 0; j < cnt; ++j) {
-          x += s + UnZigZag(tmp[j]);
-          tmp[j] = x;
-          range |= x + kMagicLimit;
-        }
-        break;
-      case SeriesMode::kGrid: {
-        const uint64_t g = first_ + uint64_t{r0 + 1} * s;
-        U64x2 gv = {g, g + s};
-        const U64x2 step2 = {2 * s, 2 * s};
-        const U64x2 one = {1, 1};
-        const U64x2 bias = {kMagicLimit, kMagicLimit};
-        U64x2 rv = {0, 0};
-        size_t j = 0;
-        for (; j + 2 <= cnt; j += 2) {
-          U64x2 u;
-          std::memcpy(&u, tmp + j, sizeof(u));
-          const U64x2 v = gv + ((u >> 1) ^ (U64x2{0, 0} - (u & one)));
-          StoreU64x2(tmp + j, v);
-          rv |= v + bias;
-          gv += step2;
-        }
-        range = rv[0] | rv[1];
-        if (j < cnt) {
-          tmp[j] = gv[0] + UnZigZag(tmp[j]);
-          range |= tmp[j] + kMagicLimit;
-        }
-        break;
+    if (mode_ == SeriesMode::kGrid) {
+      const uint64_t g = first_ + uint64_t{r0 + 1} * s;
+      U64x2 gv = {g, g + s};
+      const U64x2 step2 = {2 * s, 2 * s};
+      const U64x2 one = {1, 1};
+      const U64x2 bias = {kMagicLimit, kMagicLimit};
+      U64x2 rv = {0, 0};
+      size_t j = 0;
+      for (; j + 2 <= cnt; j += 2) {
+        U64x2 u;
+        std::memcpy(&u, tmp + j, sizeof(u));
+        const U64x2 v = gv + ((u >> 1) ^ (U64x2{0, 0} - (u & one)));
+        StoreU64x2(tmp + j, v);
+        rv |= v + bias;
+        gv += step2;
       }
-      case SeriesMode::kDod: {
-        uint64_t d = prev_delta_;
-        for (size_t j = 0; j < cnt; ++j) {
-          d += UnZigZag(tmp[j]);
-          x += d;
-          tmp[j] = x;
-          range |= x + kMagicLimit;
-        }
-        prev_delta_ = d;
-        break;
+      uint64_t range = rv[0] | rv[1];  // OR of x + 2^51: below 2^52 iff every |x| < 2^51
+      if (j < cnt) {
+        tmp[j] = gv[0] + UnZigZag(tmp[j]);
+        range |= tmp[j] + kMagicLimit;
       }
+      store.FromIntegers(i, tmp, cnt, range < (uint64_t{1} << 52));
+      return;
     }
-    store.FromIntegers(i, tmp, cnt, range < (uint64_t{1} << 52));
-  } else {
-    switch (mode_) {
-      case SeriesMode::kDelta:
+    if constexpr (Store::kScaled) {
+      uint64_t range = 0;
+      if (mode_ == SeriesMode::kDelta) {
         for (size_t j = 0; j < cnt; ++j) {
           x += s + UnZigZag(tmp[j]);
-          store(i + j, x);
+          tmp[j] = x;
+          range |= x + kMagicLimit;
         }
-        break;
-      case SeriesMode::kGrid: {
-        const uint64_t g = first_ + uint64_t{r0 + 1} * s;
-        for (size_t j = 0; j < cnt; ++j) store(i + j, g + uint64_t{j} * s + UnZigZag(tmp[j]));
-        break;
-      }
-      case SeriesMode::kDod: {
+      } else {
         uint64_t d = prev_delta_;
         for (size_t j = 0; j < cnt; ++j) {
           d += UnZigZag(tmp[j]);
           x += d;
-          store(i + j, x);
+          tmp[j] = x;
+          range |= x + kMagicLimit;
         }
         prev_delta_ = d;
-        break;
       }
+      store.FromIntegers(i, tmp, cnt, range < (uint64_t{1} << 52));
+      prev_ = x;
+      return;
+    }
+  }
+  switch (mode_) {
+    case SeriesMode::kDelta:
+      for (size_t j = 0; j < cnt; ++j) {
+        x += s + UnZigZag(tmp[j]);
+        store(i + j, x);
+      }
+      break;
+    case SeriesMode::kGrid: {
+      const uint64_t g = first_ + uint64_t{r0 + 1} * s;
+      for (size_t j = 0; j < cnt; ++j) store(i + j, g + uint64_t{j} * s + UnZigZag(tmp[j]));
+      break;
+    }
+    case SeriesMode::kDod: {
+      uint64_t d = prev_delta_;
+      for (size_t j = 0; j < cnt; ++j) {
+        d += UnZigZag(tmp[j]);
+        x += d;
+        store(i + j, x);
+      }
+      prev_delta_ = d;
+      break;
     }
   }
   prev_ = x;
