@@ -106,8 +106,10 @@ class LineIngester {
       // "measurement,tags" as written cannot hold a '\n', nor can a field key: no ambiguity. A key
       // is only ever put after its line parsed completely, so a hit means the deferred tags parse.
       series_hash = SeriesRefCache::HashBytes(line.series_key);
+      cache->GetLineFields(
+          series_hash, line.series_key, n, [&](size_t i) { return line.fields[i].key; },
+          refs_.data());
       for (size_t fi = 0; fi < n; ++fi) {
-        refs_[fi] = cache->GetLine(series_hash, line.series_key, line.fields[fi].key);
         if (refs_[fi] == storage::kNoSeriesRef) all_hit = false;
       }
     } else {

@@ -436,13 +436,22 @@ bool LineProtocolParser::ParseTags() {
   line_number_ = line_.line_number;
   const char* p = ParseKey(line_.series_key.data());
   line_number_ = next_line_number;
-  if (p == nullptr) return false;
-  // FindKeyEnd and ParseKey agree on where the key ends (see FindKeyEnd); a parser bug must not
-  // write a series under a key it was not given.
-  if (p != line_.series_key.data() + line_.series_key.size()) {
+  if (p != nullptr && p != line_.series_key.data() + line_.series_key.size()) {
+    // FindKeyEnd and ParseKey agree on where the key ends (see FindKeyEnd); a parser bug must not
+    // write a series under a key it was not given.
     error_.line_number = line_.line_number;
     error_.column = static_cast<size_t>(p - line_start_) + 1;
     error_.message = "internal error: the series key ends at two places";
+    p = nullptr;
+  }
+  if (p == nullptr) {
+    // Resume where Next() resumes after an error: past the first '\n' after the error, which the
+    // eager parse never went beyond (a string field may have taken this line further). The key
+    // holds no '\n', so the line number moves on by one.
+    const char* at = line_start_ + (error_.column - 1);
+    const char* resume = static_cast<const char*>(std::memchr(at, '\n', end_ - at));
+    p_ = resume != nullptr ? resume + 1 : end_;
+    line_number_ = line_.line_number + 1;
     return false;
   }
   ApplyFixups();  // the names may have grown unescaped_: every view is pointed at it again

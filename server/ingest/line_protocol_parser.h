@@ -73,8 +73,10 @@ class LineProtocolParser {
   // whose only error lies in its measurement or tags passes Next() and fails ParseTags().
   void set_defer_tags(bool defer) { defer_tags_ = defer; }
   // Splits the current line's measurement and tags (a no-op when they are not deferred). Returns
-  // false with error() set, naming the current line, when they do not parse: the line is malformed.
-  // Views from line() stay valid (they are re-pointed).
+  // false with error() set, naming the current line, when they do not parse: the line is malformed,
+  // and the next Next() resumes where it resumes after an error (past the first '\n' after the
+  // error, even when a string field took the line further). Views from line() stay valid (they
+  // are re-pointed).
   bool ParseTags();
   const LineError& error() const { return error_; }
 

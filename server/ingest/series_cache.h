@@ -18,7 +18,9 @@
 //
 // Cost: one hash of the key per look-up (HashBytes, 8 bytes per step; the map keeps each key's
 // hash, so a hit hashes nothing else). A line-protocol key is hashed in two parts, series key and
-// field key, so a line hashes its series key once for all its fields (GetLine / PutLine).
+// field key, so a line hashes its series key once for all its fields (GetLine / PutLine), and the
+// series key alone picks the shard, so a line's fields are looked up under one lock
+// (GetLineFields).
 //
 // REQUIRES: one cache per Db (refs of one Db mean nothing to another), and a Db that is not
 // reopened while the cache lives (a reopened head numbers its series anew). One set of
@@ -63,22 +65,43 @@ class SeriesRefCache {
 
   // kNoSeriesRef when absent. `key` starts with the protocol's tag byte.
   storage::SeriesRef Get(std::string_view key) const {
-    return Find(Probe{key, {}, false, KeyHash(key)});
+    return Find(Probe{key, {}, false, KeyHash(key), ShardHash(key)});
   }
 
   void Put(std::string_view key, storage::SeriesRef ref) {
-    Insert(Probe{key, {}, false, KeyHash(key)}, ref);
+    Insert(Probe{key, {}, false, KeyHash(key), ShardHash(key)}, ref);
   }
 
   // Line protocol: the key kLineProtocolKey + series_key + '\n' + field, without building it.
   // `series_hash` is HashBytes(series_key), computed once per line.
   storage::SeriesRef GetLine(uint64_t series_hash, std::string_view series_key,
                              std::string_view field) const {
-    return Find(Probe{series_key, field, true, LineHash(series_hash, field)});
+    return Find(Probe{series_key, field, true, LineHash(series_hash, field), series_hash});
   }
   void PutLine(uint64_t series_hash, std::string_view series_key, std::string_view field,
                storage::SeriesRef ref) {
-    Insert(Probe{series_key, field, true, LineHash(series_hash, field)}, ref);
+    Insert(Probe{series_key, field, true, LineHash(series_hash, field), series_hash}, ref);
+  }
+
+  // GetLine for the fields of one line under one lock (all keys of a series key share a shard):
+  // refs[i] = the ref of field_at(i) (a std::string_view), or kNoSeriesRef; i < n.
+  template <typename FieldAt>
+  void GetLineFields(uint64_t series_hash, std::string_view series_key, size_t n,
+                     FieldAt&& field_at, storage::SeriesRef* refs) const {
+    const Shard& s = ShardOf(series_hash);
+    std::lock_guard<std::mutex> lock(s.mu);
+    for (size_t i = 0; i < n; ++i) {
+      const std::string_view field = field_at(i);
+      auto it = s.map.find(
+          Probe{series_key, field, true, LineHash(series_hash, field), series_hash});
+      if (it == s.map.end()) {
+        ++s.misses;
+        refs[i] = storage::kNoSeriesRef;
+      } else {
+        ++s.hits;
+        refs[i] = it->second;
+      }
+    }
   }
 
   // A fast 64-bit hash (not keyed; the map's buckets and the shards take bits of it).
@@ -155,13 +178,23 @@ class SeriesRefCache {
     }
     return HashBytes(key);
   }
+  // What picks a key's shard: a line-protocol key's series key alone, so that the fields of a
+  // line are looked up under one lock.
+  static uint64_t ShardHash(std::string_view key) {
+    if (!key.empty() && key[0] == kLineProtocolKey) {
+      const size_t nl = key.find('\n', 1);
+      if (nl != std::string_view::npos) return HashBytes(key.substr(1, nl - 1));
+    }
+    return KeyHash(key);
+  }
 
   // A key to look up: the whole key (line = false: `a`), or a line-protocol key in two parts.
   struct Probe {
     std::string_view a;
     std::string_view b;
     bool line;
-    uint64_t hash;
+    uint64_t hash;        // the map's hash of the key
+    uint64_t shard_hash;  // ShardHash of the key
   };
   // Not noexcept on purpose: libstdc++ then keeps every node's hash, so neither a look-up nor a
   // rehash hashes a stored key again.
@@ -193,7 +226,7 @@ class SeriesRefCache {
   Shard& ShardOf(uint64_t hash) { return shards_[hash >> 60]; }
 
   storage::SeriesRef Find(const Probe& probe) const {
-    const Shard& s = ShardOf(probe.hash);
+    const Shard& s = ShardOf(probe.shard_hash);
     std::lock_guard<std::mutex> lock(s.mu);
     auto it = s.map.find(probe);
     if (it == s.map.end()) {
@@ -205,7 +238,7 @@ class SeriesRefCache {
   }
 
   void Insert(const Probe& probe, storage::SeriesRef ref) {
-    Shard& s = ShardOf(probe.hash);
+    Shard& s = ShardOf(probe.shard_hash);
     std::lock_guard<std::mutex> lock(s.mu);
     auto it = s.map.find(probe);
     if (it != s.map.end()) {

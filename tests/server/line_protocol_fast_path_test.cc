@@ -95,6 +95,8 @@ const std::vector<std::string> kTrickyBodies = {
     "m,a=1 f=1 9223372036854775807\nm f=1 -9223372036854775808\nm f=1 9223372036854775808\n",
     "m f=1 999999999999999999\nm f=1 1000000000000000000\nm f=1 -\nm f=1 -0\nm f=1 +5\n",
     "m,a=\xff\xfe f=1\n",
+    // A bad key and a string over several lines: parsing resumes on the line after the error.
+    ",a=1 f=\"x\ny\" 1\nm f=1\n", "m,a f=\"x\ny\nz\" 1\nm f=2\n", ",a=1 f=\"x\ny\" 1",
     "m,a=1 f=1\nm,a=1 f=1 1\n" + std::string(40, 'x') + ",k=" + std::string(40, 'v') + " f=2 3",
 };
 
@@ -312,6 +314,12 @@ TEST_CASE("series cache: line keys in two parts are the whole keys", "[server][s
   cache.PutLine(h, series_key, "idle", 44);  // replaces
   CHECK(cache.Get("L" + series_key + "\nidle") == 44);
   CHECK(cache.size() == 2);
+  storage::SeriesRef refs[3];
+  const std::string_view fields[3] = {"usage", "nope", "idle"};
+  cache.GetLineFields(h, series_key, 3, [&](size_t i) { return fields[i]; }, refs);
+  CHECK(refs[0] == 42);
+  CHECK(refs[1] == storage::kNoSeriesRef);
+  CHECK(refs[2] == 44);
   // A remote-write key that spells the same bytes after its tag byte is another key.
   CHECK(cache.Get("R" + series_key + "\nusage") == storage::kNoSeriesRef);
   // Hash: every length and byte position counts.
