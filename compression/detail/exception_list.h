@@ -4,9 +4,11 @@
 // Rice-coded index gap and the high bits of a residual that does not fit the base width. Read by
 // IntSeriesReader one block of residuals at a time.
 
+#include <array>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 
 #include "compression/detail/bit_cursor.h"
 
@@ -44,7 +46,10 @@ struct ExceptionList {
   // Calls visit(index, high bits) for every exception, in order, when the section is decoded in
   // one go (nothing read yet): no block end to compare with and no pending entry, and when the
   // list ends at least 8 bytes before the data does, loads without a bounds check.
-  template <typename Visit>
+  // kSpecialise: when the Rice k and the high width are small (scrape-jitter timestamps: k 2..6,
+  // width 3..7), one indirect call per list to a loop compiled for them, whose shifts and masks
+  // are constants (fewer live registers and instructions per exception).
+  template <bool kSpecialise = false, typename Visit>
   void ForEachAll(Visit visit);
   // Moves the exceptions with an index below r_end to `out` and returns how many there were.
   // REQUIRES: r_end <= m, room for r_end - (index of the previous exception + 1) entries.
@@ -58,8 +63,11 @@ struct ExceptionList {
   bool ReadLongEntry(uint64_t* p, uint64_t from, Exception* e) const;
 
  private:
-  template <bool kInBounds, typename Visit>
-  void ForEachAllImpl(Visit visit);
+  static constexpr unsigned kAnyField = 0xff;  // ForEachAllImpl: k / width read from the list
+  static constexpr unsigned kSpecialK = 8;     // specialised loops: k < 8
+  static constexpr unsigned kSpecialW = 8;     //                    and 1 <= width <= 8
+  template <bool kInBounds, unsigned K, unsigned W, typename Visit>
+  static void ForEachAllImpl(ExceptionList& list, Visit visit);
 };
 
 template <typename Visit>
@@ -127,33 +135,44 @@ inline void ExceptionList::ForEach(uint64_t r_end, Visit visit) {
   }
 }
 
-template <typename Visit>
+template <bool kSpecialise, typename Visit>
 inline void ExceptionList::ForEachAll(Visit visit) {
   if (pos >= end) return;
+  if constexpr (kSpecialise) {
+    if (rice_k < kSpecialK && width - 1 < kSpecialW) {
+      using Fn = void (*)(ExceptionList&, Visit);
+      static constexpr auto kLoops = []<size_t... I>(std::index_sequence<I...>) {
+        return std::array<Fn, sizeof...(I)>{
+            &ExceptionList::ForEachAllImpl<false, I / kSpecialW, I % kSpecialW + 1, Visit>...};
+      }(std::make_index_sequence<kSpecialK * kSpecialW>{});
+      kLoops[rice_k * kSpecialW + width - 1](*this, visit);
+      return;
+    }
+  }
   // Every load starts at a byte below (end - 1) / 8 + 1.
   if (((end - 1) >> 3) + 8 <= size) {
-    ForEachAllImpl<true>(visit);
+    ForEachAllImpl<true, kAnyField, kAnyField>(*this, visit);
   } else {
-    ForEachAllImpl<false>(visit);
+    ForEachAllImpl<false, kAnyField, kAnyField>(*this, visit);
   }
 }
 
-template <bool kInBounds, typename Visit>
-inline void ExceptionList::ForEachAllImpl(Visit visit) {
+template <bool kInBounds, unsigned K, unsigned W, typename Visit>
+inline void ExceptionList::ForEachAllImpl(ExceptionList& l, Visit visit) {
   // As ForEach, with fewer live values: the index is compared with m only, and the gap origin is
   // kept minus 2^k so that the Rice code's leading one needs no mask: with v the entry's
   // len = q + 1 + k + w bits, v >> w is 2^k + (gap & (2^k - 1)).
-  const char* const d = data;
-  const size_t sz = size;
-  const uint64_t e = end;
-  const unsigned k = rice_k;
-  const unsigned w = width;
+  const char* const d = l.data;
+  const size_t sz = l.size;
+  const uint64_t e = l.end;
+  const unsigned k = K == kAnyField ? l.rice_k : K;
+  const unsigned w = W == kAnyField ? l.width : W;
   const unsigned fixed = 1 + k + w;
-  const uint64_t hmask = hi_mask;
-  const uint64_t limit = m;
+  const uint64_t hmask = W == kAnyField ? l.hi_mask : (uint64_t{1} << W) - 1;
+  const uint64_t limit = l.m;
   const uint64_t one = uint64_t{1} << k;
-  uint64_t p = pos;
-  uint64_t g = uint64_t{from} - one;  // index origin of the next gap, minus 2^k
+  uint64_t p = l.pos;
+  uint64_t g = uint64_t{l.from} - one;  // index origin of the next gap, minus 2^k
   bool ok = true;
   while (p < e) {
     uint64_t window;
@@ -174,7 +193,7 @@ inline void ExceptionList::ForEachAllImpl(Visit visit) {
     } else {
       uint64_t p_long = p;
       Exception x;
-      if (!ReadLongEntry(&p_long, g + one, &x)) {
+      if (!l.ReadLongEntry(&p_long, g + one, &x)) {
         ok = false;
         break;
       }
@@ -189,9 +208,9 @@ inline void ExceptionList::ForEachAllImpl(Visit visit) {
     g = i + 1 - one;
     visit(static_cast<uint32_t>(i), h);
   }
-  pos = e;
-  from = static_cast<uint32_t>(g + one);
-  if (!ok || p > e) failed = true;
+  l.pos = e;
+  l.from = static_cast<uint32_t>(g + one);
+  if (!ok || p > e) l.failed = true;
 }
 
 }  // namespace vigil::compression::detail

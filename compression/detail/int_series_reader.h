@@ -273,7 +273,7 @@ void IntSeriesReader::DecodeAll(Store store) {
       });
     } else {
       // The grid value is in place: add the residual (fewer live registers in the loop).
-      exc_.ForEachAll([out = store](uint32_t idx, uint64_t hi) {
+      exc_.ForEachAll<true>([out = store](uint32_t idx, uint64_t hi) {
         out.Add(uint64_t{idx} + 1, UnZigZag(hi));
       });
     }
