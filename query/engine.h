@@ -48,6 +48,10 @@ struct EngineOptions {
   int64_t default_subquery_step_ms = 60 * 1000;
   // Feature flags of the parser (experimental functions, duration expressions, ...).
   ParseOptions parse_options = ParseOptions::AllEnabled();
+  // Threads one query may use to decode series and slide range-function windows over them
+  // (query/eval/parallel.h): 0 = one per core (at most 8), 1 = the calling thread only. Results do
+  // not depend on it.
+  int parallelism = 0;
 };
 
 // Per-query controls. Optional; the caller keeps it alive for the duration of the query.

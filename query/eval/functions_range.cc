@@ -3,27 +3,41 @@
 // samples are loaded once; windows slide over them step by step.
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <cmath>
 #include <limits>
 
 #include "query/eval/functions.h"
 #include "query/eval/helpers.h"
+#include "query/eval/parallel.h"
 #include "query/parser/text.h"
 
 namespace vigil::query::eval {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// Fewest series worth handing to another thread.
+constexpr size_t kMinSeriesPerThread = 16;
 
 bool ExtrapolatedRate(const Window& w, bool counter, bool rate, double* out) {
   if (w.n < 2) return false;
   const size_t last = w.n - 1;
   double result = w.vs[last] - w.vs[0];
   if (counter) {
-    double prev = w.vs[0];
-    for (size_t i = 1; i < w.n; ++i) {
-      if (w.vs[i] < prev) result += prev;
-      prev = w.vs[i];
+    // Every reset adds the value before it, in sample order (as Prometheus sums them). Without a
+    // branch: a gauge under rate() resets at half its samples, which a branch mispredicts. Adding
+    // -0.0 leaves every value as it is, -0.0 included.
+    // The select is done on bits so that the compiler cannot turn it back into a branch.
+    constexpr uint64_t kNegZero = uint64_t{1} << 63;
+    const double* vs = w.vs;
+    // Counters rarely reset: a compare-only pass (vectorised) finds whether any sum is needed.
+    size_t resets = 0;
+    for (size_t i = 1; i < w.n; ++i) resets += vs[i] < vs[i - 1];
+    for (size_t i = 1; resets != 0 && i < w.n; ++i) {
+      const uint64_t reset = uint64_t{0} - static_cast<uint64_t>(vs[i] < vs[i - 1]);
+      const uint64_t prev = std::bit_cast<uint64_t>(vs[i - 1]);
+      result += std::bit_cast<double>((prev & reset) | (kNegZero & ~reset));
     }
   }
   const double range_start = static_cast<double>(w.end - w.range_ms);
@@ -392,43 +406,61 @@ Result<Value> EvalRangeFunction(Evaluator& ev, const Call& c, const RangeFunctio
   }
   VIGIL_ASSIGN_OR_RETURN(MatrixSteps m, ev.EvalMatrix(*c.args[mi]));
   VectorSteps out;
-  double args[2] = {0, 0};
-  bool warned_counter = false;
-  uint64_t produced = 0;
-  for (RawSeries& rs : m.series) {
-    VIGIL_RETURN_IF_ERROR(ev.Check());
-    StepSeries s;
-    s.Init(n);
-    bool any = false;
-    size_t lo = 0, hi = 0;
-    const size_t total = rs.ts.size();
-    for (size_t i = 0; i < n; ++i) {
-      const int64_t end = m.WindowEnd(r.T(i));
-      const int64_t start = end - m.range_ms;
-      while (hi < total && rs.ts[hi] <= end) ++hi;
-      while (lo < hi && rs.ts[lo] <= start) ++lo;
-      if (lo >= hi) continue;
-      Window w{rs.ts.data() + lo, rs.vs.data() + lo, hi - lo, end, m.range_ms, r.T(i)};
-      for (size_t a = 0; a < scalars.size() && a < 2; ++a) args[a] = scalars[a].v[i];
-      if (f.counter_info && !warned_counter) {
-        std::string_view name = rs.labels.MetricName();
-        if (!name.empty() && !CounterName(name)) {
-          ev.Info(
-              "metric might not be a counter, name does not end in "
-              "_total/_sum/_count/_bucket: " +
-                  detail::Quoted(name),
-              c.args[mi]->span);
-          warned_counter = true;
-        }
+  // Every series is independent: their windows are slid in parallel (query/eval/parallel.h),
+  // each into its own slot, and kept in series order.
+  const size_t num = m.series.size();
+  std::vector<StepSeries> results(num);
+  std::vector<uint8_t> had_window(num, 0);
+  std::vector<uint64_t> produced_by(num, 0);
+  VIGIL_RETURN_IF_ERROR(ev.Check());
+  ParallelFor(num, ParallelismFor(ev.state().options->parallelism), kMinSeriesPerThread,
+              [&](size_t begin, size_t end_index) {
+    double args[2] = {0, 0};
+    for (size_t k = begin; k < end_index; ++k) {
+      const RawSeries& rs = m.series[k];
+      StepSeries& s = results[k];
+      s.Init(n);
+      size_t lo = 0, hi = 0;
+      const size_t total = rs.ts.size();
+      uint64_t produced = 0;
+      for (size_t i = 0; i < n; ++i) {
+        const int64_t end = m.WindowEnd(r.T(i));
+        const int64_t start = end - m.range_ms;
+        while (hi < total && rs.ts[hi] <= end) ++hi;
+        while (lo < hi && rs.ts[lo] <= start) ++lo;
+        if (lo >= hi) continue;
+        had_window[k] = 1;
+        Window w{rs.ts.data() + lo, rs.vs.data() + lo, hi - lo, end, m.range_ms, r.T(i)};
+        for (size_t a = 0; a < scalars.size() && a < 2; ++a) args[a] = scalars[a].v[i];
+        double v;
+        if (!f.kernel(w, args, &v)) continue;
+        s.ok[i] = 1;
+        s.v[i] = v;
+        ++produced;
       }
-      double v;
-      if (!f.kernel(w, args, &v)) continue;
-      s.ok[i] = 1;
-      s.v[i] = v;
-      any = true;
-      ++produced;
+      produced_by[k] = produced;
     }
-    if (!any) continue;
+  });
+  VIGIL_RETURN_IF_ERROR(ev.Check());
+  uint64_t produced = 0;
+  bool warned_counter = false;
+  for (size_t k = 0; k < num; ++k) {
+    RawSeries& rs = m.series[k];
+    if (f.counter_info && !warned_counter && had_window[k]) {
+      // The first series with a window whose name does not look like a counter's.
+      std::string_view name = rs.labels.MetricName();
+      if (!name.empty() && !CounterName(name)) {
+        ev.Info(
+            "metric might not be a counter, name does not end in "
+            "_total/_sum/_count/_bucket: " +
+                detail::Quoted(name),
+            c.args[mi]->span);
+        warned_counter = true;
+      }
+    }
+    if (produced_by[k] == 0) continue;
+    produced += produced_by[k];
+    StepSeries& s = results[k];
     s.labels = std::move(rs.labels);
     s.drop_name = f.keeps_name ? rs.drop_name : true;
     out.series.push_back(std::move(s));

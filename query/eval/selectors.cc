@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "query/eval/evaluator.h"
+#include "query/eval/parallel.h"
 #include "storage/matcher.h"
 
 namespace vigil::query::eval {
@@ -46,6 +47,44 @@ std::optional<int64_t> Evaluator::AtTime(const TimeModifiers& m) const {
   return std::nullopt;
 }
 
+namespace {
+
+// Reads `it` into rs: the samples in [min_t, max_t], stale markers dropped unless keep_stale.
+Status DecodeSeries(storage::SampleIterator* it, int64_t min_t, int64_t max_t, bool keep_stale, RawSeries* rs) {
+  thread_local std::vector<int64_t> tbuf(kBatch);
+  thread_local std::vector<double> vbuf(kBatch);
+  it->Seek(min_t);
+  bool done = false;
+  while (!done) {
+    const size_t n = it->Next(tbuf, vbuf);
+    if (n == 0) break;
+    size_t lo = 0;
+    while (lo < n && tbuf[lo] < min_t) ++lo;
+    size_t hi = lo;
+    while (hi < n && tbuf[hi] <= max_t) ++hi;
+    done = hi < n;
+    if (keep_stale) {
+      rs->ts.insert(rs->ts.end(), tbuf.begin() + lo, tbuf.begin() + hi);
+      rs->vs.insert(rs->vs.end(), vbuf.begin() + lo, vbuf.begin() + hi);
+    } else {
+      for (size_t i = lo; i < hi; ++i) {
+        if (IsStaleNaN(vbuf[i])) continue;
+        rs->ts.push_back(tbuf[i]);
+        rs->vs.push_back(vbuf[i]);
+      }
+    }
+  }
+  return it->status();
+}
+
+// Series decoded together: enough to share between threads, few enough that their iterators and
+// samples do not pile up before the limits are checked.
+constexpr size_t kLoadGroup = 256;
+// Fewest series worth handing to another thread.
+constexpr size_t kMinSeriesPerThread = 16;
+
+}  // namespace
+
 Result<std::vector<RawSeries>> Evaluator::Load(const VectorSelector& vs, int64_t min_t,
                                                int64_t max_t, bool keep_stale) {
   std::vector<storage::Matcher> matchers;
@@ -59,41 +98,39 @@ Result<std::vector<RawSeries>> Evaluator::Load(const VectorSelector& vs, int64_t
   std::vector<RawSeries> out;
   if (max_t < min_t) return out;
   std::unique_ptr<storage::SeriesSet> set = st_->querier->Select(matchers);
-  std::vector<int64_t> tbuf(kBatch);
-  std::vector<double> vbuf(kBatch);
-  while (set->Next()) {
-    VIGIL_RETURN_IF_ERROR(Check());
-    RawSeries rs;
-    std::unique_ptr<storage::SampleIterator> it = set->Samples();
-    it->Seek(min_t);
-    bool done = false;
-    while (!done) {
-      size_t n = it->Next(tbuf, vbuf);
-      if (n == 0) break;
-      size_t lo = 0;
-      while (lo < n && tbuf[lo] < min_t) ++lo;
-      size_t hi = lo;
-      while (hi < n && tbuf[hi] <= max_t) ++hi;
-      done = hi < n;
-      if (keep_stale) {
-        rs.ts.insert(rs.ts.end(), tbuf.begin() + lo, tbuf.begin() + hi);
-        rs.vs.insert(rs.vs.end(), vbuf.begin() + lo, vbuf.begin() + hi);
-      } else {
-        for (size_t i = lo; i < hi; ++i) {
-          if (IsStaleNaN(vbuf[i])) continue;
-          rs.ts.push_back(tbuf[i]);
-          rs.vs.push_back(vbuf[i]);
-        }
+  const size_t threads = ParallelismFor(st_->options->parallelism);
+  // Series are taken from the set in order (labels and iterators on this thread), decoded in
+  // parallel, then kept in order.
+  std::vector<RawSeries> group;
+  std::vector<std::unique_ptr<storage::SampleIterator>> iters;
+  std::vector<Status> statuses;
+  auto flush = [&]() -> Status {
+    statuses.assign(group.size(), Status::OK());
+    ParallelFor(group.size(), threads, kMinSeriesPerThread, [&](size_t begin, size_t end) {
+      for (size_t i = begin; i < end; ++i) {
+        statuses[i] = DecodeSeries(iters[i].get(), min_t, max_t, keep_stale, &group[i]);
       }
+    });
+    iters.clear();
+    for (size_t i = 0; i < group.size(); ++i) {
+      VIGIL_RETURN_IF_ERROR(statuses[i]);
+      RawSeries& rs = group[i];
+      if (rs.ts.empty()) continue;
+      st_->samples_loaded += rs.ts.size();
+      VIGIL_RETURN_IF_ERROR(AddSamples(rs.ts.size()));
+      out.push_back(std::move(rs));
     }
-    VIGIL_RETURN_IF_ERROR(it->status());
-    if (rs.ts.empty()) continue;
-    st_->samples_loaded += rs.ts.size();
-    VIGIL_RETURN_IF_ERROR(AddSamples(rs.ts.size()));
-    rs.labels = set->labels();
-    out.push_back(std::move(rs));
+    group.clear();
+    return Check();
+  };
+  while (set->Next()) {
+    group.emplace_back();
+    group.back().labels = set->labels();
+    iters.push_back(set->Samples());
+    if (group.size() == kLoadGroup) VIGIL_RETURN_IF_ERROR(flush());
   }
   VIGIL_RETURN_IF_ERROR(set->status());
+  VIGIL_RETURN_IF_ERROR(flush());
   return out;
 }
 

@@ -1,0 +1,99 @@
+#include "query/eval/parallel.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace vigil::query::eval {
+namespace {
+
+constexpr size_t kMaxThreads = 8;
+
+size_t Cores() {
+  const size_t hw = std::thread::hardware_concurrency();
+  return std::clamp<size_t>(hw, 1, kMaxThreads);
+}
+
+// Threads started on first use and kept for the life of the process (detached: they only ever
+// wait for work, so nothing needs them joined at exit).
+class Pool {
+ public:
+  static Pool& Get() {
+    static Pool* pool = new Pool(Cores() - 1);
+    return *pool;
+  }
+
+  void Submit(std::function<void()> task) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      tasks_.push_back(std::move(task));
+    }
+    cv_.notify_one();
+  }
+
+  size_t threads() const { return threads_; }
+
+ private:
+  explicit Pool(size_t threads) : threads_(threads) {
+    for (size_t i = 0; i < threads; ++i) std::thread([this] { Work(); }).detach();
+  }
+
+  void Work() {
+    for (;;) {
+      std::function<void()> task;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [this] { return !tasks_.empty(); });
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
+      }
+      task();
+    }
+  }
+
+  const size_t threads_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;
+};
+
+}  // namespace
+
+size_t ParallelismFor(int requested) {
+  if (requested == 1) return 1;
+  const size_t cores = Cores();
+  return requested <= 0 ? cores : std::min<size_t>(static_cast<size_t>(requested), cores);
+}
+
+void ParallelFor(size_t n, size_t parts, size_t min_per_part, const std::function<void(size_t, size_t)>& fn) {
+  if (n == 0) return;
+  parts = std::min(parts, n / std::max<size_t>(min_per_part, 1));
+  if (parts > 1) parts = std::min(parts, Pool::Get().threads() + 1);
+  if (parts <= 1) {
+    fn(0, n);
+    return;
+  }
+  std::mutex mu;
+  std::condition_variable done_cv;
+  size_t pending = parts - 1;
+  const size_t per = n / parts, extra = n % parts;
+  size_t begin = per + (extra > 0 ? 1 : 0);
+  const size_t first_end = begin;
+  for (size_t p = 1; p < parts; ++p) {
+    const size_t end = begin + per + (p < extra ? 1 : 0);
+    Pool::Get().Submit([&, begin, end] {
+      fn(begin, end);
+      std::lock_guard<std::mutex> lock(mu);
+      if (--pending == 0) done_cv.notify_one();
+    });
+    begin = end;
+  }
+  fn(0, first_end);
+  std::unique_lock<std::mutex> lock(mu);
+  done_cv.wait(lock, [&] { return pending == 0; });
+}
+
+}  // namespace vigil::query::eval

@@ -1,0 +1,23 @@
+#pragma once
+
+// Data parallelism inside one query: a pool of worker threads shared by every query of the
+// process, and ParallelFor over index ranges. Used where a query works on many series
+// independently (decoding them, sliding range-function windows over them); results are written
+// per index, so the output is the same as a serial run's, in the same order.
+
+#include <cstddef>
+#include <functional>
+
+namespace vigil::query::eval {
+
+// Worker threads the pool would use for `requested` (0: one per core, at most 8): the number of
+// ranges ParallelFor splits into, 1 meaning serial.
+size_t ParallelismFor(int requested);
+
+// Calls fn(begin, end) on contiguous ranges covering [0, n), at most `parts` of them, each at
+// least `min_per_part` long; the calling thread runs the first range, pool threads the others.
+// Returns when every range is done. fn must not call ParallelFor. With parts <= 1 or n small
+// it is simply fn(0, n) on the calling thread.
+void ParallelFor(size_t n, size_t parts, size_t min_per_part, const std::function<void(size_t, size_t)>& fn);
+
+}  // namespace vigil::query::eval
