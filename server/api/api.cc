@@ -16,17 +16,17 @@ Api::Api(storage::Db* db, ApiOptions options, ServerMetrics* metrics)
       metrics_->registry().AddCollector([cache = range_cache_](MetricsWriter* w) {
         const RangeCache::Stats s = cache->stats();
         w->Single("vigil_query_cache_hits_total", "counter",
-            "Range queries that reused cached steps.", static_cast<double>(s.hits));
+            "Range queries that reused cached steps, and instant queries answered from the cache.", static_cast<double>(s.hits));
         w->Single("vigil_query_cache_misses_total", "counter",
-            "Cacheable range queries computed in full.", static_cast<double>(s.misses));
+            "Cacheable queries computed in full.", static_cast<double>(s.misses));
         w->Single("vigil_query_cache_uncacheable_total", "counter",
-            "Range queries the cache cannot answer (@, negative offset, duration expressions).",
+            "Queries the cache cannot answer (@, negative offset, duration expressions; instant queries at times newer than the minimum age).",
             static_cast<double>(s.uncacheable));
         w->Single("vigil_query_cache_steps_reused_total", "counter",
             "Steps answered from the cache.", static_cast<double>(s.steps_reused));
-        w->Single("vigil_query_cache_bytes", "gauge", "Memory held by the range query cache.",
+        w->Single("vigil_query_cache_bytes", "gauge", "Memory held by the query cache.",
             static_cast<double>(s.bytes));
-        w->Single("vigil_query_cache_entries", "gauge", "Entries in the range query cache.",
+        w->Single("vigil_query_cache_entries", "gauge", "Entries in the query cache.",
             static_cast<double>(s.entries));
       });
     }

@@ -68,10 +68,6 @@ Result<query::ExprPtr> ParseQueryText(std::string_view text, const query::Engine
   return std::move(*expr);
 }
 
-Status CheckQueryText(std::string_view text, const query::EngineOptions& o, bool range) {
-  return ParseQueryText(text, o, range).status();
-}
-
 }  // namespace
 
 void Api::Query(HttpRequest& req, HttpResponse* resp) {
@@ -80,16 +76,20 @@ void Api::Query(HttpRequest& req, HttpResponse* resp) {
   auto opts = QueryOptions(req, options_.engine);
   if (!opts.ok()) return RespondApiError(resp, ApiErrorType::kBadData, opts.status().message());
   std::string text(req.Param("query").value_or(""));
-  if (Status st = CheckQueryText(text, *opts, false); !st.ok()) {
-    return RespondApiError(resp, ApiErrorType::kBadData, st.message());
-  }
+  auto parsed = ParseQueryText(text, *opts, false);
+  if (!parsed.ok()) return RespondApiError(resp, ApiErrorType::kBadData, parsed.status().message());
   query::Engine engine(*opts);
   query::QueryContext ctx;
   auto started = std::chrono::steady_clock::now();
-  Result<query::QueryResult> r = [&] {
+  const auto run = [&] {
     ScopedCancelLink link(req.client_gone.get(), &ctx.cancelled);
     return engine.InstantQuery(queryable_, text, *t, &ctx);
-  }();
+  };
+  // The generation is read before the query runs, as for range queries.
+  Result<query::QueryResult> r =
+      range_cache_ != nullptr && req.Param("nocache").value_or("") != "1"
+          ? range_cache_->Instant(text, **parsed, *t, opts->lookback_delta_ms, db_->LateWriteGeneration(), run)
+          : run();
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!r.ok()) {
     ApiErrorType type = ClassifyQueryError(r.status());

@@ -177,6 +177,66 @@ Result<query::QueryResult> RangeCache::Query(std::string_view text, const query:
   return result;
 }
 
+namespace {
+
+size_t ResultBytes(const query::QueryResult& r) {
+  size_t b = sizeof(query::QueryResult);
+  if (const auto* v = std::get_if<query::VectorValue>(&r.value)) {
+    for (const query::Sample& s : *v) b += sizeof(query::Sample) + s.labels.Encoded().size();
+  } else if (const auto* m = std::get_if<query::MatrixValue>(&r.value)) {
+    b += MatrixBytes(*m);
+  } else if (const auto* str = std::get_if<query::StringValue>(&r.value)) {
+    b += str->value.size();
+  }
+  for (const query::Annotation& a : r.annotations) b += sizeof(a) + a.message.size();
+  return b;
+}
+
+}  // namespace
+
+Result<query::QueryResult> RangeCache::Instant(std::string_view text, const query::Expr& expr,
+                                               int64_t t_ms, int64_t lookback_ms, uint64_t generation,
+                                               const InstantRunFn& run) {
+  const bool old_enough = t_ms <= clock_->NowMillis() - options_.min_age_ms;
+  if (!Cacheable(expr) || options_.max_bytes == 0 || !old_enough) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++stats_.uncacheable;
+    }
+    return run();
+  }
+  std::string key = "instant";
+  key += '\0';
+  key += text;
+  key += '\0';
+  key += std::to_string(t_ms) + ":" + std::to_string(lookback_ms);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = by_key_.find(key);
+    if (it != by_key_.end()) {
+      Entry& e = *it->second;
+      if (e.generation == generation && e.instant.has_value()) {
+        ++stats_.hits;
+        lru_.splice(lru_.begin(), lru_, it->second);
+        return *e.instant;
+      }
+      bytes_ -= e.bytes;
+      lru_.erase(it->second);
+      by_key_.erase(it);
+    }
+    ++stats_.misses;
+  }
+  VIGIL_ASSIGN_OR_RETURN(query::QueryResult result, run());
+  Entry e;
+  e.key = std::move(key);
+  e.generation = generation;
+  e.start = e.end = t_ms;
+  e.bytes = ResultBytes(result) + e.key.size() + sizeof(Entry);
+  e.instant = result;
+  if (e.bytes <= options_.max_bytes / 4) Store(std::move(e));
+  return result;
+}
+
 void RangeCache::Store(Entry e) {
   std::lock_guard<std::mutex> lock(mu_);
   if (auto it = by_key_.find(e.key); it != by_key_.end()) {

@@ -16,12 +16,17 @@
 // lookback delta; one entry per key holds the answer for [entry start, entry end], replaced by the
 // newest query. Memory is bounded by `max_bytes` (least recently used entries go first).
 //
+// Instant queries at a time at least `min_age_ms` old are kept whole, keyed by text, time and
+// lookback, under the same generation rule (a dashboard panel pinned to a past incident, or the
+// instant queries Grafana's stat and table panels send, repeat the same time).
+//
 // Thread safety: all methods may be called concurrently; queries run outside the lock.
 
 #include <cstdint>
 #include <functional>
 #include <list>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -40,7 +45,7 @@ class RangeCache {
     int64_t min_age_ms = 5 * 60 * 1000;
   };
   struct Stats {
-    uint64_t hits = 0;         // queries that reused cached steps
+    uint64_t hits = 0;         // range queries that reused cached steps, instant ones answered
     uint64_t misses = 0;       // cacheable queries computed in full
     uint64_t uncacheable = 0;  // queries the cache cannot answer (see Cacheable)
     uint64_t steps_reused = 0;
@@ -63,6 +68,12 @@ class RangeCache {
                                    int64_t start, int64_t end, int64_t step,
                                    int64_t lookback_ms, uint64_t generation, const RunFn& run);
 
+  // The answer of the instant query `text` (parsed as `expr`) at t_ms: cached whole when t_ms is
+  // at least `min_age_ms` old, under the same rules as range steps (key: text, time, lookback).
+  using InstantRunFn = std::function<Result<query::QueryResult>()>;
+  Result<query::QueryResult> Instant(std::string_view text, const query::Expr& expr, int64_t t_ms,
+                                     int64_t lookback_ms, uint64_t generation, const InstantRunFn& run);
+
   Stats stats() const;
 
  private:
@@ -72,6 +83,7 @@ class RangeCache {
     int64_t start = 0, end = 0;  // steps held: start, start + step, ... <= end
     query::MatrixValue matrix;
     std::vector<query::Annotation> annotations;
+    std::optional<query::QueryResult> instant;  // instant entries: the whole answer
     size_t bytes = 0;
   };
   using List = std::list<Entry>;  // most recently used first

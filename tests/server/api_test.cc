@@ -385,6 +385,32 @@ TEST_CASE("Range query cache: repeated and sliding queries answer as uncached on
   CHECK(after != first);
   CHECK(after == range(s0, e0, true));
   CHECK(Json(after)["data"]["result"].size() == 3);
+
+  // Instant queries at an old time: the cached answer is the uncached one, and a backfill is seen.
+  const auto instant = [&](int64_t t, bool nocache) {
+    auto r = c.Get("/api/v1/query?query=" + UrlEncode("sum by (job) (rate(req_total[5m]))") +
+                   "&time=" + std::to_string(t / 1000) + (nocache ? "&nocache=1" : ""));
+    REQUIRE(r.ok());
+    REQUIRE(r->status == 200);
+    return r->body;
+  };
+  const int64_t ti = base + 3'600'000;
+  const uint64_t hits_before = ts.server->api()->range_cache()->stats().hits;
+  const std::string i1 = instant(ti, false);
+  CHECK(instant(ti, false) == i1);
+  CHECK(instant(ti, true) == i1);
+  CHECK(ts.server->api()->range_cache()->stats().hits == hits_before + 1);
+  CHECK(Json(i1)["data"]["result"].size() == 3);
+  {
+    auto app = db->NewAppender();
+    for (int64_t t = base; t <= base + 2 * 3'600'000; t += 15'000) {
+      REQUIRE(app->Append(L({{"__name__", "req_total"}, {"job", "cron"}}), t, static_cast<double>(t - base)).ok());
+    }
+    REQUIRE(app->Commit().ok());
+  }
+  const std::string i2 = instant(ti, false);
+  CHECK(Json(i2)["data"]["result"].size() == 4);
+  CHECK(i2 == instant(ti, true));
 }
 
 }  // namespace

@@ -173,5 +173,57 @@ TEST_CASE("range cache: memory stays under its bound", "[server][cache]") {
   CHECK(cache.stats().entries < 50);
 }
 
+TEST_CASE("query cache: instant queries at old times are kept whole, recent ones never",
+          "[server][cache]") {
+  ManualClock clock(10 * kHour);
+  RangeCache cache({}, &clock);
+  auto expr = query::ParseExpr("sum(x)").value();
+  int calls = 0;
+  double value = 1;
+  auto run = [&]() -> Result<query::QueryResult> {
+    ++calls;
+    query::QueryResult r;
+    r.value = query::VectorValue{query::Sample{storage::Labels::FromPairs({{"job", "a"}}), {0, value}}};
+    r.annotations.push_back({query::AnnotationKind::kInfo, "PromQL info: something"});
+    return r;
+  };
+  const int64_t old_t = 9 * kHour;
+  auto a = cache.Instant("sum(x)", *expr, old_t, 5 * kMin, 1, run);
+  auto b = cache.Instant("sum(x)", *expr, old_t, 5 * kMin, 1, run);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK(calls == 1);
+  CHECK(std::get<query::VectorValue>(b->value)[0].point.v == 1);
+  CHECK(b->annotations == a->annotations);
+  CHECK(cache.stats().hits == 1);
+  // Another time, text or lookback is another entry.
+  REQUIRE(cache.Instant("sum(x)", *expr, old_t + kMin, 5 * kMin, 1, run).ok());
+  REQUIRE(cache.Instant("sum(x)", *expr, old_t, 10 * kMin, 1, run).ok());
+  REQUIRE(cache.Instant("sum(x) ", *expr, old_t, 5 * kMin, 1, run).ok());
+  CHECK(calls == 4);
+  // A moved generation: computed again, the new answer served.
+  value = 2;
+  auto c = cache.Instant("sum(x)", *expr, old_t, 5 * kMin, 2, run);
+  REQUIRE(c.ok());
+  CHECK(calls == 5);
+  CHECK(std::get<query::VectorValue>(c->value)[0].point.v == 2);
+  // Within the minimum age of the clock: never kept.
+  const int64_t recent = 10 * kHour - 4 * kMin;
+  REQUIRE(cache.Instant("sum(x)", *expr, recent, 5 * kMin, 2, run).ok());
+  REQUIRE(cache.Instant("sum(x)", *expr, recent, 5 * kMin, 2, run).ok());
+  CHECK(calls == 7);
+  // Uncacheable expressions and errors pass through.
+  auto at = query::ParseExpr("sum(x @ 100)").value();
+  REQUIRE(cache.Instant("sum(x @ 100)", *at, old_t, 5 * kMin, 2, run).ok());
+  REQUIRE(cache.Instant("sum(x @ 100)", *at, old_t, 5 * kMin, 2, run).ok());
+  CHECK(calls == 9);
+  auto err = cache.Instant("sum(y)", *expr, old_t, 5 * kMin, 2,
+                           [] { return Result<query::QueryResult>(Status::Cancelled("query cancelled")); });
+  CHECK(err.status().code() == StatusCode::kCancelled);
+  auto again = cache.Instant("sum(y)", *expr, old_t, 5 * kMin, 2, run);
+  REQUIRE(again.ok());
+  CHECK(calls == 10);
+}
+
 }  // namespace
 }  // namespace vigil::server
