@@ -3,16 +3,15 @@
 // IntSeriesReader: decodes one integer series section (int_series.h,
 // compression/docs/int_series.md) in batches of any size.
 //
-// A batch is decoded in blocks of up to kBlock residuals. Per block, the exceptions that fall in it
-// are first read into a small array by one tight loop (exception_list.h), then the values are
-// produced by the loop for the column's shape:
+// A whole section decoded at once (DecodeAll, the usual case) and a batch of any size (Decode, in
+// blocks of up to kBlock residuals) produce the values by the loop for the column's shape:
 //   - width 0 (~93% of the columns of real-scrape: jittery scrape timestamps, steady counters,
 //     constant gauges): the residuals are zero except at the exceptions, so the values are
 //     arithmetic runs, filled without reading a bit. In grid mode the exceptions are independent
-//     and overwrite single values after the fill, as they are read (no array); in delta and dod
-//     mode they end a run.
+//     and patch single values after the fill, as they are read; in delta and dod mode they end a
+//     run (DecodeAll visits them as they are read, Decode first reads a block's into an array).
 //   - width > 0: the residuals are unpacked with one unaligned 8-byte load each, patched with the
-//     exceptions' high bits, then summed per mode.
+//     exceptions' high bits as those are read, then summed per mode.
 
 #include <bit>
 #include <cstddef>
