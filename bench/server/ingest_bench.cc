@@ -8,7 +8,7 @@
 // *_Ingest benchmarks goes through SteadyIngestLp / SteadyIngestRw (never inlined, not called by
 // the warm-up), and each run prints "steady: <bodies> bodies, <samples> samples" to stderr, so
 //   valgrind --tool=callgrind --toggle-collect='*SteadyIngestLp*' server_bench
-//       --benchmark_filter='LineProtocol_IngestTelemetry/1000/1' --benchmark_min_time=0.01
+//       --benchmark_filter='LineProtocol_IngestTelemetry/1000/1/0' --benchmark_min_time=0.01
 // gives Ir(SteadyIngestLp) / (sum of printed samples) = instructions per sample.
 #include <benchmark/benchmark.h>
 
@@ -187,8 +187,8 @@ BENCHMARK(BM_LineProtocol_Ingest)
     ->Unit(benchmark::kMillisecond);
 
 // ---- line protocol: telemetry lines (one field `value`, Prometheus-style names), as bench/macro
-// sends them: "metric,label=value,... value=<v> <ms>", labels sorted, 10 consecutive timestamps of
-// a series per request, precision=ms.
+// sends them: "metric,label=value,... value=<v> <ms>", labels sorted, 10 timestamps of every
+// series per request (a series' lines one after another, or time-major), precision=ms.
 
 struct LpTelemetry {
   std::vector<std::string> prefixes;  // "metric,k=v,... value="
@@ -227,19 +227,28 @@ LpTelemetry MakeLpTelemetry(size_t max_series) {
   return t;
 }
 
-std::string LpTelemetryBody(const LpTelemetry& t, int first, int steps) {
+// Series-major (bench/macro: a series' lines one after another) or time-major (every series at
+// one time, then the next: what a Telegraf-style agent sends).
+std::string LpTelemetryBody(const LpTelemetry& t, int first, int steps, bool time_major = false) {
   std::string body;
   char buf[32];
-  for (size_t i = 0; i < t.prefixes.size(); ++i) {
+  auto line = [&](size_t i, int s) {
     const std::vector<double>& vs = t.values[i];
+    body += t.prefixes[i];
+    auto r = std::to_chars(buf, buf + sizeof(buf), vs[static_cast<size_t>(s) % vs.size()]);
+    body.append(buf, r.ptr);
+    body += ' ';
+    r = std::to_chars(buf, buf + sizeof(buf), kStartMs + int64_t(s) * 15'000);
+    body.append(buf, r.ptr);
+    body += '\n';
+  };
+  if (time_major) {
     for (int s = first; s < first + steps; ++s) {
-      body += t.prefixes[i];
-      auto r = std::to_chars(buf, buf + sizeof(buf), vs[static_cast<size_t>(s) % vs.size()]);
-      body.append(buf, r.ptr);
-      body += ' ';
-      r = std::to_chars(buf, buf + sizeof(buf), kStartMs + int64_t(s) * 15'000);
-      body.append(buf, r.ptr);
-      body += '\n';
+      for (size_t i = 0; i < t.prefixes.size(); ++i) line(i, s);
+    }
+  } else {
+    for (size_t i = 0; i < t.prefixes.size(); ++i) {
+      for (int s = first; s < first + steps; ++s) line(i, s);
     }
   }
   return body;
@@ -277,7 +286,7 @@ void BM_LineProtocol_IngestTelemetry(benchmark::State& state) {
   size_t samples = 0, bodies = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    const std::string body = LpTelemetryBody(t, step, 10);
+    const std::string body = LpTelemetryBody(t, step, 10, state.range(2) != 0);
     step += 10;
     state.ResumeTiming();
     const IngestOutcome out = SteadyIngestLp(*b.db, body, Precision::kMilliseconds, opts);
@@ -291,11 +300,13 @@ void BM_LineProtocol_IngestTelemetry(benchmark::State& state) {
   PrintSteady(bodies, samples);
   state.SetItemsProcessed(static_cast<int64_t>(samples));
   state.SetLabel(std::to_string(t.prefixes.size()) + " series x 10" +
-                 (state.range(1) != 0 ? ", series cache" : ", no cache"));
+                 (state.range(1) != 0 ? ", series cache" : ", no cache") +
+                 (state.range(2) != 0 ? ", time-major" : ", series-major"));
 }
 BENCHMARK(BM_LineProtocol_IngestTelemetry)
-    ->Args({1000, 0})
-    ->Args({1000, 1})
+    ->Args({1000, 0, 0})
+    ->Args({1000, 1, 0})
+    ->Args({1000, 1, 1})
     ->Unit(benchmark::kMillisecond);
 
 // ---- remote write: a Prometheus-style request, `series` series x 1 sample ----------------------
@@ -408,7 +419,7 @@ BENCHMARK(BM_RemoteWrite_Ingest)
     ->Args({2, 1, 1, 0})
     ->Args({1, 10, 0, 0})
     ->Args({1, 10, 1, 0})
-    ->Args({1, 10, 1, 1000})  // the shape of BM_LineProtocol_IngestTelemetry/1000/1
+    ->Args({1, 10, 1, 1000})  // the shape of BM_LineProtocol_IngestTelemetry/1000/1/0
     ->Unit(benchmark::kMicrosecond);
 
 }  // namespace

@@ -16,11 +16,12 @@
 //   hit with CountStale(). delete_series keeps the series (only its samples go), so its ref stays
 //   right for new samples.
 //
-// Cost: one hash of the key per look-up (HashBytes, 8 bytes per step; the map keeps each key's
-// hash, so a hit hashes nothing else). A line-protocol key is hashed in two parts, series key and
-// field key, so a line hashes its series key once for all its fields (GetLine / PutLine), and the
-// series key alone picks the shard, so a line's fields are looked up under one lock
-// (GetLineFields).
+// Layout and cost: remote-write keys live in one hash map per shard; line-protocol keys in two
+// levels, series key -> its fields (field key -> ref), so that a line hashes and compares its
+// series key once for all its fields, under one lock (GetLineFields), and a field is found by a
+// short comparison (first at the position it had when it was put, as lines of one series usually
+// list their fields in the same order). HashBytes reads 8 bytes per step; the maps keep each key's
+// hash, so a hit hashes nothing else.
 //
 // REQUIRES: one cache per Db (refs of one Db mean nothing to another), and a Db that is not
 // reopened while the cache lives (a reopened head numbers its series anew). One set of
@@ -38,6 +39,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "storage/series_ref.h"
 
@@ -50,10 +53,10 @@ class SeriesRefCache {
   static constexpr char kLineProtocolKey = 'L';
 
   struct Stats {
-    uint64_t hits = 0;     // Get found the key
-    uint64_t misses = 0;   // Get did not
+    uint64_t hits = 0;     // look-ups that found the key
+    uint64_t misses = 0;   // look-ups that did not
     uint64_t stale = 0;    // hits whose ref the head no longer knew (CountStale)
-    uint64_t entries = 0;  // keys held now
+    uint64_t entries = 0;  // keys held now (a line-protocol key: one field of one series key)
     uint64_t clears = 0;   // full shards cleared
   };
 
@@ -63,48 +66,104 @@ class SeriesRefCache {
   SeriesRefCache(const SeriesRefCache&) = delete;
   SeriesRefCache& operator=(const SeriesRefCache&) = delete;
 
-  // kNoSeriesRef when absent. `key` starts with the protocol's tag byte.
+  // kNoSeriesRef when absent. `key` starts with the protocol's tag byte; a line-protocol key is
+  // kLineProtocolKey + series key + '\n' + field key.
   storage::SeriesRef Get(std::string_view key) const {
-    return Find(Probe{key, {}, false, KeyHash(key), ShardHash(key)});
+    if (std::string_view sk, field; SplitLineKey(key, &sk, &field)) {
+      return GetLine(HashBytes(sk), sk, field);
+    }
+    const uint64_t h = HashBytes(key);
+    const Shard& s = ShardOf(h);
+    std::lock_guard<std::mutex> lock(s.mu);
+    auto it = s.map.find(Probe{key, h});
+    if (it == s.map.end()) {
+      ++s.misses;
+      return storage::kNoSeriesRef;
+    }
+    ++s.hits;
+    return it->second;
   }
 
   void Put(std::string_view key, storage::SeriesRef ref) {
-    Insert(Probe{key, {}, false, KeyHash(key), ShardHash(key)}, ref);
+    if (std::string_view sk, field; SplitLineKey(key, &sk, &field)) {
+      return PutLine(HashBytes(sk), sk, field, ref);
+    }
+    const uint64_t h = HashBytes(key);
+    Shard& s = ShardOf(h);
+    std::lock_guard<std::mutex> lock(s.mu);
+    auto it = s.map.find(Probe{key, h});
+    if (it != s.map.end()) {
+      it->second = ref;
+      return;
+    }
+    MakeRoom(s);
+    s.map.emplace(std::string(key), ref);
   }
 
-  // Line protocol: the key kLineProtocolKey + series_key + '\n' + field, without building it.
-  // `series_hash` is HashBytes(series_key), computed once per line.
+  // Line protocol, without building the key. `series_hash` is HashBytes(series_key), computed once
+  // per line.
   storage::SeriesRef GetLine(uint64_t series_hash, std::string_view series_key,
                              std::string_view field) const {
-    return Find(Probe{series_key, field, true, LineHash(series_hash, field), series_hash});
-  }
-  void PutLine(uint64_t series_hash, std::string_view series_key, std::string_view field,
-               storage::SeriesRef ref) {
-    Insert(Probe{series_key, field, true, LineHash(series_hash, field), series_hash}, ref);
+    storage::SeriesRef ref;
+    GetLineFields(series_hash, series_key, 1, [field](size_t) { return field; }, &ref);
+    return ref;
   }
 
-  // GetLine for the fields of one line under one lock (all keys of a series key share a shard):
-  // refs[i] = the ref of field_at(i) (a std::string_view), or kNoSeriesRef; i < n.
+  void PutLine(uint64_t series_hash, std::string_view series_key, std::string_view field,
+               storage::SeriesRef ref) {
+    Shard& s = ShardOf(series_hash);
+    std::lock_guard<std::mutex> lock(s.mu);
+    auto it = s.lines.find(Probe{series_key, series_hash});
+    if (it != s.lines.end()) {
+      for (auto& [f, r] : it->second) {
+        if (f == field) {
+          r = ref;
+          return;
+        }
+      }
+    }
+    if (MakeRoom(s)) it = s.lines.end();
+    if (it == s.lines.end()) it = s.lines.emplace(std::string(series_key), Fields()).first;
+    it->second.emplace_back(std::string(field), ref);
+    ++s.line_fields;
+  }
+
+  // GetLine for the fields of one line under one lock: refs[i] = the ref of field_at(i) (a
+  // std::string_view), or kNoSeriesRef; i < n.
   template <typename FieldAt>
   void GetLineFields(uint64_t series_hash, std::string_view series_key, size_t n,
                      FieldAt&& field_at, storage::SeriesRef* refs) const {
     const Shard& s = ShardOf(series_hash);
     std::lock_guard<std::mutex> lock(s.mu);
+    auto it = s.lines.find(Probe{series_key, series_hash});
+    if (it == s.lines.end()) {
+      for (size_t i = 0; i < n; ++i) refs[i] = storage::kNoSeriesRef;
+      s.misses += n;
+      return;
+    }
+    const Fields& fields = it->second;
     for (size_t i = 0; i < n; ++i) {
       const std::string_view field = field_at(i);
-      auto it = s.map.find(
-          Probe{series_key, field, true, LineHash(series_hash, field), series_hash});
-      if (it == s.map.end()) {
+      refs[i] = storage::kNoSeriesRef;
+      if (i < fields.size() && fields[i].first == field) {
+        refs[i] = fields[i].second;
+      } else {
+        for (const auto& [f, r] : fields) {
+          if (f == field) {
+            refs[i] = r;
+            break;
+          }
+        }
+      }
+      if (refs[i] == storage::kNoSeriesRef) {
         ++s.misses;
-        refs[i] = storage::kNoSeriesRef;
       } else {
         ++s.hits;
-        refs[i] = it->second;
       }
     }
   }
 
-  // A fast 64-bit hash (not keyed; the map's buckets and the shards take bits of it).
+  // A fast 64-bit hash (not keyed; the maps' buckets and the shards take bits of it).
   static uint64_t HashBytes(std::string_view s) {
     constexpr uint64_t kMul = 0x9ddfea08eb382d69ULL;
     const char* p = s.data();
@@ -124,7 +183,10 @@ class SeriesRefCache {
       h = (h ^ w) * kMul;
       h ^= h >> 31;
     }
-    return Finish(h);
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h;
   }
 
   // Hits a caller served without asking the cache (the same key as its previous look-up).
@@ -137,7 +199,7 @@ class SeriesRefCache {
     size_t n = 0;
     for (const Shard& s : shards_) {
       std::lock_guard<std::mutex> lock(s.mu);
-      n += s.map.size();
+      n += s.map.size() + s.line_fields;
     }
     return n;
   }
@@ -148,7 +210,7 @@ class SeriesRefCache {
       std::lock_guard<std::mutex> lock(s.mu);
       st.hits += s.hits;
       st.misses += s.misses;
-      st.entries += s.map.size();
+      st.entries += s.map.size() + s.line_fields;
       st.clears += s.clears;
     }
     st.hits += extra_hits_.load(std::memory_order_relaxed);
@@ -159,107 +221,60 @@ class SeriesRefCache {
  private:
   static constexpr size_t kShards = 16;
 
-  static uint64_t Finish(uint64_t h) {
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    return h;
-  }
-  static uint64_t LineHash(uint64_t series_hash, std::string_view field) {
-    return Finish(series_hash * 0x9e3779b97f4a7c15ULL ^ HashBytes(field));
-  }
-  // The hash of a stored key: line-protocol keys in two parts (a series key holds no '\n').
-  static uint64_t KeyHash(std::string_view key) {
-    if (!key.empty() && key[0] == kLineProtocolKey) {
-      const size_t nl = key.find('\n', 1);
-      if (nl != std::string_view::npos) {
-        return LineHash(HashBytes(key.substr(1, nl - 1)), key.substr(nl + 1));
-      }
-    }
-    return HashBytes(key);
-  }
-  // What picks a key's shard: a line-protocol key's series key alone, so that the fields of a
-  // line are looked up under one lock.
-  static uint64_t ShardHash(std::string_view key) {
-    if (!key.empty() && key[0] == kLineProtocolKey) {
-      const size_t nl = key.find('\n', 1);
-      if (nl != std::string_view::npos) return HashBytes(key.substr(1, nl - 1));
-    }
-    return KeyHash(key);
+  // "L<series key>\n<field>" -> its parts (a series key holds no '\n').
+  static bool SplitLineKey(std::string_view key, std::string_view* series_key,
+                           std::string_view* field) {
+    if (key.empty() || key[0] != kLineProtocolKey) return false;
+    const size_t nl = key.find('\n', 1);
+    if (nl == std::string_view::npos) return false;
+    *series_key = key.substr(1, nl - 1);
+    *field = key.substr(nl + 1);
+    return true;
   }
 
-  // A key to look up: the whole key (line = false: `a`), or a line-protocol key in two parts.
+  // A key with its HashBytes, for look-ups that do not hash again.
   struct Probe {
-    std::string_view a;
-    std::string_view b;
-    bool line;
-    uint64_t hash;        // the map's hash of the key
-    uint64_t shard_hash;  // ShardHash of the key
+    std::string_view key;
+    uint64_t hash;
   };
   // Not noexcept on purpose: libstdc++ then keeps every node's hash, so neither a look-up nor a
   // rehash hashes a stored key again.
   struct Hash {
     using is_transparent = void;
-    size_t operator()(std::string_view s) const { return KeyHash(s); }
+    size_t operator()(std::string_view s) const { return HashBytes(s); }
     size_t operator()(const Probe& p) const { return p.hash; }
   };
   struct Equal {
     using is_transparent = void;
     bool operator()(std::string_view x, std::string_view y) const { return x == y; }
-    bool operator()(const Probe& p, std::string_view s) const { return (*this)(s, p); }
-    bool operator()(std::string_view s, const Probe& p) const {
-      if (!p.line) return s == p.a;
-      return s.size() == p.a.size() + p.b.size() + 2 && s[0] == kLineProtocolKey &&
-             s.compare(1, p.a.size(), p.a) == 0 && s[p.a.size() + 1] == '\n' &&
-             s.compare(p.a.size() + 2, p.b.size(), p.b) == 0;
-    }
+    bool operator()(const Probe& p, std::string_view s) const { return s == p.key; }
+    bool operator()(std::string_view s, const Probe& p) const { return s == p.key; }
   };
+  using Fields = std::vector<std::pair<std::string, storage::SeriesRef>>;
   struct Shard {
     mutable std::mutex mu;
+    // Remote-write (and any other non-line-protocol) keys, tag byte included.
     std::unordered_map<std::string, storage::SeriesRef, Hash, Equal> map;
+    // Line protocol: series key as written (no tag byte) -> its fields in the order put.
+    std::unordered_map<std::string, Fields, Hash, Equal> lines;
+    size_t line_fields = 0;  // entries of all `lines`
     // Guarded by mu (counted where the lock is held anyway: no shared atomic on the hot path).
     mutable uint64_t hits = 0;
     mutable uint64_t misses = 0;
     uint64_t clears = 0;
   };
+
   const Shard& ShardOf(uint64_t hash) const { return shards_[hash >> 60]; }
   Shard& ShardOf(uint64_t hash) { return shards_[hash >> 60]; }
 
-  storage::SeriesRef Find(const Probe& probe) const {
-    const Shard& s = ShardOf(probe.shard_hash);
-    std::lock_guard<std::mutex> lock(s.mu);
-    auto it = s.map.find(probe);
-    if (it == s.map.end()) {
-      ++s.misses;
-      return storage::kNoSeriesRef;
-    }
-    ++s.hits;
-    return it->second;
-  }
-
-  void Insert(const Probe& probe, storage::SeriesRef ref) {
-    Shard& s = ShardOf(probe.shard_hash);
-    std::lock_guard<std::mutex> lock(s.mu);
-    auto it = s.map.find(probe);
-    if (it != s.map.end()) {
-      it->second = ref;
-      return;
-    }
-    if (s.map.size() >= max_per_shard_) {
-      s.map.clear();
-      ++s.clears;
-    }
-    std::string key;
-    if (probe.line) {
-      key.reserve(probe.a.size() + probe.b.size() + 2);
-      key.push_back(kLineProtocolKey);
-      key.append(probe.a);
-      key.push_back('\n');
-      key.append(probe.b);
-    } else {
-      key.assign(probe.a);
-    }
-    s.map.emplace(std::move(key), ref);
+  // Clears a full shard before a new entry goes in; true when it did.
+  bool MakeRoom(Shard& s) {
+    if (s.map.size() + s.line_fields < max_per_shard_) return false;
+    s.map.clear();
+    s.lines.clear();
+    s.line_fields = 0;
+    ++s.clears;
+    return true;
   }
 
   const size_t max_per_shard_;
