@@ -22,7 +22,9 @@ namespace vigil::compression::detail {
 
 // The helpers below take and return 32-byte vectors; they are internal and always inlined into
 // the versions above, so the ABI note GCC gives for such signatures does not apply.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wpsabi"
+#endif
 
 namespace {
 
