@@ -94,6 +94,7 @@ Status BlockWriter::Publish(BlockMeta* meta) {
   block::IndexWriterOptions index_options;
   index_options.series_compression = options_.index_compression;
   index_options.level = options_.index_compression_level;
+  index_options.version = options_.index_version;
   VIGIL_RETURN_IF_ERROR(WriteIndex(fs_, JoinPath(tmp_dir_, kIndexFileName), series_, index_options));
   VIGIL_RETURN_IF_ERROR(WriteSmallFile(JoinPath(tmp_dir_, kTombstonesFileName), EncodeTombstones({})));
   VIGIL_RETURN_IF_ERROR(WriteSmallFile(JoinPath(tmp_dir_, kMetaFileName), EncodeBlockMeta(*meta)));

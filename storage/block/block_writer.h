@@ -51,10 +51,14 @@ struct BlockWriterOptions {
   // 64 KiB (version 2, storage/docs/format/chunks.md) at `chunk_compression_level`.
   compression::BlockCodec chunk_compression = compression::BlockCodec::kNone;
   int chunk_compression_level = 3;
-  // kNone writes a version 1 index; kZstd / kLz4 compress its series section in pieces of 16 KiB
-  // (version 2, storage/docs/format/index.md) at `index_compression_level`.
+  // kNone writes a version 1 index; kZstd / kLz4 write version 3 (storage/docs/format/index.md):
+  // the series section in pieces of 16 KiB, every other section whole, at
+  // `index_compression_level`.
   compression::BlockCodec index_compression = compression::BlockCodec::kNone;
   int index_compression_level = 3;
+  // With index compression: 3 (every section compressed) or 2 (only the series section), for
+  // golden files of that version.
+  int index_version = 3;
 };
 
 // Thread safety: none; one writer per thread. Destroying an unfinished writer removes <id>.tmp/.

@@ -29,6 +29,7 @@ inline constexpr uint8_t kChunksVersion = 1;            // plain frames
 inline constexpr uint8_t kChunksVersionCompressed = 2;  // frames in compressed pieces
 inline constexpr uint8_t kIndexVersion = 1;            // plain series section
 inline constexpr uint8_t kIndexVersionCompressed = 2;  // series section in compressed pieces
+inline constexpr uint8_t kIndexVersionFramed = 3;      // version 2, other sections framed too
 inline constexpr uint8_t kTombstonesVersion = 1;
 inline constexpr int kMetaVersion = 1;
 
@@ -59,6 +60,13 @@ inline constexpr uint64_t kIndexPieceSize = uint64_t{16} << 10;
 inline constexpr size_t kIndexPieceHeaderSize = 8;   // piece count, uncompressed size (fixed32)
 inline constexpr size_t kIndexPieceEntrySize = 8;    // uncompressed start, frame offset (fixed32)
 inline constexpr size_t kIndexPieceCacheSize = 16;   // decompressed series pieces a reader keeps
+// Index version 3: every section but the series section starts with a byte saying how it is
+// stored: kSectionFramed and one compression/block_codec.h frame (only sections of at most
+// kMaxFramedSectionSize bytes, which readers hold decompressed in memory), or kSectionPlain and
+// the section's bytes (read in place).
+inline constexpr uint8_t kSectionPlain = 0;
+inline constexpr uint8_t kSectionFramed = 1;
+inline constexpr uint64_t kMaxFramedSectionSize = uint64_t{16} << 20;
 
 // Index sections, in file order. The TOC at the end of the index lists them in this order.
 enum IndexSection : int {

@@ -12,16 +12,45 @@ namespace vigil::storage {
 using namespace block;  // NOLINT: the format helpers
 
 Status IndexReader::Corrupt(int section, uint64_t pos, std::string_view what) const {
+  if (!owned_[section].empty()) {
+    // A decompressed section: name the position in its bytes, and the frame's offset in the file.
+    return CorruptionAt(path(), sections_[section].offset,
+                        std::string(kIndexSectionNames[section]) + " section (compressed): " + std::string(what) +
+                            " at uncompressed offset " + std::to_string(pos) + ", frame");
+  }
   return CorruptionAt(path(), sections_[section].offset + pos,
                       std::string(kIndexSectionNames[section]) + " section: " + std::string(what));
+}
+
+Status IndexReader::UnframeSections() {
+  for (int i = 0; i < kNumIndexSections; ++i) {
+    if (i == kSeries) continue;
+    Section& sec = sections_[i];
+    if (sec.data.empty()) return Corrupt(i, 0, "missing storage byte");
+    const uint8_t how = static_cast<uint8_t>(sec.data[0]);
+    const std::string_view body = sec.data.substr(1);
+    if (how == kSectionPlain) {
+      sec = {sec.offset + 1, body};
+      continue;
+    }
+    if (how != kSectionFramed) return Corrupt(i, 0, "unknown storage byte " + std::to_string(how));
+    std::string out;
+    const compression::BlockStatus st = compression::DecompressBlock(body, &out, kMaxFramedSectionSize);
+    if (!st.ok()) return Corrupt(i, 1, "does not decompress: " + st.message());
+    if (out.empty()) return Corrupt(i, 1, "compressed frame of an empty section");
+    sec.offset += 1;
+    owned_[i] = std::move(out);
+    sec.data = owned_[i];
+  }
+  return Status::OK();
 }
 
 Result<std::unique_ptr<IndexReader>> IndexReader::Open(FileView file) {
   std::unique_ptr<IndexReader> r(new IndexReader());
   r->file_ = std::move(file);
   const std::string_view d = r->file_.data();
-  r->version_ = d.size() > 4 && static_cast<uint8_t>(d[4]) == kIndexVersionCompressed ? kIndexVersionCompressed
-                                                                                      : kIndexVersion;
+  const uint8_t stored = d.size() > 4 ? static_cast<uint8_t>(d[4]) : 0;
+  r->version_ = stored == kIndexVersionCompressed || stored == kIndexVersionFramed ? stored : kIndexVersion;
   VIGIL_RETURN_IF_ERROR(CheckFileHeader(r->file_, kIndexMagic, r->version_));
   if (d.size() < kFileHeaderSize + kTocSize) {
     return CorruptionAt(r->path(), d.size(), "index shorter than header and table of contents");
@@ -48,8 +77,9 @@ Result<std::unique_ptr<IndexReader>> IndexReader::Open(FileView file) {
   }
   if (expected != toc_pos) return CorruptionAt(r->path(), expected, "gap before the table of contents");
 
+  if (r->version_ == kIndexVersionFramed) VIGIL_RETURN_IF_ERROR(r->UnframeSections());
   VIGIL_RETURN_IF_ERROR(r->ParseSymbols());
-  if (r->version_ == kIndexVersionCompressed) {
+  if (r->version_ >= kIndexVersionCompressed) {
     VIGIL_RETURN_IF_ERROR(r->ParsePieces());
   } else {
     r->series_size_ = r->sections_[kSeries].data.size();

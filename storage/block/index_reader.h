@@ -71,6 +71,8 @@ class IndexReader {
   Status Corrupt(int section, uint64_t pos, std::string_view what) const;
   // Corruption in series `id`'s entry at `pos` of the (uncompressed) series bytes.
   Status SeriesCorrupt(BlockSeriesId id, uint64_t pos, std::string_view what) const;
+  // Version 3: replaces each framed section by its bytes (decompressed into owned_ or in place).
+  Status UnframeSections();
   Status ParseSymbols();
   // Version 2: reads the piece table of the series section and sets series_size_.
   Status ParsePieces();
@@ -90,6 +92,7 @@ class IndexReader {
   block::FileView file_;
   uint8_t version_ = 0;
   Section sections_[block::kNumIndexSections];
+  std::string owned_[block::kNumIndexSections];  // version 3: decompressed sections
   uint64_t series_size_ = 0;      // size of the uncompressed series bytes
   std::vector<Piece> pieces_;     // version 2
   std::unique_ptr<block::PieceCache> cache_;  // version 2: decompressed pieces

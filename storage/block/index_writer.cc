@@ -177,7 +177,32 @@ Result<std::string> BuildIndex(std::span<const IndexSeries> series, const IndexW
   }
   if (post.size() > UINT32_MAX) return TooLarge("postings");
 
-  std::string out = FileHeader(kIndexMagic, compressed ? kIndexVersionCompressed : kIndexVersion);
+  const uint8_t version = !compressed ? kIndexVersion
+                         : options.version == 2 ? kIndexVersionCompressed
+                                                : kIndexVersionFramed;
+  if (version == kIndexVersionFramed) {
+    // Every other section gets a leading byte: 1 and one compressed frame when the section is
+    // small enough for readers to hold decompressed and shrinks, 0 and its bytes otherwise.
+    std::string frame;
+    for (int i = 0; i < kNumIndexSections; ++i) {
+      if (i == kSeries) continue;
+      frame.clear();
+      if (sections[i].size() <= kMaxFramedSectionSize) {
+        frame.push_back(static_cast<char>(kSectionFramed));
+        const compression::BlockStatus st =
+            compression::CompressBlock(options.series_compression, sections[i], options.level, &frame);
+        if (!st.ok()) {
+          return Status::Internal("compressing the index " + std::string(kIndexSectionNames[i]) + ": " + st.message());
+        }
+      }
+      if (frame.empty() || frame.size() > sections[i].size()) {
+        frame.assign(1, static_cast<char>(kSectionPlain));
+        frame.append(sections[i]);
+      }
+      sections[i].swap(frame);
+    }
+  }
+  std::string out = FileHeader(kIndexMagic, version);
   std::string toc;
   for (const std::string& section : sections) {
     AppendFixed64(out.size(), &toc);

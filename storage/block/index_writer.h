@@ -19,10 +19,13 @@ struct IndexSeries {
 };
 
 struct IndexWriterOptions {
-  // kNone writes version 1 (plain series section); kZstd / kLz4 write version 2, whose series
-  // section is compressed in pieces of 16 KiB at `level` (storage/docs/format/index.md).
+  // kNone writes version 1 (every section plain); kZstd / kLz4 write version 3: the series section
+  // compressed in pieces of 16 KiB and every other section compressed as a whole (kept plain when
+  // larger than 16 MiB), at `level` (storage/docs/format/index.md).
   compression::BlockCodec series_compression = compression::BlockCodec::kNone;
   int level = 3;
+  // With a codec: 2 writes version 2 (only the series section compressed), for golden files.
+  int version = 3;
 };
 
 // Writes, syncs and closes the index at `path`. `series` are in strictly increasing label order;

@@ -240,12 +240,14 @@ void FuzzIndex(const block::IndexWriterOptions& options, int chunks_per_series) 
 
 TEST_CASE("index parser survives random bytes", "[storage][block]") { FuzzIndex({}, 1); }
 
-TEST_CASE("index parser survives random bytes (version 2, several series pieces)", "[storage][block]") {
+TEST_CASE("index parser survives random bytes (versions 2 and 3, several series pieces)", "[storage][block]") {
   block::IndexWriterOptions o;
   o.series_compression = compression::BlockCodec::kZstd;
   // ~60 x 900 bytes of chunk metas: four pieces.
   FuzzIndex(o, 150);
   o.series_compression = compression::BlockCodec::kLz4;
+  FuzzIndex(o, 150);
+  o.version = 2;
   FuzzIndex(o, 150);
 }
 
@@ -337,73 +339,85 @@ TEST_CASE("every single-byte flip of a compressed chunk segment is caught", "[st
 
 }  // namespace v2
 
-// ---- Index version 2 (series section in compressed pieces): tests/golden/block/index_v2/ ---------
+// ---- Index versions 2 and 3 (compressed sections): tests/golden/block/index_v2/, index_v3/ -------
 
-namespace index_v2 {
+namespace index_v23 {
 
-const std::string kDir = kGoldenDir + "/index_v2/" + kGoldenId;
+std::string Dir(int version) { return kGoldenDir + "/index_v" + std::to_string(version) + "/" + kGoldenId; }
 
-Status WriteGoldenIndexV2(FileSystem* fs, const std::string& parent) {
+Status WriteGoldenIndex(FileSystem* fs, const std::string& parent, int version) {
   BlockWriterOptions o = testing::FixedOptions(kGoldenId);
   o.min_time = 0;
   o.max_time = 7200000;
   o.compaction_level = 2;
   o.chunk_compression = compression::BlockCodec::kZstd;
   o.index_compression = compression::BlockCodec::kZstd;
+  o.index_version = version;
   return testing::WriteTestBlock(fs, parent, GoldenSeries(), o).status();
 }
 
-TEST_CASE("generate the golden index v2 block files", "[.][generate-golden]") {
+TEST_CASE("generate the golden index v2 and v3 block files", "[.][generate-golden]") {
   FileSystem* fs = DefaultFileSystem();
-  REQUIRE(fs->RemoveDirAll(kGoldenDir + "/index_v2").ok());
-  REQUIRE(fs->CreateDirs(kGoldenDir + "/index_v2").ok());
-  REQUIRE(WriteGoldenIndexV2(fs, kGoldenDir + "/index_v2").ok());
-}
-
-TEST_CASE("golden block with a version 2 index opens with the expected contents", "[storage][block]") {
-  auto reader = BlockReader::Open(DefaultFileSystem(), kDir);
-  REQUIRE(reader.ok());
-  REQUIRE((*reader)->Verify().ok());
-  const std::string index = ReadFileToString(DefaultFileSystem(), kDir + "/index").value();
-  CHECK(index.substr(0, 5) == std::string("VGIX\x02", 5));
-  auto got = testing::ReadAll(NewBlockQuerier(*reader, 0, 7200000).get(),
-                              std::vector<Matcher>{testing::M(MatchType::kEqual, "__name__", "up")});
-  REQUIRE(got.size() == 2);
-  for (const TestSeries& s : GoldenSeries()) CHECK(testing::SameSamples(got[s.labels.ToString()], s.samples));
-  // The chunk segment is the one of the v2 golden block: only the index changed.
-  CHECK(ReadFileToString(DefaultFileSystem(), kDir + "/chunks/000001").value() ==
-        ReadFileToString(DefaultFileSystem(), v2::kDir + "/chunks/000001").value());
-
-  // The writer still produces these bytes (zstd 1.5.4 of Debian 12, as for the v2 block).
-  auto mem = NewMemFileSystem();
-  REQUIRE(mem->CreateDirs("/g").ok());
-  REQUIRE(WriteGoldenIndexV2(mem.get(), "/g").ok());
-  CHECK(ReadFileToString(mem.get(), std::string("/g/") + kGoldenId + "/index").value() == index);
-}
-
-TEST_CASE("every single-byte flip and cut of a version 2 index is caught", "[storage][block]") {
-  auto mem = NewMemFileSystem();
-  REQUIRE(mem->CreateDirs("/g").ok());
-  REQUIRE(WriteGoldenIndexV2(mem.get(), "/g").ok());
-  const std::string path = std::string("/g/") + kGoldenId + "/index";
-  const std::string orig = ReadFileToString(mem.get(), path).value();
-  for (size_t i = 0; i < orig.size(); ++i) {
-    std::string bad = orig;
-    bad[i] ^= static_cast<char>(1 << (i % 8));
-    REQUIRE(WriteFileAtomic(mem.get(), path, bad).ok());
-    Status st = OpenVerifyRead(mem.get(), std::string("/g/") + kGoldenId);
-    INFO("byte " << i << ": " << st.ToString());
-    CHECK(st.IsCorruption());
-  }
-  for (size_t cut = 0; cut < orig.size(); ++cut) {
-    REQUIRE(WriteFileAtomic(mem.get(), path, orig.substr(0, cut)).ok());
-    Status st = OpenVerifyRead(mem.get(), std::string("/g/") + kGoldenId);
-    INFO("cut at " << cut << ": " << st.ToString());
-    CHECK(st.IsCorruption());
+  for (int version : {2, 3}) {
+    const std::string parent = kGoldenDir + "/index_v" + std::to_string(version);
+    REQUIRE(fs->RemoveDirAll(parent).ok());
+    REQUIRE(fs->CreateDirs(parent).ok());
+    REQUIRE(WriteGoldenIndex(fs, parent, version).ok());
   }
 }
 
-}  // namespace index_v2
+TEST_CASE("golden blocks with a version 2 and a version 3 index open with the expected contents",
+          "[storage][block]") {
+  for (int version : {2, 3}) {
+    INFO("index version " << version);
+    auto reader = BlockReader::Open(DefaultFileSystem(), Dir(version));
+    REQUIRE(reader.ok());
+    REQUIRE((*reader)->Verify().ok());
+    const std::string index = ReadFileToString(DefaultFileSystem(), Dir(version) + "/index").value();
+    CHECK(index.substr(0, 5) == std::string("VGIX", 4) + static_cast<char>(version));
+    auto got = testing::ReadAll(NewBlockQuerier(*reader, 0, 7200000).get(),
+                                std::vector<Matcher>{testing::M(MatchType::kEqual, "__name__", "up")});
+    REQUIRE(got.size() == 2);
+    for (const TestSeries& s : GoldenSeries()) CHECK(testing::SameSamples(got[s.labels.ToString()], s.samples));
+    CHECK((*reader)->index().LabelValues("job").value() == std::vector<std::string_view>{"api", "web"});
+    // The chunk segment is the one of the v2 golden block: only the index changed.
+    CHECK(ReadFileToString(DefaultFileSystem(), Dir(version) + "/chunks/000001").value() ==
+          ReadFileToString(DefaultFileSystem(), v2::kDir + "/chunks/000001").value());
+
+    // The writer still produces these bytes (zstd 1.5.4 of Debian 12, as for the v2 block).
+    auto mem = NewMemFileSystem();
+    REQUIRE(mem->CreateDirs("/g").ok());
+    REQUIRE(WriteGoldenIndex(mem.get(), "/g", version).ok());
+    CHECK(ReadFileToString(mem.get(), std::string("/g/") + kGoldenId + "/index").value() == index);
+  }
+}
+
+TEST_CASE("every single-byte flip and cut of a version 2 or 3 index is caught", "[storage][block]") {
+  for (int version : {2, 3}) {
+    INFO("index version " << version);
+    auto mem = NewMemFileSystem();
+    REQUIRE(mem->CreateDirs("/g").ok());
+    REQUIRE(WriteGoldenIndex(mem.get(), "/g", version).ok());
+    const std::string path = std::string("/g/") + kGoldenId + "/index";
+    const std::string orig = ReadFileToString(mem.get(), path).value();
+    for (size_t i = 0; i < orig.size(); ++i) {
+      std::string bad = orig;
+      bad[i] ^= static_cast<char>(1 << (i % 8));
+      REQUIRE(WriteFileAtomic(mem.get(), path, bad).ok());
+      Status st = OpenVerifyRead(mem.get(), std::string("/g/") + kGoldenId);
+      INFO("byte " << i << ": " << st.ToString());
+      CHECK(st.IsCorruption());
+    }
+    for (size_t cut = 0; cut < orig.size(); ++cut) {
+      REQUIRE(WriteFileAtomic(mem.get(), path, orig.substr(0, cut)).ok());
+      Status st = OpenVerifyRead(mem.get(), std::string("/g/") + kGoldenId);
+      INFO("cut at " << cut << ": " << st.ToString());
+      CHECK(st.IsCorruption());
+    }
+  }
+}
+
+}  // namespace index_v23
 
 }  // namespace
 }  // namespace vigil::storage

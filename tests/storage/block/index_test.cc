@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "compression/block_codec.h"
 #include "storage/base/mem_file_system.h"
 #include "storage/block/coding.h"
 #include "storage/block/format.h"
@@ -45,7 +46,10 @@ void RoundTrip(size_t n, const block::IndexWriterOptions& options = {}, size_t m
   auto bytes = block::BuildIndex(series, options);
   REQUIRE(bytes.ok());
   const bool compressed = options.series_compression != compression::BlockCodec::kNone;
-  REQUIRE(static_cast<uint8_t>((*bytes)[4]) == (compressed ? block::kIndexVersionCompressed : block::kIndexVersion));
+  const uint8_t want_version = !compressed ? block::kIndexVersion
+                               : options.version == 2 ? block::kIndexVersionCompressed
+                                                      : block::kIndexVersionFramed;
+  REQUIRE(static_cast<uint8_t>((*bytes)[4]) == want_version);
   auto fs = NewMemFileSystem();
   REQUIRE(WriteFileAtomic(fs.get(), "/index", *bytes).ok());
   auto file = block::FileView::Open(fs.get(), "/index");
@@ -109,50 +113,103 @@ block::IndexWriterOptions Compressed(compression::BlockCodec codec) {
   return o;
 }
 
-TEST_CASE("index version 2 (series section in zstd pieces) round trip with 10k series", "[storage][block]") {
+TEST_CASE("index version 3 (zstd) round trip with 10k series", "[storage][block]") {
   RoundTrip(10000, Compressed(compression::BlockCodec::kZstd));
 }
 
-TEST_CASE("index version 2 (series section in lz4 pieces) round trip with 10k series", "[storage][block]") {
+TEST_CASE("index version 3 (lz4) round trip with 10k series", "[storage][block]") {
   RoundTrip(10000, Compressed(compression::BlockCodec::kLz4));
 }
 
-TEST_CASE("index version 2 round trip with series entries larger than a piece", "[storage][block]") {
+TEST_CASE("index version 3 round trip with series entries larger than a piece", "[storage][block]") {
   // Up to 4000 chunk metas per series: entries of up to ~40 KiB, each then a piece of its own.
   RoundTrip(40, Compressed(compression::BlockCodec::kZstd), 4000);
 }
 
-TEST_CASE("index version 2 round trip with 100k series", "[storage][block][.][slow]") {
+TEST_CASE("index version 3 round trip with 100k series", "[storage][block][.][slow]") {
   RoundTrip(100000, Compressed(compression::BlockCodec::kZstd));
 }
 
-TEST_CASE("index version 2 compresses the series section and keeps the other sections", "[storage][block]") {
+std::string_view Section(const std::string& index, int i) {
+  const char* e = index.data() + index.size() - block::kTocSize + i * block::kTocEntrySize;
+  return std::string_view(index).substr(block::GetFixed64(e), block::GetFixed64(e + 8));
+}
+
+TEST_CASE("index versions 2 and 3 compress the series section; version 3 frames the others",
+          "[storage][block]") {
   const auto series = MakeSeries(5000);
   const std::string v1 = block::BuildIndex(series).value();
-  const std::string v2 = block::BuildIndex(series, Compressed(compression::BlockCodec::kZstd)).value();
-  auto section = [](const std::string& index, int i) {
-    const char* e = index.data() + index.size() - block::kTocSize + i * block::kTocEntrySize;
-    return std::string_view(index).substr(block::GetFixed64(e), block::GetFixed64(e + 8));
-  };
+  block::IndexWriterOptions o = Compressed(compression::BlockCodec::kZstd);
+  o.version = 2;
+  const std::string v2 = block::BuildIndex(series, o).value();
+  o.version = 3;
+  const std::string v3 = block::BuildIndex(series, o).value();
+  CHECK(v3.size() < v2.size());
+  int framed = 0;
   for (int i = 0; i < block::kNumIndexSections; ++i) {
     INFO("section " << block::kIndexSectionNames[i]);
     if (i == block::kSeries) {
-      CHECK(section(v2, i).size() * 2 < section(v1, i).size());
+      CHECK(Section(v2, i).size() * 2 < Section(v1, i).size());
+      CHECK(Section(v3, i) == Section(v2, i));
+      continue;
+    }
+    CHECK(Section(v2, i) == Section(v1, i));
+    // Version 3: a storage byte, then the section's bytes or one frame that decompresses to them.
+    const std::string_view s3 = Section(v3, i);
+    REQUIRE(!s3.empty());
+    if (s3[0] == static_cast<char>(block::kSectionPlain)) {
+      CHECK(s3.substr(1) == Section(v1, i));
     } else {
-      CHECK(section(v2, i) == section(v1, i));
+      REQUIRE(s3[0] == static_cast<char>(block::kSectionFramed));
+      ++framed;
+      std::string raw;
+      REQUIRE(compression::DecompressBlock(s3.substr(1), &raw).ok());
+      CHECK(raw == Section(v1, i));
+      CHECK(s3.size() <= Section(v1, i).size());
     }
   }
+  CHECK(framed >= 4);  // symbols, offsets, label values, postings table at least
 }
 
-TEST_CASE("index version 2 with no series", "[storage][block]") {
-  const std::string bytes = block::BuildIndex({}, Compressed(compression::BlockCodec::kZstd)).value();
+TEST_CASE("index version 3: every flip of an index with compressed sections is caught",
+          "[storage][block]") {
+  const auto series = MakeSeries(300);
+  const std::string orig = block::BuildIndex(series, Compressed(compression::BlockCodec::kZstd)).value();
   auto fs = NewMemFileSystem();
-  REQUIRE(WriteFileAtomic(fs.get(), "/index", bytes).ok());
-  auto reader = IndexReader::Open(block::FileView::Open(fs.get(), "/index").value());
-  REQUIRE(reader.ok());
-  CHECK((*reader)->NumSeries() == 0);
-  CHECK((*reader)->Verify().value() == 0);
-  CHECK((*reader)->LabelNames().empty());
+  int reported = 0;
+  for (size_t i = 8; i + block::kTocSize < orig.size(); i += 3) {
+    std::string bad = orig;
+    bad[i] ^= static_cast<char>(1 << (i % 8));
+    REQUIRE(WriteFileAtomic(fs.get(), "/index", bad).ok());
+    auto reader = IndexReader::Open(block::FileView::Open(fs.get(), "/index").value());
+    INFO("byte " << i);
+    REQUIRE_FALSE(reader.ok());  // the section checksums see every flip
+    CHECK(reader.status().IsCorruption());
+    ++reported;
+  }
+  CHECK(reported > 100);
+}
+
+TEST_CASE("index version 2 round trip (only the series section compressed)", "[storage][block]") {
+  block::IndexWriterOptions o = Compressed(compression::BlockCodec::kZstd);
+  o.version = 2;
+  RoundTrip(3000, o);
+}
+
+TEST_CASE("index versions 2 and 3 with no series", "[storage][block]") {
+  for (int version : {2, 3}) {
+    INFO("version " << version);
+    block::IndexWriterOptions o = Compressed(compression::BlockCodec::kZstd);
+    o.version = version;
+    const std::string bytes = block::BuildIndex({}, o).value();
+    auto fs = NewMemFileSystem();
+    REQUIRE(WriteFileAtomic(fs.get(), "/index", bytes).ok());
+    auto reader = IndexReader::Open(block::FileView::Open(fs.get(), "/index").value());
+    REQUIRE(reader.ok());
+    CHECK((*reader)->NumSeries() == 0);
+    CHECK((*reader)->Verify().value() == 0);
+    CHECK((*reader)->LabelNames().empty());
+  }
 }
 
 }  // namespace
