@@ -8,11 +8,26 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 
 #include "compression/detail/bit_cursor.h"
 
 namespace vigil::compression::detail {
+
+// A visit of ForEachAll may take a leading std::true_type / std::false_type: true when the high
+// bits are known to be below 2^8 (a loop compiled for a high width of at most 8), so that it can
+// look them up in a table (kUnZigZag8) instead of computing them.
+template <typename Visit, unsigned W>
+inline constexpr bool kSmallHigh =
+    W <= 8 && std::is_invocable_v<Visit, std::true_type, uint32_t, uint64_t>;
+
+// UnZigZag of 0..255.
+inline constexpr auto kUnZigZag8 = [] {
+  std::array<uint64_t, 256> t{};
+  for (uint64_t u = 0; u < 256; ++u) t[u] = (u >> 1) ^ (~(u & 1) + 1);
+  return t;
+}();
 
 // One exception: residual index (absolute) and high bits.
 struct Exception {
@@ -206,7 +221,13 @@ inline void ExceptionList::ForEachAllImpl(ExceptionList& l, Visit visit) {
       break;
     }
     g = i + 1 - one;
-    visit(static_cast<uint32_t>(i), h);
+    if constexpr (kSmallHigh<Visit, W>) {
+      visit(std::true_type{}, static_cast<uint32_t>(i), h);  // h < 256
+    } else if constexpr (std::is_invocable_v<Visit, std::false_type, uint32_t, uint64_t>) {
+      visit(std::false_type{}, static_cast<uint32_t>(i), h);
+    } else {
+      visit(static_cast<uint32_t>(i), h);
+    }
   }
   l.pos = e;
   l.from = static_cast<uint32_t>(g + one);

@@ -272,8 +272,12 @@ void IntSeriesReader::DecodeAll(Store store) {
       });
     } else {
       // The grid value is in place: add the residual (fewer live registers in the loop).
-      exc_.ForEachAll<true>([out = store](uint32_t idx, uint64_t hi) {
-        out.Add(uint64_t{idx} + 1, UnZigZag(hi));
+      exc_.ForEachAll<true>([out = store](auto small_high, uint32_t idx, uint64_t hi) {
+        if constexpr (decltype(small_high)::value) {
+          out.Add(uint64_t{idx} + 1, kUnZigZag8[hi]);
+        } else {
+          out.Add(uint64_t{idx} + 1, UnZigZag(hi));
+        }
       });
     }
     return;
