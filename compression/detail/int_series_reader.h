@@ -131,7 +131,12 @@ void IntSeriesReader::PackedBlock(Store& store, size_t i, uint32_t r0, size_t cn
   {
     uint64_t* const t = tmp - r0;
     const unsigned w = width_;  // width + exception width <= 64 (checked in Init)
-    exc_.ForEach(uint64_t{r0} + cnt, [t, w](uint32_t idx, uint64_t hi) { t[idx] |= hi << w; });
+    const auto patch = [t, w](uint32_t idx, uint64_t hi) { t[idx] |= hi << w; };
+    if (r0 == 0 && cnt == m_) {
+      exc_.ForEachAll(patch);  // the whole section in one block
+    } else {
+      exc_.ForEach(uint64_t{r0} + cnt, patch);
+    }
   }
   const uint64_t s = step_;
   uint64_t x = prev_;
