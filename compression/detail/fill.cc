@@ -9,9 +9,11 @@
 
 namespace vigil::compression::detail {
 
-// VIGIL_NO_FILL_CLONES builds the baseline version only (to test it on an AVX2 machine).
+// VIGIL_NO_FILL_CLONES builds the baseline version only (to test it on an AVX2 machine). So does a
+// ThreadSanitizer build: the versions' resolver runs during relocation, before the sanitizer's
+// runtime is up, and its instrumented code crashes the program at start.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-    !defined(VIGIL_NO_FILL_CLONES)
+    !defined(VIGIL_NO_FILL_CLONES) && !defined(__SANITIZE_THREAD__)
 #define VIGIL_FILL_VERSIONS 1
 #define VIGIL_TARGET_DEFAULT __attribute__((target("default")))
 #define VIGIL_TARGET_AVX2 __attribute__((target("avx2")))

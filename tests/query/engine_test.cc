@@ -9,6 +9,8 @@
 
 #include "query/engine.h"
 #include "query/promqltest/mem_storage.h"
+#include "storage/base/mem_file_system.h"
+#include "storage/db.h"
 #include "storage/head/head.h"
 
 namespace vigil::query {
@@ -143,12 +145,23 @@ std::string Dump(const QueryResult& r) {
   return o.str();
 }
 
-TEST_CASE("Queries over many series give the same answer on one thread and on several", "[query][engine][head]") {
-  // 600 series in the head (so that series are decoded and windows slid on several threads):
-  // counters with resets, noisy gauges, stale markers and gaps, under two metric names, one of
-  // which does not look like a counter.
-  storage::Head head(storage::HeadOptions{});
-  auto app = head.NewAppender(nullptr);
+// Serves queries from a Db (blocks and head merged).
+class DbQueryable final : public Queryable {
+ public:
+  explicit DbQueryable(storage::Db* db) : db_(db) {}
+  Result<std::unique_ptr<storage::Querier>> Querier(int64_t min_t, int64_t max_t) override {
+    return db_->NewQuerier(min_t, max_t);
+  }
+
+ private:
+  storage::Db* db_;
+};
+
+// 600 series (so that series are decoded and windows slid on several threads): counters with
+// resets, noisy gauges, stale markers and gaps, under two metric names, one of which does not look
+// like a counter.
+template <typename AppendFn>
+void AppendManySeries(AppendFn append) {
   std::mt19937_64 rng(7);
   for (int i = 0; i < 600; ++i) {
     auto ls = L({{"__name__", i % 3 == 0 ? "gauge" : "requests_total"}, {"job", std::to_string(i % 7)},
@@ -163,11 +176,12 @@ TEST_CASE("Queries over many series give the same answer on one thread and on se
       }
       double x = v;
       if (i % 13 == 0 && k == 300) x = std::bit_cast<double>(storage::kStaleNaNBits);
-      REQUIRE(app->Append(ls, int64_t{k} * 15000 + static_cast<int64_t>(i % 5), x).ok());
+      append(ls, int64_t{k} * 15000 + static_cast<int64_t>(i % 5), x);
     }
   }
-  REQUIRE(app->Commit().ok());
-  HeadQueryable q(&head);
+}
+
+void CheckSerialEqualsParallel(Queryable& q) {
   EngineOptions serial_options;
   serial_options.parallelism = 1;
   EngineOptions parallel_options;
@@ -197,6 +211,35 @@ TEST_CASE("Queries over many series give the same answer on one thread and on se
   REQUIRE(info.ok());
   REQUIRE(info->annotations.size() == 1);
   CHECK(info->annotations[0].message.find("metric might not be a counter") != std::string::npos);
+}
+
+TEST_CASE("Queries over many series give the same answer on one thread and on several", "[query][engine][head]") {
+  storage::Head head(storage::HeadOptions{});
+  auto app = head.NewAppender(nullptr);
+  AppendManySeries([&](const storage::Labels& ls, int64_t t, double v) { REQUIRE(app->Append(ls, t, v).ok()); });
+  REQUIRE(app->Commit().ok());
+  HeadQueryable q(&head);
+  CheckSerialEqualsParallel(q);
+}
+
+TEST_CASE("Queries over many series in blocks give the same answer on one thread and on several",
+          "[query][engine][db]") {
+  auto fs = NewMemFileSystem();
+  storage::DbOptions o;
+  o.fs = fs.get();
+  o.background_compaction = false;
+  o.retention_ms = 0;
+  auto db = storage::Db::Open(o, "/db");
+  REQUIRE(db.ok());
+  {
+    auto app = (*db)->NewAppender();
+    AppendManySeries([&](const storage::Labels& ls, int64_t t, double v) { REQUIRE(app->Append(ls, t, v).ok()); });
+    REQUIRE(app->Commit().ok());
+  }
+  REQUIRE((*db)->Compact().ok());
+  REQUIRE(!(*db)->Blocks().empty());
+  DbQueryable q(db->get());
+  CheckSerialEqualsParallel(q);
 }
 
 }  // namespace
