@@ -290,6 +290,8 @@ TEST_CASE("line protocol fast path: cache hits write the series the slow path wr
            "s,a=1 v\\ x=9 {T}9\ns,a=1 v\\ x=10 {T}9\n"s,
            // A series key shared by lines with different fields.
            "m,a=1 x=1 {T}\nm,a=1 y=2 {T}\nm,a=1 x=3,y=4 {T}\n"s,
+           // The same fields in another order, a field repeated in one line, one field more.
+           "m,a=1 x=1,y=2 {T}1\nm,a=1 y=3,x=4 {T}2\nm,a=1 x=5,x=6 {T}3\nm,a=1 z=7,y=8,x=9 {T}4\n"s,
        }) {
     CheckCachedIngestAgrees(body, Precision::kMilliseconds);
   }
