@@ -53,6 +53,11 @@ namespace {
 Status DecodeSeries(storage::SampleIterator* it, int64_t min_t, int64_t max_t, bool keep_stale, RawSeries* rs) {
   thread_local std::vector<int64_t> tbuf(kBatch);
   thread_local std::vector<double> vbuf(kBatch);
+  // Series of one selector usually hold about as many samples as each other: reserving what the
+  // last one held saves the copies of growing the vectors sample batch by batch.
+  thread_local size_t last_size = 0;
+  rs->ts.reserve(last_size);
+  rs->vs.reserve(last_size);
   it->Seek(min_t);
   bool done = false;
   while (!done) {
@@ -74,6 +79,7 @@ Status DecodeSeries(storage::SampleIterator* it, int64_t min_t, int64_t max_t, b
       }
     }
   }
+  last_size = rs->ts.size();
   return it->status();
 }
 
