@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -149,6 +150,21 @@ class Evaluator {
   int64_t Offset(const TimeModifiers& m) const;
   std::optional<int64_t> AtTime(const TimeModifiers& m) const;
   Result<int64_t> ResolveDuration(int64_t ms, const DurationExprPtr& expr) const;
+
+  // Series of `vs` in [min_t, max_t] (stale markers kept if keep_stale), decoded in groups of up
+  // to kScanGroup on the query's threads. Per non-empty series, `work(rs, slot)` (may be null)
+  // runs on the thread that decoded it, then `done(rs, slot)` on the calling thread in series
+  // order, after the series' samples were accounted; `slot` (< kScanGroup) is its place in its
+  // group, so callers keep per-slot results in arrays of kScanGroup.
+  static constexpr size_t kScanGroup = 256;
+  using ScanWork = std::function<void(RawSeries& rs, size_t slot)>;
+  using ScanDone = std::function<Status(RawSeries& rs, size_t slot)>;
+  Status Scan(const VectorSelector& vs, int64_t min_t, int64_t max_t, bool keep_stale, const ScanWork& work,
+              const ScanDone& done);
+  // When `e` is a matrix selector (in parentheses or not): its window parameters in *m (no
+  // series), and the selector and time range to Scan. False for subqueries.
+  Result<bool> MatrixScanSpec(const Expr& e, MatrixSteps* m, const VectorSelector** vs, int64_t* min_t,
+                              int64_t* max_t);
 
   Result<Value> EvalBinary(const Binary& b);        // binary.cc
   Result<Value> EvalAggregate(const Aggregate& a);  // aggregations.cc

@@ -404,50 +404,38 @@ Result<Value> EvalRangeFunction(Evaluator& ev, const Call& c, const RangeFunctio
                                            scalars.size() < 2 ? 0 : scalars[1].v[i]));
     }
   }
-  VIGIL_ASSIGN_OR_RETURN(MatrixSteps m, ev.EvalMatrix(*c.args[mi]));
-  VectorSteps out;
-  // Every series is independent: their windows are slid in parallel (query/eval/parallel.h),
-  // each into its own slot, and kept in series order.
-  const size_t num = m.series.size();
-  std::vector<StepSeries> results(num);
-  std::vector<uint8_t> had_window(num, 0);
-  std::vector<uint64_t> produced_by(num, 0);
-  VIGIL_RETURN_IF_ERROR(ev.Check());
-  ParallelFor(num, ParallelismFor(ev.state().options->parallelism), kMinSeriesPerThread,
-              [&](size_t begin, size_t end_index) {
+  // Slides the windows of one series into s; counts the steps with a value.
+  MatrixSteps m;
+  const auto slide = [&](const RawSeries& rs, StepSeries* s, uint8_t* had_window, uint64_t* produced) {
     double args[2] = {0, 0};
-    for (size_t k = begin; k < end_index; ++k) {
-      const RawSeries& rs = m.series[k];
-      StepSeries& s = results[k];
-      s.Init(n);
-      size_t lo = 0, hi = 0;
-      const size_t total = rs.ts.size();
-      uint64_t produced = 0;
-      for (size_t i = 0; i < n; ++i) {
-        const int64_t end = m.WindowEnd(r.T(i));
-        const int64_t start = end - m.range_ms;
-        while (hi < total && rs.ts[hi] <= end) ++hi;
-        while (lo < hi && rs.ts[lo] <= start) ++lo;
-        if (lo >= hi) continue;
-        had_window[k] = 1;
-        Window w{rs.ts.data() + lo, rs.vs.data() + lo, hi - lo, end, m.range_ms, r.T(i)};
-        for (size_t a = 0; a < scalars.size() && a < 2; ++a) args[a] = scalars[a].v[i];
-        double v;
-        if (!f.kernel(w, args, &v)) continue;
-        s.ok[i] = 1;
-        s.v[i] = v;
-        ++produced;
-      }
-      produced_by[k] = produced;
+    s->Init(n);
+    size_t lo = 0, hi = 0;
+    const size_t total = rs.ts.size();
+    uint64_t count = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const int64_t end = m.WindowEnd(r.T(i));
+      const int64_t start = end - m.range_ms;
+      while (hi < total && rs.ts[hi] <= end) ++hi;
+      while (lo < hi && rs.ts[lo] <= start) ++lo;
+      if (lo >= hi) continue;
+      *had_window = 1;
+      Window w{rs.ts.data() + lo, rs.vs.data() + lo, hi - lo, end, m.range_ms, r.T(i)};
+      for (size_t a = 0; a < scalars.size() && a < 2; ++a) args[a] = scalars[a].v[i];
+      double v;
+      if (!f.kernel(w, args, &v)) continue;
+      s->ok[i] = 1;
+      s->v[i] = v;
+      ++count;
     }
-  });
-  VIGIL_RETURN_IF_ERROR(ev.Check());
+    *produced = count;
+  };
+  VectorSteps out;
   uint64_t produced = 0;
   bool warned_counter = false;
-  for (size_t k = 0; k < num; ++k) {
-    RawSeries& rs = m.series[k];
-    if (f.counter_info && !warned_counter && had_window[k]) {
-      // The first series with a window whose name does not look like a counter's.
+  // In series order: the counter hint for the first series with a window whose name does not
+  // look like a counter's, then the series if it has a value.
+  const auto keep = [&](RawSeries& rs, StepSeries& s, uint8_t had_window, uint64_t count) {
+    if (f.counter_info && !warned_counter && had_window) {
       std::string_view name = rs.labels.MetricName();
       if (!name.empty() && !CounterName(name)) {
         ev.Info(
@@ -458,12 +446,49 @@ Result<Value> EvalRangeFunction(Evaluator& ev, const Call& c, const RangeFunctio
         warned_counter = true;
       }
     }
-    if (produced_by[k] == 0) continue;
-    produced += produced_by[k];
-    StepSeries& s = results[k];
+    if (count == 0) return;
+    produced += count;
     s.labels = std::move(rs.labels);
     s.drop_name = f.keeps_name ? rs.drop_name : true;
     out.series.push_back(std::move(s));
+  };
+
+  const VectorSelector* selector = nullptr;
+  int64_t min_t = 0, max_t = 0;
+  VIGIL_ASSIGN_OR_RETURN(bool scan, ev.MatrixScanSpec(*c.args[mi], &m, &selector, &min_t, &max_t));
+  if (scan && n > 0) {
+    // A matrix selector: series are decoded and slid group by group on the query's threads, so
+    // only a group's raw samples are held at once.
+    std::vector<StepSeries> results(Evaluator::kScanGroup);
+    std::vector<uint8_t> had_window(Evaluator::kScanGroup);
+    std::vector<uint64_t> counts(Evaluator::kScanGroup);
+    VIGIL_RETURN_IF_ERROR(ev.Scan(
+        *selector, min_t, max_t, /*keep_stale=*/false,
+        [&](RawSeries& rs, size_t slot) {
+          had_window[slot] = 0;
+          slide(rs, &results[slot], &had_window[slot], &counts[slot]);
+          // The raw samples are no longer needed; their count was taken by the scan.
+        },
+        [&](RawSeries& rs, size_t slot) {
+          keep(rs, results[slot], had_window[slot], counts[slot]);
+          rs.ts = {};
+          rs.vs = {};
+          return Status::OK();
+        }));
+  } else {
+    // A subquery (or no step): its series are evaluated first, then slid in parallel.
+    VIGIL_ASSIGN_OR_RETURN(m, ev.EvalMatrix(*c.args[mi]));
+    const size_t num = m.series.size();
+    std::vector<StepSeries> results(num);
+    std::vector<uint8_t> had_window(num, 0);
+    std::vector<uint64_t> counts(num, 0);
+    VIGIL_RETURN_IF_ERROR(ev.Check());
+    ParallelFor(num, ParallelismFor(ev.state().options->parallelism), kMinSeriesPerThread,
+                [&](size_t begin, size_t end_index) {
+                  for (size_t k = begin; k < end_index; ++k) slide(m.series[k], &results[k], &had_window[k], &counts[k]);
+                });
+    VIGIL_RETURN_IF_ERROR(ev.Check());
+    for (size_t k = 0; k < num; ++k) keep(m.series[k], results[k], had_window[k], counts[k]);
   }
   VIGIL_RETURN_IF_ERROR(ev.AddSamples(produced));
   return Value(std::move(out));

@@ -83,16 +83,13 @@ Status DecodeSeries(storage::SampleIterator* it, int64_t min_t, int64_t max_t, b
   return it->status();
 }
 
-// Series decoded together: enough to share between threads, few enough that their iterators and
-// samples do not pile up before the limits are checked.
-constexpr size_t kLoadGroup = 256;
 // Fewest series worth handing to another thread.
 constexpr size_t kMinSeriesPerThread = 16;
 
 }  // namespace
 
-Result<std::vector<RawSeries>> Evaluator::Load(const VectorSelector& vs, int64_t min_t,
-                                               int64_t max_t, bool keep_stale) {
+Status Evaluator::Scan(const VectorSelector& vs, int64_t min_t, int64_t max_t, bool keep_stale,
+                       const ScanWork& work, const ScanDone& done) {
   std::vector<storage::Matcher> matchers;
   matchers.reserve(vs.matchers.size());
   for (const LabelMatcher& m : vs.matchers) {
@@ -101,12 +98,11 @@ Result<std::vector<RawSeries>> Evaluator::Load(const VectorSelector& vs, int64_t
         storage::Matcher::Make(static_cast<storage::MatchType>(m.type), m.name, m.value));
     matchers.push_back(std::move(sm));
   }
-  std::vector<RawSeries> out;
-  if (max_t < min_t) return out;
+  if (max_t < min_t) return Status::OK();
   std::unique_ptr<storage::SeriesSet> set = st_->querier->Select(matchers);
   const size_t threads = ParallelismFor(st_->options->parallelism);
-  // Series are taken from the set in order (labels and iterators on this thread), decoded in
-  // parallel, then kept in order.
+  // Series are taken from the set in order (labels and iterators on this thread), decoded (and
+  // worked on) in parallel, then handed to `done` in order.
   std::vector<RawSeries> group;
   std::vector<std::unique_ptr<storage::SampleIterator>> iters;
   std::vector<Status> statuses;
@@ -115,6 +111,7 @@ Result<std::vector<RawSeries>> Evaluator::Load(const VectorSelector& vs, int64_t
     ParallelFor(group.size(), threads, kMinSeriesPerThread, [&](size_t begin, size_t end) {
       for (size_t i = begin; i < end; ++i) {
         statuses[i] = DecodeSeries(iters[i].get(), min_t, max_t, keep_stale, &group[i]);
+        if (statuses[i].ok() && !group[i].ts.empty() && work) work(group[i], i);
       }
     });
     iters.clear();
@@ -124,7 +121,7 @@ Result<std::vector<RawSeries>> Evaluator::Load(const VectorSelector& vs, int64_t
       if (rs.ts.empty()) continue;
       st_->samples_loaded += rs.ts.size();
       VIGIL_RETURN_IF_ERROR(AddSamples(rs.ts.size()));
-      out.push_back(std::move(rs));
+      VIGIL_RETURN_IF_ERROR(done(rs, i));
     }
     group.clear();
     return Check();
@@ -133,10 +130,19 @@ Result<std::vector<RawSeries>> Evaluator::Load(const VectorSelector& vs, int64_t
     group.emplace_back();
     group.back().labels = set->labels();
     iters.push_back(set->Samples());
-    if (group.size() == kLoadGroup) VIGIL_RETURN_IF_ERROR(flush());
+    if (group.size() == kScanGroup) VIGIL_RETURN_IF_ERROR(flush());
   }
   VIGIL_RETURN_IF_ERROR(set->status());
-  VIGIL_RETURN_IF_ERROR(flush());
+  return flush();
+}
+
+Result<std::vector<RawSeries>> Evaluator::Load(const VectorSelector& vs, int64_t min_t,
+                                               int64_t max_t, bool keep_stale) {
+  std::vector<RawSeries> out;
+  VIGIL_RETURN_IF_ERROR(Scan(vs, min_t, max_t, keep_stale, nullptr, [&](RawSeries& rs, size_t) {
+    out.push_back(std::move(rs));
+    return Status::OK();
+  }));
   return out;
 }
 
@@ -174,6 +180,20 @@ Result<VectorSteps> Evaluator::EvalVectorSelector(const VectorSelector& vs, bool
   }
   VIGIL_RETURN_IF_ERROR(AddSamples(produced));
   return out;
+}
+
+Result<bool> Evaluator::MatrixScanSpec(const Expr& e, MatrixSteps* m, const VectorSelector** vs,
+                                       int64_t* min_t, int64_t* max_t) {
+  if (e.kind == ExprKind::kParen) return MatrixScanSpec(*e.As<Paren>().expr, m, vs, min_t, max_t);
+  if (e.kind != ExprKind::kMatrixSelector) return false;
+  const auto& ms = e.As<MatrixSelector>();
+  *vs = &ms.vector_selector->As<VectorSelector>();
+  VIGIL_ASSIGN_OR_RETURN(m->range_ms, ResolveDuration(ms.range_ms, ms.range_expr));
+  m->offset_ms = Offset((*vs)->mods);
+  m->at_ms = AtTime((*vs)->mods);
+  *min_t = m->WindowEnd(range_.start) - m->range_ms + 1;
+  *max_t = m->WindowEnd(range_.end);
+  return true;
 }
 
 Result<MatrixSteps> Evaluator::EvalMatrix(const Expr& e) {
