@@ -24,6 +24,9 @@ struct Acc {
   bool incremental = false;
 };
 
+// Memory the series-by-series aggregation may use for its accumulators (one per group and step).
+constexpr size_t kSeriesMajorBudget = size_t{16} << 20;
+
 void AccAdd(AggregateOp op, Acc& g, double f) {
   if (!g.seen) {
     g.seen = true;
@@ -372,6 +375,27 @@ Result<Value> Evaluator::EvalAggregate(const Aggregate& a) {
         if (vals[g].empty()) continue;
         out.series[g].ok[i] = 1;
         out.series[g].v[i] = Quantile(param.v[i], vals[g]);
+      }
+    }
+  } else if (ng * n * sizeof(Acc) <= kSeriesMajorBudget) {
+    // Series by series (each series' steps are contiguous), one accumulator per group and step:
+    // every accumulator still receives its values in series order, so results are those of the
+    // step-by-step loop below, without walking all series' arrays at every step.
+    std::vector<Acc> acc(ng * n);
+    for (size_t s = 0; s < in.series.size(); ++s) {
+      if ((s & 63) == 0) VIGIL_RETURN_IF_ERROR(Check());
+      const StepSeries& ss = in.series[s];
+      Acc* row = acc.data() + size_t{group_of[s]} * n;
+      for (size_t i = 0; i < n; ++i) {
+        if (ss.ok[i]) AccAdd(a.op, row[i], ss.v[i]);
+      }
+    }
+    for (size_t g = 0; g < ng; ++g) {
+      const Acc* row = acc.data() + g * n;
+      for (size_t i = 0; i < n; ++i) {
+        if (!row[i].seen) continue;
+        out.series[g].ok[i] = 1;
+        out.series[g].v[i] = AccResult(a.op, row[i]);
       }
     }
   } else {

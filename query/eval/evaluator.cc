@@ -49,12 +49,6 @@ double GoMin(double a, double b) {
   return a < b ? a : b;
 }
 
-bool IsStaleNaN(double v) {
-  uint64_t bits;
-  std::memcpy(&bits, &v, sizeof bits);
-  return bits == storage::kStaleNaNBits;
-}
-
 storage::Labels DropMetricName(const storage::Labels& ls) {
   if (!ls.Has(storage::kMetricNameLabel)) return ls;
   storage::LabelsBuilder b(ls);

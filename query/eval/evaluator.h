@@ -7,10 +7,11 @@
 // and each selector decodes each series once. Range-vector arguments keep every raw sample a
 // query needs, and functions slide their windows over them step by step.
 
+#include <bit>
 #include <chrono>
 #include <cstdint>
-#include <memory>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,6 +24,7 @@
 #include "query/value.h"
 #include "storage/labels.h"
 #include "storage/querier.h"
+#include "storage/series_ref.h"
 
 namespace vigil::query::eval {
 
@@ -183,7 +185,8 @@ class Evaluator {
 // Go's math.Max / math.Min (NaN wins, unlike std::fmax).
 double GoMax(double a, double b);
 double GoMin(double a, double b);
-bool IsStaleNaN(double v);
+// Called per sample on hot paths: inline.
+inline bool IsStaleNaN(double v) { return std::bit_cast<uint64_t>(v) == storage::kStaleNaNBits; }
 
 // Label helpers.
 storage::Labels DropMetricName(const storage::Labels& ls);

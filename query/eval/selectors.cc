@@ -49,6 +49,13 @@ std::optional<int64_t> Evaluator::AtTime(const TimeModifiers& m) const {
 
 namespace {
 
+// Whether any of vs[0, n) is a stale marker (a loop without an early exit, so it vectorises).
+bool AnyStale(const double* vs, size_t n) {
+  bool any = false;
+  for (size_t i = 0; i < n; ++i) any |= IsStaleNaN(vs[i]);
+  return any;
+}
+
 // Reads `it` into rs: the samples in [min_t, max_t], stale markers dropped unless keep_stale.
 Status DecodeSeries(storage::SampleIterator* it, int64_t min_t, int64_t max_t, bool keep_stale, RawSeries* rs) {
   thread_local std::vector<int64_t> tbuf(kBatch);
@@ -68,7 +75,7 @@ Status DecodeSeries(storage::SampleIterator* it, int64_t min_t, int64_t max_t, b
     size_t hi = lo;
     while (hi < n && tbuf[hi] <= max_t) ++hi;
     done = hi < n;
-    if (keep_stale) {
+    if (keep_stale || !AnyStale(vbuf.data() + lo, hi - lo)) {
       rs->ts.insert(rs->ts.end(), tbuf.begin() + lo, tbuf.begin() + hi);
       rs->vs.insert(rs->vs.end(), vbuf.begin() + lo, vbuf.begin() + hi);
     } else {

@@ -125,6 +125,38 @@ TEST_CASE("Queries read through the head's querier", "[query][engine][head]") {
   CHECK(std::get<VectorValue>(stale->value).empty());
 }
 
+TEST_CASE("Aggregations with more group-steps than the series-by-series budget answer the same",
+          "[query][engine]") {
+  // 4000 groups x 1001 steps of accumulators (~190 MB) take the step-by-step loop; 3 groups the
+  // series-by-series one. Both must give each group the sum of its series.
+  MemStorage s;
+  for (int i = 0; i < 4000; ++i) {
+    auto ls = L({{"__name__", "x"}, {"g", std::to_string(i % 3)}, {"i", std::to_string(i)}});
+    for (int k = 0; k <= 100; ++k) s.Add(ls, k * 60000, i + k * 0.25);
+  }
+  Engine engine(EngineOptions{});
+  auto many = engine.RangeQuery(s, "sum by (i) (x)", 0, 6000000, 6000);
+  auto few = engine.RangeQuery(s, "sum by (g) (x)", 0, 6000000, 6000);
+  REQUIRE(many.ok());
+  REQUIRE(few.ok());
+  const auto& m = std::get<MatrixValue>(many->value);
+  REQUIRE(m.size() == 4000);
+  for (const Series& sr : m) {
+    const double i = std::stod(std::string(sr.labels.Get("i")));
+    REQUIRE(sr.points.size() == 1001);
+    for (const Point& p : sr.points) REQUIRE(p.v == i + static_cast<double>(p.t / 60000) * 0.25);
+  }
+  const auto& f = std::get<MatrixValue>(few->value);
+  REQUIRE(f.size() == 3);
+  for (const Series& sr : f) {
+    const int g = std::stoi(std::string(sr.labels.Get("g")));
+    const Point& p = sr.points[500];  // t = 3000 s: sample k = 50 of every series
+    double want = 0;
+    for (int i = g; i < 4000; i += 3) want += i + 50 * 0.25;
+    CHECK(p.v == want);
+  }
+}
+
 // Every value bit for bit (NaN payloads included), labels, timestamps and annotations.
 std::string Dump(const QueryResult& r) {
   std::ostringstream o;
