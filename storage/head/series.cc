@@ -10,7 +10,10 @@
 namespace vigil::storage::head {
 namespace {
 
-constexpr size_t kMinOpenReserve = 32;
+// The first open chunk of a series reserves nothing: std::string keeps 15 bytes inline, which hold
+// the 3-byte header and the first sample (the bit writer moves 8 bytes at a time to the string:
+// 11 bytes for a 113-bit first sample of a current millisecond timestamp), so a series with one
+// sample has no buffer allocation. Later chunks reserve the previous chunk's size.
 
 // The last timestamp of t's block of `range` ms (floor division, so negative timestamps work too).
 int64_t BlockEnd(int64_t t, int64_t range) {
@@ -47,7 +50,7 @@ bool ChunkHas(std::string_view chunk, int64_t t, uint64_t* bits) {
   return false;
 }
 
-void UnrefAll(std::vector<ChunkMeta>& chunks) {
+void UnrefAll(ChunkList& chunks) {
   for (ChunkMeta& c : chunks) c.data->Unref();
   chunks.clear();
 }
@@ -114,6 +117,7 @@ void SeriesSnapshot::Clear() {
 Series::Series(SeriesRef ref, InternedLabels labels) : ref_(ref), labels_(std::move(labels)) {}
 
 Series::~Series() {
+  ResetOpen();
   UnrefAll(closed_);
   if (ooo_) UnrefAll(ooo_->chunks);
 }
@@ -133,13 +137,13 @@ Verdict Series::Check(int64_t t, double v, int64_t ooo_window_ms) {
 
 void Series::AppendInOrder(int64_t t, double v, uint32_t chunk_target, bool adaptive,
                            int64_t chunk_range_ms) {
-  if (open_ && t > open_block_end_) CutOpenChunk(adaptive);
-  if (!open_) StartOpenChunk(t, chunk_range_ms);
-  open_->Append(t, v);
+  if (has_open_ && t > open_block_end_) CutOpenChunk(adaptive);
+  if (!has_open_) StartOpenChunk(t, chunk_range_ms);
+  open()->Append(t, v);
   last_bits_ = std::bit_cast<uint64_t>(v);
   max_t_.store(t, std::memory_order_release);
   if (t < min_t_.load(std::memory_order_relaxed)) min_t_.store(t, std::memory_order_release);
-  if (open_->num_samples() >= chunk_target) CutOpenChunk(adaptive);
+  if (open()->num_samples() >= chunk_target) CutOpenChunk(adaptive);
 }
 
 void Series::AppendOutOfOrder(int64_t t, double v, uint32_t chunk_target) {
@@ -157,20 +161,20 @@ void Series::AppendOutOfOrder(int64_t t, double v, uint32_t chunk_target) {
 }
 
 void Series::StartOpenChunk(int64_t t, int64_t chunk_range_ms) {
-  open_buf_.reserve(std::max<size_t>(open_reserve_, kMinOpenReserve));
-  open_.emplace(&open_buf_);
+  if (open_reserve_ != 0) open_buf_.reserve(open_reserve_);
+  EmplaceOpen();
   open_min_t_ = t;
   open_block_end_ = BlockEnd(t, chunk_range_ms > 0 ? chunk_range_ms : kBlockRangeMs);
 }
 
 std::string_view Series::FinishedOpenChunk() {
-  assert(open_);
-  open_->Finish();  // the next Append() takes the padding back
+  assert(has_open_);
+  open()->Finish();  // the next Append() takes the padding back
   return open_buf_;
 }
 
 void Series::CutOpenChunk(bool adaptive) {
-  assert(open_);
+  assert(has_open_);
   const std::string_view bytes = FinishedOpenChunk();
   if (!adaptive) {
     closed_.push_back({open_min_t_, max_t_.load(std::memory_order_relaxed), ChunkData::Make(bytes)});
@@ -187,7 +191,7 @@ void Series::CutOpenChunk(bool adaptive) {
     n += got;
   }
   ChunkData* data;
-  if (dec.ok() && n == open_->num_samples() && n > 0) {
+  if (dec.ok() && n == open()->num_samples() && n > 0) {
     data = EncodeClosed(std::span(ts, n), std::span(vs, n));
     assert(compression::ChunkDecoder(data->bytes()).num_samples() == n);
   } else {
@@ -200,7 +204,7 @@ void Series::CutOpenChunk(bool adaptive) {
 
 void Series::ReleaseOpenChunk() {
   open_reserve_ = static_cast<uint16_t>(std::min<size_t>(open_buf_.size() + 8, 4096));
-  open_.reset();
+  ResetOpen();
   std::string().swap(open_buf_);
 }
 
@@ -210,7 +214,7 @@ bool Series::FindSample(int64_t t, uint64_t* bits) {
                              [](const ChunkMeta& c, int64_t x) { return c.max_t < x; });
   if (it != closed_.end() && it->min_t <= t) {
     if (ChunkHas(it->data->bytes(), t, bits)) return true;
-  } else if (open_ && open_min_t_ <= t) {
+  } else if (has_open_ && open_min_t_ <= t) {
     if (ChunkHas(FinishedOpenChunk(), t, bits)) return true;
   }
   if (ooo_) {
@@ -231,7 +235,7 @@ void Series::Snapshot(int64_t min_t, int64_t max_t, SeriesSnapshot* out) {
   auto it = std::lower_bound(closed_.begin(), closed_.end(), min_t,
                              [](const ChunkMeta& c, int64_t x) { return c.max_t < x; });
   for (; it != closed_.end() && it->min_t <= max_t; ++it) out->chunks.emplace_back(*it);
-  if (open_ && open_min_t_ <= max_t && max_t_.load(std::memory_order_relaxed) >= min_t) {
+  if (has_open_ && open_min_t_ <= max_t && max_t_.load(std::memory_order_relaxed) >= min_t) {
     out->open.assign(FinishedOpenChunk());
   }
   if (ooo_) {
@@ -253,7 +257,7 @@ SeriesMemory Series::Memory() const {
   // std::string keeps up to 15 bytes inline; beyond that it allocates capacity + 1.
   if (open_buf_.capacity() > 15) m.bytes += AllocSize(open_buf_.capacity() + 1);
   for (const ChunkMeta& c : closed_) m.bytes += AllocSize(c.data->AllocatedBytes());
-  m.chunks = closed_.size() + (open_ ? 1 : 0);
+  m.chunks = closed_.size() + (has_open_ ? 1 : 0);
   if (ooo_) {
     m.bytes += AllocSize(sizeof(OutOfOrder)) + AllocSize(ooo_->ts.capacity() * sizeof(int64_t)) +
                AllocSize(ooo_->vs.capacity() * sizeof(double)) +
@@ -287,7 +291,7 @@ ChunkData* KeepFrom(const ChunkMeta& chunk, int64_t t, bool adaptive, int64_t* m
 }
 
 // Drops the chunks of *chunks wholly before t and trims the one straddling t.
-void TruncateChunks(std::vector<ChunkMeta>* chunks, int64_t t, bool adaptive) {
+void TruncateChunks(ChunkList* chunks, int64_t t, bool adaptive) {
   size_t n = 0;
   for (ChunkMeta& c : *chunks) {
     if (c.max_t < t) {
@@ -309,9 +313,9 @@ void TruncateChunks(std::vector<ChunkMeta>* chunks, int64_t t, bool adaptive) {
 
 void Series::TruncateBefore(int64_t t, bool adaptive) {
   TruncateChunks(&closed_, t, adaptive);
-  if (open_ && max_t_.load(std::memory_order_relaxed) < t) {
+  if (has_open_ && max_t_.load(std::memory_order_relaxed) < t) {
     ReleaseOpenChunk();
-  } else if (open_ && open_min_t_ < t) {
+  } else if (has_open_ && open_min_t_ < t) {
     // Only when the chunk range is not a divisor of the flushed range: rebuild the open chunk.
     std::vector<int64_t> ts;
     std::vector<double> vs;
@@ -320,18 +324,17 @@ void Series::TruncateBefore(int64_t t, bool adaptive) {
     ReleaseOpenChunk();
     const size_t from = std::lower_bound(ts.begin(), ts.end(), t) - ts.begin();
     for (size_t i = from; i < ts.size(); ++i) {
-      if (!open_) {
-        open_buf_.reserve(kMinOpenReserve);
-        open_.emplace(&open_buf_);
+      if (!has_open_) {
+        EmplaceOpen();
         open_min_t_ = ts[i];
         open_block_end_ = block_end;
       }
-      open_->Append(ts[i], vs[i]);
+      open()->Append(ts[i], vs[i]);
     }
   }
   int64_t min_t = kMaxTime;
   if (!closed_.empty()) min_t = closed_.front().min_t;
-  else if (open_) min_t = open_min_t_;
+  else if (has_open_) min_t = open_min_t_;
   if (ooo_) {
     TruncateChunks(&ooo_->chunks, t, adaptive);
     const size_t from = std::lower_bound(ooo_->ts.begin(), ooo_->ts.end(), t) - ooo_->ts.begin();
@@ -345,14 +348,14 @@ void Series::TruncateBefore(int64_t t, bool adaptive) {
 }
 
 bool Series::Empty() const {
-  return closed_.empty() && !open_ && (!ooo_ || (ooo_->chunks.empty() && ooo_->ts.empty()));
+  return closed_.empty() && !has_open_ && (!ooo_ || (ooo_->chunks.empty() && ooo_->ts.empty()));
 }
 
 void Series::AllSamples(std::vector<int64_t>* ts, std::vector<double>* vs) {
   ts->clear();
   vs->clear();
   for (const ChunkMeta& c : closed_) DecodeAll(c.data->bytes(), ts, vs);
-  if (open_) DecodeAll(FinishedOpenChunk(), ts, vs);
+  if (has_open_) DecodeAll(FinishedOpenChunk(), ts, vs);
   if (!ooo_) return;
   // In-order samples first, so that a stable sort keeps them ahead of out-of-order ones at equal
   // timestamps; duplicates are then dropped keeping the first.
@@ -392,7 +395,7 @@ uint64_t Series::DeleteRange(int64_t min_t, int64_t max_t, uint32_t chunk_target
   const uint64_t removed = ts.size() - kt.size();
   if (removed == 0) return 0;
   UnrefAll(closed_);
-  if (open_) ReleaseOpenChunk();
+  if (has_open_) ReleaseOpenChunk();
   if (ooo_) {
     UnrefAll(ooo_->chunks);
     ooo_.reset();

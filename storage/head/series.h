@@ -10,9 +10,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <cstdlib>
 #include <memory>
-#include <optional>
+#include <new>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "compression/chunk.h"
@@ -58,6 +60,49 @@ struct SeriesSnapshot {
   bool has_out_of_order() const { return !ooo_chunks.empty() || !ooo_ts.empty(); }
   void Clear();
 };
+
+// A vector of ChunkMeta in 16 bytes (pointer, size, capacity; std::vector takes 24): every series
+// has one. Grows by doubling like std::vector; ChunkMeta is trivially copyable, so growth is a
+// realloc. Does not own the ChunkData (the series unreferences them).
+class ChunkList {
+ public:
+  ChunkList() = default;
+  ~ChunkList() { std::free(data_); }
+  ChunkList(const ChunkList&) = delete;
+  ChunkList& operator=(const ChunkList&) = delete;
+
+  ChunkMeta* begin() { return data_; }
+  ChunkMeta* end() { return data_ + size_; }
+  const ChunkMeta* begin() const { return data_; }
+  const ChunkMeta* end() const { return data_ + size_; }
+  size_t size() const { return size_; }
+  size_t capacity() const { return cap_; }
+  bool empty() const { return size_ == 0; }
+  ChunkMeta& operator[](size_t i) { return data_[i]; }
+  const ChunkMeta& front() const { return data_[0]; }
+
+  void push_back(const ChunkMeta& m) {
+    if (size_ == cap_) Grow();
+    data_[size_++] = m;
+  }
+  // REQUIRES: n <= size(). Keeps the capacity, like std::vector::resize.
+  void resize(size_t n) { size_ = static_cast<uint32_t>(n); }
+  void clear() { size_ = 0; }
+
+ private:
+  void Grow() {
+    const uint32_t cap = cap_ == 0 ? 1 : cap_ * 2;
+    void* p = std::realloc(static_cast<void*>(data_), cap * sizeof(ChunkMeta));
+    if (p == nullptr) throw std::bad_alloc();
+    data_ = static_cast<ChunkMeta*>(p);
+    cap_ = cap;
+  }
+
+  ChunkMeta* data_ = nullptr;
+  uint32_t size_ = 0;
+  uint32_t cap_ = 0;
+};
+static_assert(std::is_trivially_copyable_v<ChunkMeta>);
 
 struct SeriesMemory {
   uint64_t bytes = 0;   // the Series object and everything it owns, as malloc counts it
@@ -127,8 +172,21 @@ class Series {
   struct OutOfOrder {
     std::vector<int64_t> ts;  // sorted, unique
     std::vector<double> vs;
-    std::vector<ChunkMeta> chunks;  // compacted buffers; may overlap each other and in-order data
+    ChunkList chunks;  // compacted buffers; may overlap each other and in-order data
   };
+
+  compression::XorAppender* open() {
+    return std::launder(reinterpret_cast<compression::XorAppender*>(open_storage_));
+  }
+  void EmplaceOpen() {
+    new (open_storage_) compression::XorAppender(&open_buf_);
+    has_open_ = true;
+  }
+  void ResetOpen() {
+    if (!has_open_) return;
+    open()->~XorAppender();
+    has_open_ = false;
+  }
 
   void StartOpenChunk(int64_t t, int64_t chunk_range_ms);
   // Every sample of the series, merged (in-order data wins ties), in time order.
@@ -138,9 +196,12 @@ class Series {
   std::string_view FinishedOpenChunk();
   bool FindSample(int64_t t, uint64_t* bits);
 
+  // Field order packs the small members into the first 8 bytes; sizeof(Series) is 216, which
+  // malloc serves from 224 bytes (README.md, "Memory accounting").
   mutable SpinLock mu_;
   std::atomic<bool> logged_{false};
   std::atomic<bool> removed_{false};
+  bool has_open_ = false;      // open_storage_ holds the open chunk's appender
   uint16_t open_reserve_ = 0;  // bytes to reserve for the next open chunk (the last one's size)
   SeriesRef ref_;
   InternedLabels labels_;
@@ -150,8 +211,10 @@ class Series {
   int64_t open_min_t_ = 0;
   int64_t open_block_end_ = 0;  // last timestamp of the open chunk's 2 h block
   std::string open_buf_;
-  std::optional<compression::XorAppender> open_;  // writes into open_buf_
-  std::vector<ChunkMeta> closed_;                 // oldest first, non-overlapping
+  // The open chunk's appender (writes into open_buf_) when has_open_; a std::optional would add
+  // 8 bytes for its flag, which lives in the first word instead.
+  alignas(compression::XorAppender) unsigned char open_storage_[sizeof(compression::XorAppender)];
+  ChunkList closed_;  // oldest first, non-overlapping
   std::unique_ptr<OutOfOrder> ooo_;
 };
 
