@@ -34,10 +34,24 @@ class IngestHandler final : public RemoteWriteHandler {
   // Metadata of the request, views into it; put into the store once the framing decoded.
   std::span<const MetadataUpdate> metadata() const { return metadata_; }
 
+  bool KnowsSeries() const override { return options_.series_cache != nullptr; }
+
+  bool KnownLabels(std::string_view raw) override {
+    SeriesRefCache* cache = options_.series_cache;
+    if (cache == nullptr) return false;
+    asked_ = raw;
+    known_ref_ = cache->GetTagged(SeriesRefCache::kRemoteWriteRawKey, raw);
+    return known_ref_ != storage::kNoSeriesRef;
+  }
+
   void OnSeries(const DecodedSeries& s) override {
     ++out_->series_seen;
     out_->exemplars_skipped += s.exemplars;
     if (s.has_metadata) SeriesMetadata(s);
+    // The answer KnownLabels gave for this series, if it was asked.
+    const bool asked = !s.raw_labels.empty() && s.raw_labels.data() == asked_.data() &&
+                       s.raw_labels.size() == asked_.size();
+    asked_ = {};
     if (s.samples.empty() && s.histograms == 0) return;
     // Appended in time order: the head checks a sample against committed data only, so an older
     // sample behind a newer one of the same batch would pass Append and be dropped at commit.
@@ -49,14 +63,24 @@ class IngestHandler final : public RemoteWriteHandler {
     }
     size_t i = 0;
     SeriesRefCache* cache = options_.series_cache;
+    // 1.0 series whose label fields are one run are keyed by those bytes as sent
+    // (kRemoteWriteRawKey); others by their labels (length-prefixed, so no two label lists share
+    // one key).
+    const bool raw_key = !s.raw_labels.empty();
     if (cache != nullptr && s.histograms == 0) {
-      // The key is the labels as sent (length-prefixed, so no two label lists share one).
-      key_.assign(1, SeriesRefCache::kRemoteWriteKey);
-      for (const storage::Label& l : s.labels) {
-        AppendKeyPart(l.name);
-        AppendKeyPart(l.value);
+      storage::SeriesRef ref = storage::kNoSeriesRef;
+      if (asked) {
+        ref = known_ref_;
+      } else if (raw_key) {
+        ref = cache->GetTagged(SeriesRefCache::kRemoteWriteRawKey, s.raw_labels);
+      } else {
+        key_.assign(1, SeriesRefCache::kRemoteWriteKey);
+        for (const storage::Label& l : s.labels) {
+          AppendKeyPart(l.name);
+          AppendKeyPart(l.value);
+        }
+        ref = cache->Get(key_);
       }
-      const storage::SeriesRef ref = cache->Get(key_);
       if (ref != storage::kNoSeriesRef) {
         while (i < samples.size() && w_->AppendByRef(ref, samples[i].t, samples[i].v)) ++i;
         if (i == samples.size()) return;
@@ -64,6 +88,23 @@ class IngestHandler final : public RemoteWriteHandler {
         cache->CountStale();
       }
     }
+    if (!s.labels_decoded) {
+      // A known series whose ref went stale: its label bytes decoded when they were put.
+      DecodedSeries decoded = s;
+      raw_decoded_.clear();
+      if (!DecodeLabelsV1(s.raw_labels, &raw_decoded_).ok()) return;  // cannot happen
+      decoded.labels = raw_decoded_;
+      decoded.labels_decoded = true;
+      return AppendByLabels(decoded, samples, i, raw_key);
+    }
+    AppendByLabels(s, samples, i, raw_key);
+  }
+
+ private:
+  // Samples [i, end) of a series by its (decoded) labels; puts its ref in the cache.
+  void AppendByLabels(const DecodedSeries& s, std::span<const RemoteWriteSample> samples, size_t i,
+                      bool raw_key) {
+    SeriesRefCache* cache = options_.series_cache;
     if (!CheckLabels(s)) return;
     const storage::Labels ls = storage::Labels::FromSorted(labels_);
     if (s.histograms > 0) {
@@ -84,13 +125,16 @@ class IngestHandler final : public RemoteWriteHandler {
         return;
       }
       if (ref != storage::kNoSeriesRef && cache != nullptr && s.histograms == 0) {
-        cache->Put(key_, ref);
+        if (raw_key) {
+          cache->PutTagged(SeriesRefCache::kRemoteWriteRawKey, s.raw_labels, ref);
+        } else {
+          cache->Put(key_, ref);
+        }
         cache = nullptr;  // once per series
       }
     }
   }
 
- private:
   static bool ByTime(const RemoteWriteSample& a, const RemoteWriteSample& b) { return a.t < b.t; }
 
   // 2.0: the family is the series' metric name (less the suffixes of its type). Series of one
@@ -159,6 +203,9 @@ class IngestHandler final : public RemoteWriteHandler {
   std::vector<storage::Label> labels_;
   std::vector<RemoteWriteSample> sorted_;
   std::string key_;
+  std::string_view asked_;  // the raw labels of the last KnownLabels call
+  storage::SeriesRef known_ref_ = storage::kNoSeriesRef;
+  std::vector<storage::Label> raw_decoded_;
   std::vector<MetadataUpdate> metadata_;
 };
 

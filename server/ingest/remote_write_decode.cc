@@ -2,6 +2,8 @@
 
 #include <snappy.h>
 
+#include <cstring>
+
 #include "server/ingest/protobuf_reader.h"
 
 namespace vigil::server::ingest {
@@ -55,7 +57,8 @@ void ReadSample(ProtoReader& parent, std::vector<RemoteWriteSample>* out) {
 }
 
 // prometheus.Label: string name = 1; string value = 2.
-void ReadLabelV1(ProtoReader& parent, std::vector<storage::Label>* out) {
+[[gnu::always_inline]] inline void ReadLabelV1(ProtoReader& parent,
+                                               std::vector<storage::Label>* out) {
   size_t base = 0;
   const std::string_view msg = parent.ReadBytes(&base);
   if (!parent.ok()) return;
@@ -75,24 +78,115 @@ void ReadLabelV1(ProtoReader& parent, std::vector<storage::Label>* out) {
   if (parent.Adopt(r)) out->push_back(l);
 }
 
+// A varint for the fast path: false when truncated or longer than 10 bytes / 64 bits (the general
+// path then reports it).
+inline bool FastVarint(const unsigned char** pp, const unsigned char* end, uint64_t* v) {
+  const unsigned char* p = *pp;
+  if (p < end && *p < 0x80) {
+    *v = *p;
+    *pp = p + 1;
+    return true;
+  }
+  uint64_t r = 0;
+  for (int shift = 0; shift < 64 && p < end; shift += 7) {
+    const unsigned char b = *p++;
+    if (shift == 63 && b > 1) return false;
+    r |= static_cast<uint64_t>(b & 0x7f) << shift;
+    if (b < 0x80) {
+      *v = r;
+      *pp = p;
+      return true;
+    }
+  }
+  return false;
+}
+
+// The fast path of a 1.0 TimeSeries, without ProtoReader: label fields (one contiguous run, not
+// decoded), samples encoded as value (tag 0x09) then timestamp (tag 0x10), exemplars (skipped).
+// False for anything else or any framing problem; the general path (ReadSeriesV1) then decodes
+// the series and reports errors exactly as it always did. Fills samples and exemplars.
+bool ScanSeriesV1(std::string_view msg, std::string_view* raw_labels,
+                  std::vector<RemoteWriteSample>* samples, uint32_t* exemplars) {
+  const auto* p = reinterpret_cast<const unsigned char*>(msg.data());
+  const unsigned char* const end = p + msg.size();
+  const unsigned char* labels_begin = nullptr;
+  const unsigned char* labels_end = nullptr;
+  samples->clear();
+  *exemplars = 0;
+  while (p < end) {
+    const unsigned char* const field = p;
+    const unsigned char tag = *p++;
+    if (tag != 0x0a && tag != 0x12 && tag != 0x1a) return false;
+    uint64_t len;
+    if (!FastVarint(&p, end, &len) || len > static_cast<uint64_t>(end - p)) return false;
+    const unsigned char* const payload = p;
+    p += len;
+    if (tag == 0x0a) {  // labels = 1
+      if (labels_begin == nullptr) {
+        labels_begin = field;
+      } else if (field != labels_end) {
+        return false;
+      }
+      labels_end = p;
+    } else if (tag == 0x12) {  // samples = 2: 0x09 <8 bytes> 0x10 <varint>
+      if (len < 11 || payload[0] != 0x09 || payload[9] != 0x10) return false;
+      RemoteWriteSample x;
+      std::memcpy(&x.v, payload + 1, 8);
+      const unsigned char* q = payload + 10;
+      uint64_t t;
+      if (!FastVarint(&q, p, &t) || q != p) return false;
+      x.t = static_cast<int64_t>(t);
+      samples->push_back(x);
+    } else {  // exemplars = 3
+      ++*exemplars;
+    }
+  }
+  if (labels_begin == nullptr) return false;
+  *raw_labels = std::string_view(reinterpret_cast<const char*>(labels_begin),
+                                 static_cast<size_t>(labels_end - labels_begin));
+  return true;
+}
+
 // prometheus.TimeSeries: repeated Label labels = 1; repeated Sample samples = 2;
 // repeated Exemplar exemplars = 3; repeated Histogram histograms = 4.
-void ReadSeriesV1(ProtoReader& parent, size_t index, RemoteWriteHandler& handler,
+void ReadSeriesV1(ProtoReader& parent, size_t index, bool fast, RemoteWriteHandler& handler,
                   RemoteWriteScratch* scratch) {
   size_t base = 0;
   const std::string_view msg = parent.ReadBytes(&base);
   if (!parent.ok()) return;
+  DecodedSeries series;
+  series.index = index;
+  if (fast && ScanSeriesV1(msg, &series.raw_labels, &scratch->samples, &series.exemplars) &&
+      handler.KnownLabels(series.raw_labels)) {
+    series.labels_decoded = false;
+    series.samples = scratch->samples;
+    handler.OnSeries(series);
+    return;
+  }
+  series = DecodedSeries();
+  series.index = index;
   ProtoReader r(msg, base);
   scratch->labels.clear();
   scratch->samples.clear();
-  DecodedSeries series;
-  series.index = index;
+  // The label fields' run, relative to msg; raw_labels only when it is one run.
+  size_t labels_begin = 0, labels_end = 0;
+  bool have_labels = false, contiguous = true;
   uint32_t f;
   WireType wt;
   while (r.NextField(&f, &wt)) {
     switch (f) {
       case 1:
-        if (r.Expect(wt, WireType::kLen, "TimeSeries", f)) ReadLabelV1(r, &scratch->labels);
+        if (r.Expect(wt, WireType::kLen, "TimeSeries", f)) {
+          const size_t at = r.tag_offset() - base;
+          ReadLabelV1(r, &scratch->labels);
+          if (!have_labels) {
+            labels_begin = at;
+            have_labels = true;
+          } else if (at != labels_end) {
+            contiguous = false;
+          }
+          labels_end = r.offset() - base;
+        }
         break;
       case 2:
         if (r.Expect(wt, WireType::kLen, "TimeSeries", f)) ReadSample(r, &scratch->samples);
@@ -112,6 +206,8 @@ void ReadSeriesV1(ProtoReader& parent, size_t index, RemoteWriteHandler& handler
   if (!parent.Adopt(r)) return;
   series.labels = scratch->labels;
   series.samples = scratch->samples;
+  if (have_labels && contiguous)
+    series.raw_labels = msg.substr(labels_begin, labels_end - labels_begin);
   handler.OnSeries(series);
 }
 
@@ -149,19 +245,23 @@ void ReadMetadataV1(ProtoReader& parent, RemoteWriteHandler& handler) {
 Status DecodeV1(std::string_view proto, RemoteWriteHandler& handler, RemoteWriteScratch* scratch) {
   ProtoReader r(proto);
   size_t index = 0;
+  const bool fast = handler.KnowsSeries();
   uint32_t f;
   WireType wt;
   while (r.NextField(&f, &wt)) {
     if (f == 1) {
-      if (r.Expect(wt, WireType::kLen, "WriteRequest", f)) ReadSeriesV1(r, index++, handler, scratch);
+      if (r.Expect(wt, WireType::kLen, "WriteRequest", f)) {
+        ReadSeriesV1(r, index++, fast, handler, scratch);
+      }
     } else if (f == 3) {
       if (r.Expect(wt, WireType::kLen, "WriteRequest", f)) ReadMetadataV1(r, handler);
     } else if ((f == 4 || f == 5) && wt == WireType::kLen) {
       // Skipping these would silently drop a whole 2.0 request sent with the 1.0 content type.
-      r.Fail(r.tag_offset(), "field " + std::to_string(f) +
-                                 " is not part of prometheus.WriteRequest (a 2.0 body? send "
-                             "Content-Type: application/x-protobuf;proto=io.prometheus.write.v2."
-                             "Request)");
+      r.Fail(r.tag_offset(),
+             "field " + std::to_string(f) +
+                 " is not part of prometheus.WriteRequest (a 2.0 body? send "
+                 "Content-Type: application/x-protobuf;proto=io.prometheus.write.v2."
+                 "Request)");
     } else {
       r.Skip(wt);  // anything newer
     }
@@ -183,9 +283,10 @@ void ReadMetadataV2(ProtoReader& parent, size_t index, const std::vector<std::st
     const uint64_t ref = r.ReadVarint();
     if (!r.ok()) return;
     if (ref >= symbols.size()) {
-      r.Fail(at, std::string(what) + " reference " + std::to_string(ref) + " in the metadata of series " +
-                     std::to_string(index) + " is outside the symbol table of " +
-                     std::to_string(symbols.size()) + " entries");
+      r.Fail(at, std::string(what) + " reference " + std::to_string(ref) +
+                     " in the metadata of series " + std::to_string(index) +
+                     " is outside the symbol table of " + std::to_string(symbols.size()) +
+                     " entries");
       return;
     }
     *dst = symbols[ref];
@@ -229,9 +330,9 @@ void ReadSeriesV2(ProtoReader& parent, size_t index, RemoteWriteHandler& handler
   std::string_view pending_name;
   auto add_ref = [&](uint64_t ref, size_t at) {
     if (ref >= symbols.size()) {
-      r.Fail(at, "label reference " + std::to_string(ref) + " of series " +
-                     std::to_string(index) + " is outside the symbol table of " +
-                     std::to_string(symbols.size()) + " entries");
+      r.Fail(at, "label reference " + std::to_string(ref) + " of series " + std::to_string(index) +
+                     " is outside the symbol table of " + std::to_string(symbols.size()) +
+                     " entries");
       return;
     }
     if (!have_name) {
@@ -305,9 +406,10 @@ Status DecodeV2(std::string_view proto, RemoteWriteHandler& handler, RemoteWrite
         if (r.Expect(wt, WireType::kLen, "Request", f)) scratch->symbols.push_back(r.ReadBytes());
       } else if (f <= 3 && wt == WireType::kLen) {
         // Fields 1 to 3 are reserved in 2.0; field 1 is 1.0's timeseries.
-        r.Fail(r.tag_offset(), "field " + std::to_string(f) +
-                                   " is reserved in io.prometheus.write.v2.Request (a 1.0 body? send "
-                               "Content-Type: application/x-protobuf)");
+        r.Fail(r.tag_offset(),
+               "field " + std::to_string(f) +
+                   " is reserved in io.prometheus.write.v2.Request (a 1.0 body? send "
+                   "Content-Type: application/x-protobuf)");
       } else {
         r.Skip(wt);
       }
@@ -331,6 +433,21 @@ Status DecodeV2(std::string_view proto, RemoteWriteHandler& handler, RemoteWrite
 }
 
 }  // namespace
+
+Status DecodeLabelsV1(std::string_view raw, std::vector<storage::Label>* out) {
+  ProtoReader r(raw);
+  uint32_t f;
+  WireType wt;
+  while (r.NextField(&f, &wt)) {
+    if (f == 1 && r.Expect(wt, WireType::kLen, "TimeSeries", f)) {
+      ReadLabelV1(r, out);
+    } else if (f != 1) {
+      r.Fail(r.tag_offset(), "field " + std::to_string(f) + " among the label fields");
+    }
+  }
+  if (!r.ok()) return Status::InvalidArgument(r.error());
+  return Status::OK();
+}
 
 Status DecodeRemoteWrite(std::string_view proto, RemoteWriteVersion version,
                          RemoteWriteHandler& handler, RemoteWriteScratch* scratch) {

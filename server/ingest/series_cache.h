@@ -7,9 +7,9 @@
 //
 // Why a cached ref can never write into the wrong series:
 // - Keys are injective per protocol (the same key always names the same label set), and every key
-//   starts with its protocol's tag byte (kRemoteWriteKey, kLineProtocolKey), so a line-protocol
-//   key can never equal a remote-write key, whatever bytes a client puts in a measurement. A
-//   protocol that starts using the cache adds a tag byte of its own.
+//   starts with its protocol's tag byte (kRemoteWriteKey, kRemoteWriteRawKey, kLineProtocolKey), so
+//   a line-protocol key can never equal a remote-write key, whatever bytes a client puts in a
+//   measurement. A protocol that starts using the cache adds a tag byte of its own.
 // - The head never reuses a SeriesRef while the process runs (storage/series_ref.h). A series
 //   that was garbage-collected after a flush is unknown to AppendByRef (NotFound); the caller
 //   then appends by labels (a new series, a new ref) and puts the new ref, and counts the stale
@@ -46,11 +46,88 @@
 
 namespace vigil::server::ingest {
 
+namespace series_cache_internal {
+
+// A fast 64-bit hash (not keyed; the maps' buckets and the shards take bits of it).
+inline uint64_t HashBytes(std::string_view s) {
+  constexpr uint64_t kMul = 0x9ddfea08eb382d69ULL;
+  const char* p = s.data();
+  size_t n = s.size();
+  uint64_t h = 0x243f6a8885a308d3ULL ^ (n * kMul);
+  while (n >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (h ^ w) * kMul;
+    h ^= h >> 31;
+    p += 8;
+    n -= 8;
+  }
+  if (n > 0) {
+    uint64_t w = 0;
+    std::memcpy(&w, p, n);
+    h = (h ^ w) * kMul;
+    h ^= h >> 31;
+  }
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  return h;
+}
+
+// A key with its HashBytes, for look-ups that do not hash again.
+struct Probe {
+  std::string_view key;
+  uint64_t hash;
+};
+// tag + rest with its HashTagged, for keys that are not built.
+struct TaggedProbe {
+  char tag;
+  std::string_view rest;
+  uint64_t hash;
+};
+
+// Hash of a key of `map`: its tag byte mixed into HashBytes of the rest, so that GetTagged
+// hashes exactly the bytes it was given.
+inline uint64_t HashTagged(char tag, std::string_view rest) {
+  return HashBytes(rest) ^
+         (static_cast<uint64_t>(static_cast<unsigned char>(tag)) * 0x9e3779b97f4a7c15ULL);
+}
+inline uint64_t HashKey(std::string_view key) {
+  return key.empty() ? HashBytes(key) : HashTagged(key[0], key.substr(1));
+}
+// `map`'s hash and equality. Not noexcept (see SeriesRefCache::Hash).
+struct MapHash {
+  uint64_t mask = ~uint64_t{0};
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return HashKey(s) & mask; }
+  size_t operator()(const Probe& p) const { return p.hash; }
+  size_t operator()(const TaggedProbe& p) const { return p.hash; }
+};
+struct MapEqual {
+  using is_transparent = void;
+  bool operator()(std::string_view x, std::string_view y) const { return x == y; }
+  bool operator()(const Probe& p, std::string_view s) const { return s == p.key; }
+  bool operator()(std::string_view s, const Probe& p) const { return s == p.key; }
+  static bool Same(const TaggedProbe& p, std::string_view s) {
+    return s.size() == p.rest.size() + 1 && s[0] == p.tag &&
+           std::memcmp(s.data() + 1, p.rest.data(), p.rest.size()) == 0;
+  }
+  bool operator()(const TaggedProbe& p, std::string_view s) const { return Same(p, s); }
+  bool operator()(std::string_view s, const TaggedProbe& p) const { return Same(p, s); }
+};
+
+}  // namespace series_cache_internal
+
 class SeriesRefCache {
  public:
   // First byte of every key, per protocol.
   static constexpr char kRemoteWriteKey = 'R';
   static constexpr char kLineProtocolKey = 'L';
+  // Remote write 1.0: the protobuf bytes of a TimeSeries' label fields exactly as sent (every
+  // `labels = 1` entry with its tag and length, contiguous). Those bytes decode to one label list
+  // only, so the key is injective; another spelling of the same labels is another key for the
+  // same ref.
+  static constexpr char kRemoteWriteRawKey = 'P';
 
   struct Stats {
     uint64_t hits = 0;     // look-ups that found the key
@@ -60,9 +137,12 @@ class SeriesRefCache {
     uint64_t clears = 0;   // full shards cleared
   };
 
-  // max_entries > 0.
-  explicit SeriesRefCache(size_t max_entries = 1u << 20)
-      : max_per_shard_(max_entries / kShards + 1) {}
+  // max_entries > 0. hash_mask is for tests only: with 0 every key of Get/Put/GetTagged/PutTagged
+  // hashes to 0 (one shard, one bucket chain), so lookups must tell keys apart by their bytes.
+  explicit SeriesRefCache(size_t max_entries = 1u << 20, uint64_t hash_mask = ~uint64_t{0})
+      : max_per_shard_(max_entries / kShards + 1), hash_mask_(hash_mask) {
+    for (Shard& s : shards_) s.map = Map(16, MapHash{hash_mask}, MapEqual{});
+  }
   SeriesRefCache(const SeriesRefCache&) = delete;
   SeriesRefCache& operator=(const SeriesRefCache&) = delete;
 
@@ -72,23 +152,37 @@ class SeriesRefCache {
     if (std::string_view sk, field; SplitLineKey(key, &sk, &field)) {
       return GetLine(HashBytes(sk), sk, field);
     }
-    const uint64_t h = HashBytes(key);
-    const Shard& s = ShardOf(h);
+    return Find(Probe{key, HashKey(key) & hash_mask_});
+  }
+
+  // Get(tag + rest) without building the key.
+  storage::SeriesRef GetTagged(char tag, std::string_view rest) const {
+    return Find(TaggedProbe{tag, rest, HashTagged(tag, rest) & hash_mask_});
+  }
+
+  // Put(tag + rest); the key is built only when it is new.
+  void PutTagged(char tag, std::string_view rest, storage::SeriesRef ref) {
+    const TaggedProbe probe{tag, rest, HashTagged(tag, rest) & hash_mask_};
+    Shard& s = ShardOf(probe.hash);
     std::lock_guard<std::mutex> lock(s.mu);
-    auto it = s.map.find(Probe{key, h});
-    if (it == s.map.end()) {
-      ++s.misses;
-      return storage::kNoSeriesRef;
+    auto it = s.map.find(probe);
+    if (it != s.map.end()) {
+      it->second = ref;
+      return;
     }
-    ++s.hits;
-    return it->second;
+    MakeRoom(s);
+    std::string key;
+    key.reserve(rest.size() + 1);
+    key.push_back(tag);
+    key.append(rest);
+    s.map.emplace(std::move(key), ref);
   }
 
   void Put(std::string_view key, storage::SeriesRef ref) {
     if (std::string_view sk, field; SplitLineKey(key, &sk, &field)) {
       return PutLine(HashBytes(sk), sk, field, ref);
     }
-    const uint64_t h = HashBytes(key);
+    const uint64_t h = HashKey(key) & hash_mask_;
     Shard& s = ShardOf(h);
     std::lock_guard<std::mutex> lock(s.mu);
     auto it = s.map.find(Probe{key, h});
@@ -105,7 +199,8 @@ class SeriesRefCache {
   storage::SeriesRef GetLine(uint64_t series_hash, std::string_view series_key,
                              std::string_view field) const {
     storage::SeriesRef ref;
-    GetLineFields(series_hash, series_key, 1, [field](size_t) { return field; }, &ref);
+    GetLineFields(
+        series_hash, series_key, 1, [field](size_t) { return field; }, &ref);
     return ref;
   }
 
@@ -164,30 +259,7 @@ class SeriesRefCache {
   }
 
   // A fast 64-bit hash (not keyed; the maps' buckets and the shards take bits of it).
-  static uint64_t HashBytes(std::string_view s) {
-    constexpr uint64_t kMul = 0x9ddfea08eb382d69ULL;
-    const char* p = s.data();
-    size_t n = s.size();
-    uint64_t h = 0x243f6a8885a308d3ULL ^ (n * kMul);
-    while (n >= 8) {
-      uint64_t w;
-      std::memcpy(&w, p, 8);
-      h = (h ^ w) * kMul;
-      h ^= h >> 31;
-      p += 8;
-      n -= 8;
-    }
-    if (n > 0) {
-      uint64_t w = 0;
-      std::memcpy(&w, p, n);
-      h = (h ^ w) * kMul;
-      h ^= h >> 31;
-    }
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    return h;
-  }
+  static uint64_t HashBytes(std::string_view s) { return series_cache_internal::HashBytes(s); }
 
   // Hits a caller served without asking the cache (the same key as its previous look-up).
   void CountHits(uint64_t n) { extra_hits_.fetch_add(n, std::memory_order_relaxed); }
@@ -232,11 +304,16 @@ class SeriesRefCache {
     return true;
   }
 
-  // A key with its HashBytes, for look-ups that do not hash again.
-  struct Probe {
-    std::string_view key;
-    uint64_t hash;
-  };
+  using Probe = series_cache_internal::Probe;
+  using TaggedProbe = series_cache_internal::TaggedProbe;
+  using MapHash = series_cache_internal::MapHash;
+  using MapEqual = series_cache_internal::MapEqual;
+  using Map = std::unordered_map<std::string, storage::SeriesRef, MapHash, MapEqual>;
+  static uint64_t HashTagged(char tag, std::string_view rest) {
+    return series_cache_internal::HashTagged(tag, rest);
+  }
+  static uint64_t HashKey(std::string_view key) { return series_cache_internal::HashKey(key); }
+
   // Not noexcept on purpose: libstdc++ then keeps every node's hash, so neither a look-up nor a
   // rehash hashes a stored key again.
   struct Hash {
@@ -254,7 +331,7 @@ class SeriesRefCache {
   struct Shard {
     mutable std::mutex mu;
     // Remote-write (and any other non-line-protocol) keys, tag byte included.
-    std::unordered_map<std::string, storage::SeriesRef, Hash, Equal> map;
+    Map map;
     // Line protocol: series key as written (no tag byte) -> its fields in the order put.
     std::unordered_map<std::string, Fields, Hash, Equal> lines;
     size_t line_fields = 0;  // entries of all `lines`
@@ -263,6 +340,19 @@ class SeriesRefCache {
     mutable uint64_t misses = 0;
     uint64_t clears = 0;
   };
+
+  template <typename P>
+  storage::SeriesRef Find(const P& probe) const {
+    const Shard& s = ShardOf(probe.hash);
+    std::lock_guard<std::mutex> lock(s.mu);
+    auto it = s.map.find(probe);
+    if (it == s.map.end()) {
+      ++s.misses;
+      return storage::kNoSeriesRef;
+    }
+    ++s.hits;
+    return it->second;
+  }
 
   const Shard& ShardOf(uint64_t hash) const { return shards_[hash >> 60]; }
   Shard& ShardOf(uint64_t hash) { return shards_[hash >> 60]; }
@@ -278,6 +368,7 @@ class SeriesRefCache {
   }
 
   const size_t max_per_shard_;
+  const uint64_t hash_mask_;
   std::array<Shard, kShards> shards_;
   std::atomic<uint64_t> stale_{0};
   std::atomic<uint64_t> extra_hits_{0};
