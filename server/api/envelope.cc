@@ -87,9 +87,15 @@ void WriteLabels(JsonWriter* w, const storage::Labels& ls) {
 
 namespace {
 void WritePoint(JsonWriter* w, const query::Point& p) {
-  std::string ts;
+  // `[ts,"value"]`: the value's spelling never needs escaping, so both go out as raw JSON from
+  // one reused buffer.
+  thread_local std::string ts, value;
+  ts.clear();
   AppendPromTimestamp(&ts, p.t);
-  w->BeginArray().Raw(ts).String(FormatPromValue(p.v)).EndArray();
+  value.assign(1, '"');
+  AppendPromValue(&value, p.v);
+  value.push_back('"');
+  w->BeginArray().Raw(ts).Raw(value).EndArray();
 }
 }  // namespace
 

@@ -114,6 +114,18 @@ void AppendJsonString(std::string* out, std::string_view s) {
   out->push_back('"');
   size_t i = 0;
   while (i < s.size()) {
+    // A run of printable ASCII without quote or backslash goes out in one append.
+    size_t j = i;
+    while (j < s.size()) {
+      const unsigned char b = static_cast<unsigned char>(s[j]);
+      if (b < 0x20 || b >= 0x80 || b == '"' || b == '\\') break;
+      ++j;
+    }
+    if (j != i) {
+      out->append(s.data() + i, j - i);
+      i = j;
+      continue;
+    }
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
       char32_t cp = 0;
@@ -147,12 +159,22 @@ void AppendJsonString(std::string* out, std::string_view s) {
   out->push_back('"');
 }
 
+void AppendPromValue(std::string* out, double v) {
+  if (std::isnan(v)) {
+    out->append("NaN");
+  } else if (std::isinf(v)) {
+    out->append(v > 0 ? "+Inf" : "-Inf");
+  } else {
+    char buf[400];  // fixed notation of DBL_MAX has 309 digits
+    auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
+    out->append(buf, r.ptr);
+  }
+}
+
 std::string FormatPromValue(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  char buf[400];  // fixed notation of DBL_MAX has 309 digits
-  auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
-  return std::string(buf, r.ptr);
+  std::string out;
+  AppendPromValue(&out, v);
+  return out;
 }
 
 void AppendPromTimestamp(std::string* out, int64_t ms) {

@@ -59,6 +59,7 @@ void AppendJsonString(std::string* out, std::string_view s);
 // Prometheus' spelling of a sample value: shortest round-trip decimal without exponent
 // ("1.5", "100000", "0.001"), "NaN", "+Inf", "-Inf".
 std::string FormatPromValue(double v);
+void AppendPromValue(std::string* out, double v);
 // Prometheus' spelling of a millisecond timestamp as a JSON number of seconds: the whole seconds,
 // then '.' and exactly three digits when ms % 1000 != 0 ("1435781451.781", "1.050", "-0.500",
 // "12").
