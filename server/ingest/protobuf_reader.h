@@ -37,8 +37,10 @@ class ProtoReader {
     if (!ok()) return false;
     const auto wt = static_cast<uint32_t>(tag & 7);
     const uint64_t number = tag >> 3;
-    if (number == 0 || number > 0x1fffffff) return Fail(at, "invalid field number " + std::to_string(number));
-    if (wt == 3 || wt == 4) return Fail(at, "groups (wire type " + std::to_string(wt) + ") are not supported");
+    if (number == 0 || number > 0x1fffffff)
+      return Fail(at, "invalid field number " + std::to_string(number));
+    if (wt == 3 || wt == 4)
+      return Fail(at, "groups (wire type " + std::to_string(wt) + ") are not supported");
     if (wt > 5) return Fail(at, "invalid wire type " + std::to_string(wt));
     *field = static_cast<uint32_t>(number);
     *type = static_cast<WireType>(wt);
@@ -48,7 +50,8 @@ class ProtoReader {
   uint64_t ReadVarint() {
     if (!ok()) return 0;
     // Fast path: one byte.
-    if (p_ < end_ && static_cast<unsigned char>(*p_) < 0x80) return static_cast<unsigned char>(*p_++);
+    if (p_ < end_ && static_cast<unsigned char>(*p_) < 0x80)
+      return static_cast<unsigned char>(*p_++);
     const char* start = p_;
     uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
@@ -105,6 +108,28 @@ class ProtoReader {
     return v;
   }
 
+  // A length-delimited field whose tag is the single byte `tag`, when the next field is one and
+  // its length varint and payload are whole; otherwise false and nothing is consumed (the caller
+  // then reads the field with NextField / ReadBytes, which report any error).
+  bool TryReadLenField(unsigned char tag, std::string_view* payload, size_t* payload_offset) {
+    if (p_ >= end_ || static_cast<unsigned char>(*p_) != tag || !ok()) return false;
+    const char* q = p_ + 1;
+    uint64_t len = 0;
+    for (int shift = 0;; shift += 7) {
+      if (q >= end_ || shift > 28) return false;
+      const auto b = static_cast<unsigned char>(*q++);
+      len |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if (b < 0x80) break;
+    }
+    if (len > static_cast<uint64_t>(end_ - q)) return false;
+    tag_offset_ = offset();
+    p_ = q;
+    *payload_offset = offset();
+    *payload = std::string_view(p_, static_cast<size_t>(len));
+    p_ += len;
+    return true;
+  }
+
   void Skip(WireType type) {
     switch (type) {
       case WireType::kVarint:
@@ -124,15 +149,15 @@ class ProtoReader {
     }
   }
 
- // Offset of the last tag read: errors about a field point at its tag.
+  // Offset of the last tag read: errors about a field point at its tag.
   size_t tag_offset() const { return tag_offset_; }
 
   // Fails unless `type` is `want`; for messages about known fields of the named message.
   bool Expect(WireType type, WireType want, const char* message, uint32_t field) {
     if (type == want) return true;
     return Fail(tag_offset_, std::string(message) + " field " + std::to_string(field) +
-                              " has wire type " + std::to_string(static_cast<int>(type)) +
-                              ", expected " + std::to_string(static_cast<int>(want)));
+                                 " has wire type " + std::to_string(static_cast<int>(type)) +
+                                 ", expected " + std::to_string(static_cast<int>(want)));
   }
 
   bool Fail(size_t at, std::string what) {

@@ -149,11 +149,8 @@ bool ScanSeriesV1(std::string_view msg, std::string_view* raw_labels,
 
 // prometheus.TimeSeries: repeated Label labels = 1; repeated Sample samples = 2;
 // repeated Exemplar exemplars = 3; repeated Histogram histograms = 4.
-void ReadSeriesV1(ProtoReader& parent, size_t index, bool fast, RemoteWriteHandler& handler,
-                  RemoteWriteScratch* scratch) {
-  size_t base = 0;
-  const std::string_view msg = parent.ReadBytes(&base);
-  if (!parent.ok()) return;
+void ReadSeriesV1(std::string_view msg, size_t base, ProtoReader& parent, size_t index, bool fast,
+                  RemoteWriteHandler& handler, RemoteWriteScratch* scratch) {
   DecodedSeries series;
   series.index = index;
   if (fast && ScanSeriesV1(msg, &series.raw_labels, &scratch->samples, &series.exemplars) &&
@@ -248,10 +245,19 @@ Status DecodeV1(std::string_view proto, RemoteWriteHandler& handler, RemoteWrite
   const bool fast = handler.KnowsSeries();
   uint32_t f;
   WireType wt;
-  while (r.NextField(&f, &wt)) {
+  std::string_view msg;
+  size_t base = 0;
+  while (true) {
+    // timeseries = 1, the tag byte 0x0a: most fields of a request.
+    if (r.TryReadLenField(0x0a, &msg, &base)) {
+      ReadSeriesV1(msg, base, r, index++, fast, handler, scratch);
+      continue;
+    }
+    if (!r.NextField(&f, &wt)) break;
     if (f == 1) {
       if (r.Expect(wt, WireType::kLen, "WriteRequest", f)) {
-        ReadSeriesV1(r, index++, fast, handler, scratch);
+        msg = r.ReadBytes(&base);
+        if (r.ok()) ReadSeriesV1(msg, base, r, index++, fast, handler, scratch);
       }
     } else if (f == 3) {
       if (r.Expect(wt, WireType::kLen, "WriteRequest", f)) ReadMetadataV1(r, handler);

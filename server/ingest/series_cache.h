@@ -42,6 +42,8 @@
 #include <utility>
 #include <vector>
 
+#include <xxhash.h>
+
 #include "storage/series_ref.h"
 
 namespace vigil::server::ingest {
@@ -86,11 +88,11 @@ struct TaggedProbe {
   uint64_t hash;
 };
 
-// Hash of a key of `map`: its tag byte mixed into HashBytes of the rest, so that GetTagged
-// hashes exactly the bytes it was given.
+// Hash of a key of `map`: XXH3-64 of the bytes after the tag byte, seeded with the tag, so that
+// GetTagged hashes exactly the bytes it was given (remote-write keys are ~100-300 bytes, where
+// XXH3 takes about half the instructions of HashBytes).
 inline uint64_t HashTagged(char tag, std::string_view rest) {
-  return HashBytes(rest) ^
-         (static_cast<uint64_t>(static_cast<unsigned char>(tag)) * 0x9e3779b97f4a7c15ULL);
+  return XXH3_64bits_withSeed(rest.data(), rest.size(), static_cast<unsigned char>(tag));
 }
 inline uint64_t HashKey(std::string_view key) {
   return key.empty() ? HashBytes(key) : HashTagged(key[0], key.substr(1));
