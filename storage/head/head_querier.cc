@@ -48,7 +48,7 @@ std::vector<Series*> HeadQuerier::Matching(std::span<const Matcher> matchers) co
   return out;
 }
 
-bool HeadQuerier::AnyInRange(const std::vector<SeriesRef>& refs) const {
+bool HeadQuerier::AnyInRange(const RefList& refs) const {
   for (SeriesRef ref : refs) {
     Series* s = head_->by_ref.Find(ref);
     if (s != nullptr && s->Overlaps(min_t_, max_t_)) return true;

@@ -43,7 +43,7 @@ class HeadQuerier final : public Querier {
   // The series the matchers select that have committed samples in the range, by ref.
   std::vector<Series*> Matching(std::span<const Matcher> matchers) const;
   // Whether any of refs has committed samples in the range.
-  bool AnyInRange(const std::vector<SeriesRef>& refs) const;
+  bool AnyInRange(const RefList& refs) const;
   std::vector<std::string> SortedStrings(std::vector<uint32_t> ids) const;
 
   HeadState* const head_;

@@ -1,41 +1,126 @@
 #include "storage/head/postings.h"
 
 #include <algorithm>
+#include <cstring>
 #include <iterator>
+#include <limits>
 #include <mutex>
+#include <new>
+#include <stdexcept>
 
 #include "storage/head/series.h"
 
 namespace vigil::storage::head {
-namespace {
-
-void InsertSorted(std::vector<SeriesRef>* v, SeriesRef ref) {
-  if (v->empty() || v->back() < ref) {
-    v->push_back(ref);
-    return;
+RefList& RefList::operator=(RefList&& o) noexcept {
+  if (this != &o) {
+    std::free(data_);
+    data_ = o.data_;
+    size_ = o.size_;
+    cap_ = o.cap_;
+    wide_ = o.wide_;
+    o.data_ = nullptr;
+    o.size_ = 0;
+    o.cap_ = 0;
+    o.wide_ = 0;
   }
-  auto it = std::lower_bound(v->begin(), v->end(), ref);
-  if (it != v->end() && *it == ref) return;
-  v->insert(it, ref);
+  return *this;
 }
 
-}  // namespace
+void RefList::Grow(size_t elem_size) {
+  // A quarter more (at least 4), then whatever else fits in the malloc chunk of that size.
+  const size_t want = std::max<size_t>(size_t{cap_} + cap_ / 4, 4);
+  const size_t cap = (AllocSize(want * elem_size) - 8) / elem_size;
+  if (cap > (size_t{1} << 31) - 1) throw std::length_error("postings list too long");
+  void* p = std::realloc(data_, cap * elem_size);
+  if (p == nullptr) throw std::bad_alloc();
+  data_ = p;
+  cap_ = static_cast<uint32_t>(cap);
+}
 
-std::vector<SeriesRef> UnionPostings(std::span<const std::vector<SeriesRef>* const> lists) {
-  if (lists.empty()) return {};
-  if (lists.size() == 1) return *lists[0];
+void RefList::Widen() {
+  const uint32_t* narrow = static_cast<const uint32_t*>(data_);
+  const size_t cap = std::max<size_t>(size_, 1);
+  auto* wide = static_cast<uint64_t*>(std::malloc(cap * sizeof(uint64_t)));
+  if (wide == nullptr) throw std::bad_alloc();
+  std::copy(narrow, narrow + size_, wide);
+  std::free(data_);
+  data_ = wide;
+  cap_ = static_cast<uint32_t>(cap);
+  wide_ = 1;
+}
+
+template <typename T>
+void RefList::InsertAs(SeriesRef ref) {
+  T* v = static_cast<T*>(data_);
+  size_t pos = size_;
+  if (size_ != 0 && v[size_ - 1] >= ref) {
+    pos = std::lower_bound(v, v + size_, ref) - v;
+    if (v[pos] == ref) return;
+  }
+  if (size_ == cap_) {
+    Grow(sizeof(T));
+    v = static_cast<T*>(data_);
+  }
+  std::memmove(v + pos + 1, v + pos, (size_ - pos) * sizeof(T));
+  v[pos] = static_cast<T>(ref);
+  ++size_;
+}
+
+void RefList::Insert(SeriesRef ref) {
+  if (!wide_ && ref > std::numeric_limits<uint32_t>::max()) Widen();
+  if (wide_) {
+    InsertAs<uint64_t>(ref);
+  } else {
+    InsertAs<uint32_t>(ref);
+  }
+}
+
+template <typename T>
+void RefList::EraseAs(SeriesRef ref) {
+  T* v = static_cast<T*>(data_);
+  T* it = std::lower_bound(v, v + size_, ref);
+  if (it == v + size_ || *it != ref) return;
+  std::memmove(it, it + 1, (v + size_ - it - 1) * sizeof(T));
+  --size_;
+}
+
+void RefList::Erase(SeriesRef ref) {
+  if (wide_) {
+    EraseAs<uint64_t>(ref);
+  } else if (ref <= std::numeric_limits<uint32_t>::max()) {
+    EraseAs<uint32_t>(ref);
+  }
+}
+
+void RefList::AppendTo(std::vector<SeriesRef>* out) const {
+  Visit([&](auto refs) { out->insert(out->end(), refs.begin(), refs.end()); });
+}
+
+size_t RefList::AllocatedBytes() const {
+  return AllocSize(size_t{cap_} * (wide_ ? sizeof(uint64_t) : sizeof(uint32_t)));
+}
+
+std::vector<SeriesRef> UnionPostings(std::span<const RefList* const> lists) {
+  std::vector<SeriesRef> out;
+  if (lists.empty()) return out;
+  if (lists.size() == 1) {
+    out.reserve(lists[0]->size());
+    lists[0]->AppendTo(&out);
+    return out;
+  }
   if (lists.size() == 2) {
-    std::vector<SeriesRef> out;
     out.reserve(lists[0]->size() + lists[1]->size());
-    std::set_union(lists[0]->begin(), lists[0]->end(), lists[1]->begin(), lists[1]->end(),
-                   std::back_inserter(out));
+    lists[0]->Visit([&](auto a) {
+      lists[1]->Visit([&](auto b) {
+        std::set_union(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+      });
+    });
     return out;
   }
   size_t total = 0;
   for (const auto* l : lists) total += l->size();
-  std::vector<SeriesRef> out;
   out.reserve(total);
-  for (const auto* l : lists) out.insert(out.end(), l->begin(), l->end());
+  for (const auto* l : lists) l->AppendTo(&out);
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
@@ -59,7 +144,7 @@ std::vector<SeriesRef> SubtractPostings(const std::vector<SeriesRef>& a,
 
 void MemPostings::Add(SeriesRef ref, const InternedLabels& labels) {
   std::unique_lock lock(mu_);
-  InsertSorted(&all_, ref);
+  all_.Insert(ref);
   for (const SymbolPair& p : labels.pairs()) {
     const uint64_t key = Key(p.name, p.value);
     uint32_t idx = index_.Find(key);
@@ -69,20 +154,16 @@ void MemPostings::Add(SeriesRef ref, const InternedLabels& labels) {
       index_.Insert(key, idx);
       names_[p.name].push_back(idx - 1);
     }
-    InsertSorted(&lists_[idx - 1].refs, ref);
+    lists_[idx - 1].refs.Insert(ref);
   }
 }
 
 void MemPostings::Remove(SeriesRef ref, const InternedLabels& labels) {
   std::unique_lock lock(mu_);
-  auto erase = [ref](std::vector<SeriesRef>* list) {
-    auto it = std::lower_bound(list->begin(), list->end(), ref);
-    if (it != list->end() && *it == ref) list->erase(it);
-  };
-  erase(&all_);
+  all_.Erase(ref);
   for (const SymbolPair& p : labels.pairs()) {
     const uint32_t idx = index_.Find(Key(p.name, p.value));
-    if (idx != 0) erase(&lists_[idx - 1].refs);
+    if (idx != 0) lists_[idx - 1].refs.Erase(ref);
   }
 }
 
@@ -138,7 +219,11 @@ std::vector<SeriesRef> MemPostings::Select(std::span<const Matcher> matchers) co
     result = result ? IntersectPostings(*result, u) : std::move(u);
     if (result->empty()) return {};
   }
-  if (!result) result = all_;
+  if (!result) {
+    result.emplace();
+    result->reserve(all_.size());
+    all_.AppendTo(&*result);
+  }
   // Matchers that accept "" keep series without the label: subtract the series whose value
   // the matcher rejects.
   for (const Matcher& m : matchers) {
@@ -154,9 +239,9 @@ std::vector<SeriesRef> MemPostings::Select(std::span<const Matcher> matchers) co
 
 size_t MemPostings::MemoryUsage() const {
   std::shared_lock lock(mu_);
-  size_t n = sizeof(*this) + AllocSize(all_.capacity() * sizeof(SeriesRef)) +
+  size_t n = sizeof(*this) + all_.AllocatedBytes() +
              AllocSize(lists_.capacity() * sizeof(PairList)) + AllocSize(index_.MemoryUsage());
-  for (const PairList& l : lists_) n += AllocSize(l.refs.capacity() * sizeof(SeriesRef));
+  for (const PairList& l : lists_) n += l.refs.AllocatedBytes();
   // unordered_map: one node per name (key, vector, next pointer, cached hash) plus the buckets.
   n += AllocSize(names_.bucket_count() * sizeof(void*));
   for (const auto& [name, idxs] : names_) {

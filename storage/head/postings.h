@@ -7,7 +7,9 @@
 // Thread safety: all methods are safe to call concurrently; one shared_mutex (exclusive for Add,
 // shared for readers). Series creation is far rarer than sample appends, so one lock suffices.
 
+#include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <optional>
 #include <shared_mutex>
 #include <span>
@@ -20,6 +22,87 @@
 #include "storage/symbol_table.h"
 
 namespace vigil::storage::head {
+
+// A sorted list of distinct series refs in 16 bytes plus one allocation. Refs take 4 bytes each
+// while every ref of the list fits in 32 bits (refs are dense from 1, so in practice always); the
+// first larger ref widens the list in place to 8 bytes per ref. Capacity grows by a quarter (and
+// fills the malloc chunk it gets), not by doubling: a list of every series wastes at most a fifth
+// of its size. Thread safety: none (MemPostings' lock).
+class RefList {
+ public:
+  class Iterator {
+   public:
+    using value_type = SeriesRef;
+    using difference_type = std::ptrdiff_t;
+    Iterator() = default;
+    Iterator(const RefList* list, size_t i) : list_(list), i_(i) {}
+    SeriesRef operator*() const { return (*list_)[i_]; }
+    Iterator& operator++() {
+      ++i_;
+      return *this;
+    }
+    Iterator operator++(int) {
+      Iterator old = *this;
+      ++i_;
+      return old;
+    }
+    bool operator==(const Iterator& o) const { return i_ == o.i_; }
+
+   private:
+    const RefList* list_ = nullptr;
+    size_t i_ = 0;
+  };
+
+  RefList() = default;
+  ~RefList() { std::free(data_); }
+  RefList(RefList&& o) noexcept : data_(o.data_), size_(o.size_), cap_(o.cap_), wide_(o.wide_) {
+    o.data_ = nullptr;
+    o.size_ = 0;
+    o.cap_ = 0;
+    o.wide_ = 0;
+  }
+  RefList& operator=(RefList&& o) noexcept;
+  RefList(const RefList&) = delete;
+  RefList& operator=(const RefList&) = delete;
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  SeriesRef operator[](size_t i) const {
+    return wide_ ? static_cast<const uint64_t*>(data_)[i] : static_cast<const uint32_t*>(data_)[i];
+  }
+  Iterator begin() const { return Iterator(this, 0); }
+  Iterator end() const { return Iterator(this, size_); }
+
+  // Calls f with the refs as a sorted std::span of uint32_t or of uint64_t.
+  template <typename F>
+  decltype(auto) Visit(F&& f) const {
+    if (wide_) return f(std::span<const uint64_t>(static_cast<const uint64_t*>(data_), size_));
+    return f(std::span<const uint32_t>(static_cast<const uint32_t*>(data_), size_));
+  }
+
+  // Inserts ref in order; a no-op if present.
+  void Insert(SeriesRef ref);
+  // Removes ref if present (the capacity stays).
+  void Erase(SeriesRef ref);
+  void AppendTo(std::vector<SeriesRef>* out) const;
+  // Bytes malloc takes for the refs (AllocSize of the capacity).
+  size_t AllocatedBytes() const;
+
+ private:
+  template <typename T>
+  void InsertAs(SeriesRef ref);
+  template <typename T>
+  void EraseAs(SeriesRef ref);
+  // Makes room for at least one more ref of elem_size bytes.
+  void Grow(size_t elem_size);
+  void Widen();
+
+  void* data_ = nullptr;
+  uint32_t size_ = 0;
+  uint32_t cap_ : 31 = 0;
+  uint32_t wide_ : 1 = 0;  // data_ holds uint64_t refs (else uint32_t)
+};
+static_assert(sizeof(RefList) == 16);
 
 class MemPostings {
  public:
@@ -46,7 +129,7 @@ class MemPostings {
     auto visit = [&](const std::vector<uint32_t>& lists) {
       for (uint32_t idx : lists) {
         const PairList& l = lists_[idx];
-        if (f(l.name, l.value, static_cast<const std::vector<SeriesRef>&>(l.refs))) break;
+        if (f(l.name, l.value, static_cast<const RefList&>(l.refs))) break;
       }
     };
     if (name_id) {
@@ -63,9 +146,9 @@ class MemPostings {
   struct PairList {
     uint32_t name;
     uint32_t value;
-    std::vector<SeriesRef> refs;
+    RefList refs;
   };
-  using ListSet = std::vector<const std::vector<SeriesRef>*>;
+  using ListSet = std::vector<const RefList*>;
 
   static uint64_t Key(uint32_t name, uint32_t value) { return uint64_t{name} << 32 | value; }
   // REQUIRES: mu_ held (shared). Appends to *out the lists of the values of m's label for which
@@ -74,14 +157,14 @@ class MemPostings {
 
   const SymbolTable* symbols_;
   mutable std::shared_mutex mu_;
-  std::vector<SeriesRef> all_;
+  RefList all_;
   std::vector<PairList> lists_;
   FlatTable<uint32_t> index_;  // Key(name, value) -> index in lists_ + 1
   std::unordered_map<uint32_t, std::vector<uint32_t>> names_;  // name id -> indexes in lists_
 };
 
 // Sorted-list helpers (exposed for tests).
-std::vector<SeriesRef> UnionPostings(std::span<const std::vector<SeriesRef>* const> lists);
+std::vector<SeriesRef> UnionPostings(std::span<const RefList* const> lists);
 std::vector<SeriesRef> IntersectPostings(const std::vector<SeriesRef>& a,
                                          const std::vector<SeriesRef>& b);
 std::vector<SeriesRef> SubtractPostings(const std::vector<SeriesRef>& a,

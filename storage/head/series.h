@@ -9,8 +9,8 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <limits>
 #include <cstdlib>
+#include <limits>
 #include <memory>
 #include <new>
 #include <string>
@@ -188,7 +188,8 @@ class Series {
     has_open_ = false;
   }
 
-  void StartOpenChunk(int64_t t, int64_t chunk_range_ms);
+  // Out of line: inlined, its placement new costs AppendInOrder's fast path a full prologue.
+  [[gnu::noinline]] void StartOpenChunk(int64_t t, int64_t chunk_range_ms);
   // Every sample of the series, merged (in-order data wins ties), in time order.
   void AllSamples(std::vector<int64_t>* ts, std::vector<double>* vs);
   void CutOpenChunk(bool adaptive = true);

@@ -1,6 +1,8 @@
 // Series identity (hash collisions), postings helpers and memory accounting.
 
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "storage/head/head.h"
 #include "storage/head/postings.h"
@@ -60,11 +62,69 @@ TEST_CASE("head: postings set operations", "[storage][head]") {
   CHECK(head::IntersectPostings(a, b) == V{3, 7});
   CHECK(head::SubtractPostings(a, b) == V{1, 5});
   CHECK(head::IntersectPostings(a, c).empty());
-  const V* two[] = {&a, &b};
+  auto list = [](const V& refs) {
+    auto l = std::make_unique<head::RefList>();
+    for (SeriesRef r : refs) l->Insert(r);
+    return l;
+  };
+  const auto la = list(a), lb = list(b), ld = list({4, 9, 10});
+  const head::RefList* one[] = {la.get()};
+  CHECK(head::UnionPostings(one) == a);
+  const head::RefList* two[] = {la.get(), lb.get()};
   CHECK(head::UnionPostings(two) == V{1, 2, 3, 5, 7, 9});
-  const V d{4, 9, 10};
-  const V* three[] = {&a, &b, &d};
+  const head::RefList* three[] = {la.get(), lb.get(), ld.get()};
   CHECK(head::UnionPostings(three) == V{1, 2, 3, 4, 5, 7, 9, 10});
+  // A list holding a ref beyond 32 bits is widened in place; unions mix both widths.
+  const auto lw = list({3, SeriesRef{1} << 40, 8});
+  const head::RefList* mixed[] = {la.get(), lw.get()};
+  CHECK(head::UnionPostings(mixed) == V{1, 3, 5, 7, 8, SeriesRef{1} << 40});
+}
+
+TEST_CASE("head: postings lists insert in order, ignore repeats, erase, widen", "[storage][head]") {
+  head::RefList l;
+  std::vector<SeriesRef> want;
+  // Descending and repeated inserts exercise the in-place insert and the growth by a quarter.
+  for (SeriesRef r = 1000; r >= 1; --r) {
+    l.Insert(r * 3);
+    l.Insert(r * 3);
+  }
+  for (SeriesRef r = 1; r <= 1000; ++r) want.push_back(r * 3);
+  CHECK(std::vector<SeriesRef>(l.begin(), l.end()) == want);
+  CHECK(l.AllocatedBytes() >= 1000 * sizeof(uint32_t));
+  CHECK(l.AllocatedBytes() < 1000 * sizeof(uint32_t) * 5 / 4 + 64);
+  l.Erase(3);
+  l.Erase(4);                   // absent
+  l.Erase(SeriesRef{1} << 33);  // absent and wider than the list
+  want.erase(want.begin());
+  CHECK(std::vector<SeriesRef>(l.begin(), l.end()) == want);
+  const SeriesRef big = (SeriesRef{1} << 32) + 5;
+  l.Insert(big);
+  l.Insert(1);
+  want.insert(want.begin(), 1);
+  want.push_back(big);
+  CHECK(std::vector<SeriesRef>(l.begin(), l.end()) == want);
+  l.Erase(big);
+  want.pop_back();
+  CHECK(std::vector<SeriesRef>(l.begin(), l.end()) == want);
+  head::RefList moved(std::move(l));
+  CHECK(moved.size() == want.size());
+  CHECK(l.empty());
+}
+
+TEST_CASE("head: postings select series whose refs exceed 32 bits", "[storage][head]") {
+  SymbolTable symbols;
+  head::MemPostings postings(&symbols);
+  const SeriesRef big = SeriesRef{1} << 35;
+  for (SeriesRef ref : {big + 1, SeriesRef{7}, big, SeriesRef{2}}) {
+    postings.Add(ref, InternedLabels::Intern(L({{"job", ref % 2 ? "odd" : "even"}}), &symbols));
+  }
+  CHECK(postings.Select({}) == std::vector<SeriesRef>{2, 7, big, big + 1});
+  const std::vector<Matcher> odd{Eq("job", "odd")};
+  CHECK(postings.Select(odd) == std::vector<SeriesRef>{7, big + 1});
+  const std::vector<Matcher> not_odd{testing::M(MatchType::kNotEqual, "job", "odd")};
+  CHECK(postings.Select(not_odd) == std::vector<SeriesRef>{2, big});
+  postings.Remove(big, InternedLabels::Intern(L({{"job", "even"}}), &symbols));
+  CHECK(postings.Select({}) == std::vector<SeriesRef>{2, 7, big + 1});
 }
 
 TEST_CASE("head: postings stay sorted when refs arrive out of order", "[storage][head]") {
