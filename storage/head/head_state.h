@@ -66,7 +66,7 @@ struct HeadState {
   }
 
   SymbolTable symbols;
-  SeriesMap by_ref;   // ref -> series (aliases from replay included)
+  RefMap by_ref;      // ref -> series (aliases from replay included)
   SeriesMap by_hash;  // label hash -> series; owns the series
   MemPostings postings{&symbols};
 

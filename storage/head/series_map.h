@@ -11,10 +11,15 @@
 // may hold extra refs for one series when WAL replay met one label set under two refs.
 // Thread safety: all methods are safe to call concurrently.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <new>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "storage/head/flat_table.h"
@@ -23,17 +28,147 @@
 
 namespace vigil::storage::head {
 
-class SeriesMap {
+// The by-ref map's table of one stripe. A stripe holds the refs with the same low 12 bits, and refs
+// are dense, so `ref >> 12` is dense too: it indexes an array of Series* (8 bytes per series plus
+// growth slack, where a FlatTable slot costs 16 bytes at load 3/8..3/4). A ref that would leave the
+// array less than about half used (below its start, or far past its end: refs replayed after heavy
+// churn) goes to a FlatTable instead. Removal clears slots; when fewer than a quarter of the array's
+// slots are used (churned series at its front), the table is rebuilt. Keys are unique (the head
+// never inserts a ref twice). Thread safety: none; callers hold the stripe's lock.
+class RefTable {
+ public:
+  static constexpr int kShift = 12;  // == SeriesMap::kStripeBits
+
+  RefTable() = default;
+  ~RefTable() { std::free(direct_); }
+  RefTable(const RefTable&) = delete;
+  RefTable& operator=(const RefTable&) = delete;
+
+  Series* Find(uint64_t key) const {
+    const uint64_t i = (key >> kShift) - base_;
+    if (i < size_ && direct_[i] != nullptr) return direct_[i];
+    return sparse_.size() == 0 ? nullptr : sparse_.Find(key);
+  }
+
+  // REQUIRES: value != nullptr, key not present.
+  void Insert(uint64_t key, Series* value) {
+    const uint64_t idx = key >> kShift;
+    if (size_ == 0 && count_ == 0) base_ = idx;
+    const uint64_t i = idx - base_;  // huge when idx < base_
+    if (i < size_) {
+      direct_[i] = value;
+      ++count_;
+      return;
+    }
+    if (idx >= base_ && i < 2 * (uint64_t{count_} + 1) + 16) {
+      Resize(static_cast<uint32_t>(i + 1));
+      direct_[i] = value;
+      ++count_;
+      return;
+    }
+    sparse_.Insert(key, value);
+  }
+
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (uint32_t i = 0; i < size_; ++i) {
+      if (direct_[i] != nullptr) f(((base_ + i) << kShift) | low_, direct_[i]);
+    }
+    sparse_.ForEach(f);
+  }
+
+  // Removes every entry for which pred(key, value) is true; returns how many.
+  template <typename Pred>
+  size_t RemoveIf(Pred&& pred) {
+    size_t removed = 0;
+    for (uint32_t i = 0; i < size_; ++i) {
+      if (direct_[i] != nullptr && pred(((base_ + i) << kShift) | low_, direct_[i])) {
+        direct_[i] = nullptr;
+        --count_;
+        ++removed;
+      }
+    }
+    removed += sparse_.RemoveIf(pred);
+    if (removed != 0 && size_t{count_} * 4 < size_) Rebuild();
+    return removed;
+  }
+
+  size_t size() const { return count_ + sparse_.size(); }
+  // Bytes malloc takes for the array and the FlatTable's slots.
+  size_t AllocatedBytes() const {
+    return AllocSize(size_t{cap_} * sizeof(Series*)) + AllocSize(sparse_.MemoryUsage());
+  }
+
+  // The stripe's low key bits (every key of this table has them); set once by the map.
+  void set_low_bits(uint32_t low) { low_ = low; }
+
+ private:
+  // Grows the array to n slots (n > size_), the new ones empty; capacity doubles.
+  void Resize(uint32_t n) {
+    if (n > cap_) {
+      uint32_t cap = cap_ == 0 ? 4 : cap_;
+      while (cap < n) cap *= 2;
+      void* p = std::realloc(static_cast<void*>(direct_), size_t{cap} * sizeof(Series*));
+      if (p == nullptr) throw std::bad_alloc();
+      direct_ = static_cast<Series**>(p);
+      cap_ = cap;
+    }
+    std::fill(direct_ + size_, direct_ + n, nullptr);
+    size_ = n;
+  }
+
+  // Rebuilds the table from its entries: the array starts at the smallest ref from which the
+  // refs are at least about half dense; smaller (older, scattered) refs go to the FlatTable.
+  void Rebuild() {
+    std::vector<std::pair<uint64_t, Series*>> all;
+    all.reserve(size());
+    ForEach([&](uint64_t k, Series* v) { all.emplace_back(k, v); });
+    std::sort(all.begin(), all.end());
+    std::free(direct_);
+    direct_ = nullptr;
+    size_ = cap_ = count_ = 0;
+    base_ = 0;
+    sparse_.RemoveIf([](uint64_t, Series*) { return true; });
+    if (all.empty()) return;
+    const uint64_t last = all.back().first >> kShift;
+    size_t j = 0;
+    while (last - (all[j].first >> kShift) + 1 > 2 * (all.size() - j) + 16) ++j;
+    for (size_t x = 0; x < j; ++x) sparse_.Insert(all[x].first, all[x].second);
+    base_ = all[j].first >> kShift;
+    Resize(static_cast<uint32_t>(last - base_ + 1));
+    for (size_t x = j; x < all.size(); ++x) {
+      direct_[(all[x].first >> kShift) - base_] = all[x].second;
+      ++count_;
+    }
+  }
+
+  Series** direct_ = nullptr;  // slot i: the series of ref ((base_ + i) << kShift) | low_
+  uint32_t size_ = 0;
+  uint32_t cap_ = 0;
+  uint64_t base_ = 0;
+  uint32_t count_ = 0;  // non-null slots of direct_
+  uint32_t low_ = 0;
+  FlatTable<Series*> sparse_;
+};
+
+template <typename Table>
+class StripedMap {
  public:
   static constexpr int kStripeBits = 12;
   static constexpr size_t kStripes = size_t{1} << kStripeBits;
 
   struct alignas(64) Stripe {
     mutable SpinLock mu;
-    FlatTable<Series*> table;
+    Table table;
   };
+  static_assert(sizeof(Stripe) == 64);
 
-  SeriesMap() : stripes_(std::make_unique<Stripe[]>(kStripes)) {}
+  StripedMap() : stripes_(std::make_unique<Stripe[]>(kStripes)) {
+    if constexpr (std::is_same_v<Table, RefTable>) {
+      static_assert(RefTable::kShift == kStripeBits);
+      for (size_t i = 0; i < kStripes; ++i) stripes_[i].table.set_low_bits(static_cast<uint32_t>(i));
+    }
+  }
 
   Stripe& StripeOf(uint64_t key) { return stripes_[key & (kStripes - 1)]; }
   const Stripe& StripeOf(uint64_t key) const { return stripes_[key & (kStripes - 1)]; }
@@ -91,7 +226,11 @@ class SeriesMap {
     size_t n = kStripes * sizeof(Stripe);
     for (size_t i = 0; i < kStripes; ++i) {
       std::lock_guard<SpinLock> lock(stripes_[i].mu);
-      n += AllocSize(stripes_[i].table.MemoryUsage());
+      if constexpr (std::is_same_v<Table, RefTable>) {
+        n += stripes_[i].table.AllocatedBytes();
+      } else {
+        n += AllocSize(stripes_[i].table.MemoryUsage());
+      }
     }
     return n;
   }
@@ -99,5 +238,9 @@ class SeriesMap {
  private:
   std::unique_ptr<Stripe[]> stripes_;
 };
+
+// By label hash (owns the series; colliding hashes side by side) and by ref (dense refs).
+using SeriesMap = StripedMap<FlatTable<Series*>>;
+using RefMap = StripedMap<RefTable>;
 
 }  // namespace vigil::storage::head

@@ -1,11 +1,14 @@
 // Series identity (hash collisions), postings helpers and memory accounting.
 
+#include <iterator>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "storage/head/head.h"
 #include "storage/head/postings.h"
+#include "storage/head/series_map.h"
 #include "tests/storage/head/head_test_util.h"
 
 namespace vigil::storage {
@@ -178,7 +181,71 @@ TEST_CASE("head: memory accounting stays within 1 KiB per series of 10 labels",
   CHECK(full.samples_appended == uint64_t{kBase + kMore} * 120);
   CHECK(full.chunks == kBase + kMore);  // cut at 120: one closed chunk each, no open chunk
   CHECK(full.memory_bytes / full.series < 1024);
+}
 
+TEST_CASE("head: by-ref table keeps dense refs in an array and scattered ones aside",
+          "[storage][head]") {
+  // Fake series pointers: only compared, never dereferenced.
+  std::vector<char> objects(64);
+  auto fake = [&](size_t i) { return reinterpret_cast<head::Series*>(&objects[i]); };
+  constexpr uint32_t kLow = 5;
+  auto ref = [](uint64_t idx) { return idx << head::RefTable::kShift | kLow; };
+  head::RefTable t;
+  t.set_low_bits(kLow);
+  std::map<uint64_t, head::Series*> want;
+  auto check = [&] {
+    CHECK(t.size() == want.size());
+    std::map<uint64_t, head::Series*> got;
+    t.ForEach([&](uint64_t k, head::Series* v) { got.emplace(k, v); });
+    CHECK(got == want);
+    for (const auto& [k, v] : want) CHECK(t.Find(k) == v);
+  };
+  // Dense refs, then one far beyond (FlatTable), one below the start, and refs that later fill
+  // the gap up to the far one.
+  for (uint64_t i = 100; i < 140; ++i) {
+    t.Insert(ref(i), fake(i % 64));
+    want[ref(i)] = fake(i % 64);
+  }
+  const size_t dense_bytes = t.AllocatedBytes();
+  CHECK(dense_bytes <= head::AllocSize(64 * sizeof(void*)));
+  t.Insert(ref(1'000'000), fake(1));
+  want[ref(1'000'000)] = fake(1);
+  t.Insert(ref(3), fake(2));
+  want[ref(3)] = fake(2);
+  check();
+  CHECK(t.Find(ref(99)) == nullptr);
+  CHECK(t.Find(ref(140)) == nullptr);
+  CHECK(t.Find(ref(2'000'000)) == nullptr);
+  // Remove most of the dense range: the table is rebuilt, entries survive.
+  CHECK(t.RemoveIf([&](uint64_t k, head::Series*) {
+          const uint64_t idx = k >> head::RefTable::kShift;
+          return idx >= 100 && idx < 135;
+        }) == 35);
+  for (uint64_t i = 100; i < 135; ++i) want.erase(ref(i));
+  check();
+  // Churn: new refs keep coming after the old ones leave; the array follows them.
+  for (uint64_t round = 0; round < 20; ++round) {
+    for (uint64_t i = 0; i < 50; ++i) {
+      const uint64_t idx = 2'000'000 + round * 50 + i;
+      t.Insert(ref(idx), fake(i));
+      want[ref(idx)] = fake(i);
+    }
+    const uint64_t old_end = 2'000'000 + round * 50;
+    t.RemoveIf([&](uint64_t k, head::Series*) {
+      const uint64_t idx = k >> head::RefTable::kShift;
+      return idx >= 2'000'000 && idx < old_end;
+    });
+    for (auto it = want.begin(); it != want.end();) {
+      const uint64_t idx = it->first >> head::RefTable::kShift;
+      it = idx >= 2'000'000 && idx < old_end ? want.erase(it) : std::next(it);
+    }
+    check();
+  }
+  CHECK(t.AllocatedBytes() < 4096);
+  CHECK(t.RemoveIf([](uint64_t, head::Series*) { return true; }) == want.size());
+  want.clear();
+  check();
+  CHECK(t.AllocatedBytes() == 0);
 }
 
 }  // namespace
