@@ -6,6 +6,8 @@
 //                                                      (hash + look-up + compare; series exist)
 //   BM_HeadMemory/<values>/series:1000000              bytes per active series of 10 labels
 //                                                      after 1, 60 and 120 samples each
+//   BM_HeadMemory/highcard/series:1000000              the same with bench/macro's highcard labels
+//                                                      (4: name, unique instance and pod, 100 jobs)
 //
 // wal:0 is wal == nullptr; wal:1 a Wal with SyncPolicy::kNever on a temporary directory under
 // $TMPDIR or /tmp (removed afterwards). adaptive:1 re-encodes every cut chunk with the adaptive
@@ -77,6 +79,20 @@ Labels SeriesLabels(int i, storage::LabelsBuilder* b) {
   b->Add("team", "team_" + std::to_string(host % 5));
   b->Add("service", std::to_string(host % 20));
   b->Add("env", host % 3 == 0 ? "production" : host % 3 == 1 ? "staging" : "test");
+  return b->Build().value();
+}
+
+// bench/macro's highcard series (bench/data/telemetry.cc HighCardinality): two labels unique to the
+// series, so postings lists of one ref and a symbol per series and label.
+Labels HighCardLabels(int k, storage::LabelsBuilder* b) {
+  char instance[32];
+  std::snprintf(instance, sizeof(instance), "10.%d.%d.%d:8080", (k >> 16) & 255, (k >> 8) & 255,
+                k & 255);
+  b->Reset();
+  b->Add("__name__", "hc_requests_total");
+  b->Add("instance", instance);
+  b->Add("job", "svc-" + std::to_string(k % 100));
+  b->Add("pod", "pod-" + std::to_string(k));
   return b->Build().value();
 }
 
@@ -158,11 +174,12 @@ bool Check(benchmark::State& state, const Status& st) {
 
 // Appends the first sample of every series by labels, committing every kBatch; returns refs.
 bool CreateSeries(benchmark::State& state, Appender* app, int n, const Values& values,
-                  std::vector<SeriesRef>* refs, std::vector<Labels>* keep_labels) {
+                  std::vector<SeriesRef>* refs, std::vector<Labels>* keep_labels,
+                  bool highcard = false) {
   storage::LabelsBuilder b;
   refs->resize(n);
   for (int i = 0; i < n; ++i) {
-    Labels ls = SeriesLabels(i, &b);
+    Labels ls = highcard ? HighCardLabels(i, &b) : SeriesLabels(i, &b);
     auto r = app->Append(ls, kStartMs, values.At(i, 0));
     if (!Check(state, r.status())) return false;
     (*refs)[i] = *r;
@@ -232,7 +249,7 @@ size_t ResidentBytes() {
   return static_cast<size_t>(resident) * static_cast<size_t>(sysconf(_SC_PAGESIZE));
 }
 
-void BM_HeadMemory(benchmark::State& state, bool tsbs) {
+void BM_HeadMemory(benchmark::State& state, bool tsbs, bool highcard = false) {
   const int series = static_cast<int>(state.range(0));
   const Values& values = tsbs ? TsbsValues() : RealScrapeValues();
   if (!values.error.empty()) {
@@ -246,7 +263,7 @@ void BM_HeadMemory(benchmark::State& state, bool tsbs) {
     {
       Head head(HeadOptions{});
       auto app = head.NewAppender(nullptr);
-      if (!CreateSeries(state, app.get(), series, values, &refs, nullptr)) return;
+      if (!CreateSeries(state, app.get(), series, values, &refs, nullptr, highcard)) return;
       auto report = [&](int n) {
         const storage::HeadStats st = head.Stats();
         const double per = static_cast<double>(st.memory_bytes) / static_cast<double>(st.series);
@@ -286,6 +303,11 @@ BENCHMARK_CAPTURE(BM_HeadAppend, by_labels, true)
     ->Args({100000, 1, 1})
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_HeadMemory, real_scrape, false)
+    ->ArgNames({"series"})
+    ->Arg(1'000'000)
+    ->Iterations(1)
+    ->Unit(benchmark::kSecond);
+BENCHMARK_CAPTURE(BM_HeadMemory, highcard, false, true)
     ->ArgNames({"series"})
     ->Arg(1'000'000)
     ->Iterations(1)

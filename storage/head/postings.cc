@@ -13,12 +13,12 @@
 namespace vigil::storage::head {
 RefList& RefList::operator=(RefList&& o) noexcept {
   if (this != &o) {
-    std::free(data_);
+    if (cap_ != 0) std::free(data_.heap);
     data_ = o.data_;
     size_ = o.size_;
     cap_ = o.cap_;
     wide_ = o.wide_;
-    o.data_ = nullptr;
+    o.data_.heap = nullptr;
     o.size_ = 0;
     o.cap_ = 0;
     o.wide_ = 0;
@@ -31,35 +31,42 @@ void RefList::Grow(size_t elem_size) {
   const size_t want = std::max<size_t>(size_t{cap_} + cap_ / 4, 4);
   const size_t cap = (AllocSize(want * elem_size) - 8) / elem_size;
   if (cap > (size_t{1} << 31) - 1) throw std::length_error("postings list too long");
-  void* p = std::realloc(data_, cap * elem_size);
-  if (p == nullptr) throw std::bad_alloc();
-  data_ = p;
+  void* p;
+  if (cap_ == 0) {  // leaving the inline refs (narrow)
+    p = std::malloc(cap * elem_size);
+    if (p == nullptr) throw std::bad_alloc();
+    std::memcpy(p, data_.inline_refs, size_t{size_} * sizeof(uint32_t));
+  } else {
+    p = std::realloc(data_.heap, cap * elem_size);
+    if (p == nullptr) throw std::bad_alloc();
+  }
+  data_.heap = p;
   cap_ = static_cast<uint32_t>(cap);
 }
 
 void RefList::Widen() {
-  const uint32_t* narrow = static_cast<const uint32_t*>(data_);
+  const uint32_t* narrow = Data<uint32_t>();
   const size_t cap = std::max<size_t>(size_, 1);
   auto* wide = static_cast<uint64_t*>(std::malloc(cap * sizeof(uint64_t)));
   if (wide == nullptr) throw std::bad_alloc();
   std::copy(narrow, narrow + size_, wide);
-  std::free(data_);
-  data_ = wide;
+  if (cap_ != 0) std::free(data_.heap);
+  data_.heap = wide;
   cap_ = static_cast<uint32_t>(cap);
   wide_ = 1;
 }
 
 template <typename T>
 void RefList::InsertAs(SeriesRef ref) {
-  T* v = static_cast<T*>(data_);
+  T* v = Data<T>();
   size_t pos = size_;
   if (size_ != 0 && v[size_ - 1] >= ref) {
     pos = std::lower_bound(v, v + size_, ref) - v;
     if (v[pos] == ref) return;
   }
-  if (size_ == cap_) {
+  if (size_ == Capacity()) {
     Grow(sizeof(T));
-    v = static_cast<T*>(data_);
+    v = Data<T>();
   }
   std::memmove(v + pos + 1, v + pos, (size_ - pos) * sizeof(T));
   v[pos] = static_cast<T>(ref);
@@ -77,7 +84,7 @@ void RefList::Insert(SeriesRef ref) {
 
 template <typename T>
 void RefList::EraseAs(SeriesRef ref) {
-  T* v = static_cast<T*>(data_);
+  T* v = Data<T>();
   T* it = std::lower_bound(v, v + size_, ref);
   if (it == v + size_ || *it != ref) return;
   std::memmove(it, it + 1, (v + size_ - it - 1) * sizeof(T));

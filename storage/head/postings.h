@@ -25,9 +25,10 @@ namespace vigil::storage::head {
 
 // A sorted list of distinct series refs in 16 bytes plus one allocation. Refs take 4 bytes each
 // while every ref of the list fits in 32 bits (refs are dense from 1, so in practice always); the
-// first larger ref widens the list in place to 8 bytes per ref. Capacity grows by a quarter (and
-// fills the malloc chunk it gets), not by doubling: a list of every series wastes at most a fifth
-// of its size. Thread safety: none (MemPostings' lock).
+// first larger ref widens the list in place to 8 bytes per ref. Up to two 32-bit refs live inside
+// the object (no allocation): a label value carried by one series (an instance, a pod) costs no
+// list. Capacity grows by a quarter (and fills the malloc chunk it gets), not by doubling: a list of
+// every series wastes at most a fifth of its size. Thread safety: none (MemPostings' lock).
 class RefList {
  public:
   class Iterator {
@@ -54,9 +55,11 @@ class RefList {
   };
 
   RefList() = default;
-  ~RefList() { std::free(data_); }
+  ~RefList() {
+    if (cap_ != 0) std::free(data_.heap);
+  }
   RefList(RefList&& o) noexcept : data_(o.data_), size_(o.size_), cap_(o.cap_), wide_(o.wide_) {
-    o.data_ = nullptr;
+    o.data_.heap = nullptr;
     o.size_ = 0;
     o.cap_ = 0;
     o.wide_ = 0;
@@ -68,7 +71,7 @@ class RefList {
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
   SeriesRef operator[](size_t i) const {
-    return wide_ ? static_cast<const uint64_t*>(data_)[i] : static_cast<const uint32_t*>(data_)[i];
+    return wide_ ? Data<uint64_t>()[i] : Data<uint32_t>()[i];
   }
   Iterator begin() const { return Iterator(this, 0); }
   Iterator end() const { return Iterator(this, size_); }
@@ -76,8 +79,8 @@ class RefList {
   // Calls f with the refs as a sorted std::span of uint32_t or of uint64_t.
   template <typename F>
   decltype(auto) Visit(F&& f) const {
-    if (wide_) return f(std::span<const uint64_t>(static_cast<const uint64_t*>(data_), size_));
-    return f(std::span<const uint32_t>(static_cast<const uint32_t*>(data_), size_));
+    if (wide_) return f(std::span<const uint64_t>(Data<uint64_t>(), size_));
+    return f(std::span<const uint32_t>(Data<uint32_t>(), size_));
   }
 
   // Inserts ref in order; a no-op if present.
@@ -89,6 +92,19 @@ class RefList {
   size_t AllocatedBytes() const;
 
  private:
+  static constexpr uint32_t kInline = 2;  // narrow refs held in data_ itself while cap_ == 0
+
+  // The refs: inline while cap_ == 0 (narrow lists only; a wide list always has a heap block).
+  template <typename T>
+  const T* Data() const {
+    return cap_ == 0 ? reinterpret_cast<const T*>(data_.inline_refs) : static_cast<const T*>(data_.heap);
+  }
+  template <typename T>
+  T* Data() {
+    return cap_ == 0 ? reinterpret_cast<T*>(data_.inline_refs) : static_cast<T*>(data_.heap);
+  }
+  uint32_t Capacity() const { return cap_ == 0 ? kInline : cap_; }
+
   template <typename T>
   void InsertAs(SeriesRef ref);
   template <typename T>
@@ -97,7 +113,11 @@ class RefList {
   void Grow(size_t elem_size);
   void Widen();
 
-  void* data_ = nullptr;
+  union Storage {
+    void* heap;  // when cap_ != 0: cap_ refs (uint32_t or uint64_t)
+    uint32_t inline_refs[kInline];
+  };
+  Storage data_{nullptr};
   uint32_t size_ = 0;
   uint32_t cap_ : 31 = 0;
   uint32_t wide_ : 1 = 0;  // data_ holds uint64_t refs (else uint32_t)

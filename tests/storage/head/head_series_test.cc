@@ -114,6 +114,41 @@ TEST_CASE("head: postings lists insert in order, ignore repeats, erase, widen", 
   CHECK(l.empty());
 }
 
+TEST_CASE("head: postings lists of one or two refs need no allocation", "[storage][head]") {
+  using V = std::vector<SeriesRef>;
+  auto refs = [](const head::RefList& l) { return V(l.begin(), l.end()); };
+  head::RefList l;
+  l.Insert(9);
+  CHECK(l.AllocatedBytes() == 0);
+  l.Insert(4);
+  l.Insert(9);
+  CHECK(l.AllocatedBytes() == 0);
+  CHECK(refs(l) == V{4, 9});
+  head::RefList moved(std::move(l));  // inline refs move with the object
+  CHECK(refs(moved) == V{4, 9});
+  CHECK(l.empty());
+  moved.Insert(6);  // the third ref leaves the object
+  CHECK(moved.AllocatedBytes() == 32);
+  CHECK(refs(moved) == V{4, 6, 9});
+  moved.Erase(4);
+  moved.Erase(9);
+  CHECK(refs(moved) == V{6});
+  head::RefList assigned;
+  assigned.Insert(1);
+  assigned = std::move(moved);
+  CHECK(refs(assigned) == V{6});
+  // Widening straight from the inline refs.
+  head::RefList w;
+  w.Insert(3);
+  w.Insert(SeriesRef{1} << 40);
+  w.Insert(2);
+  CHECK(refs(w) == V{2, 3, SeriesRef{1} << 40});
+  w.Erase(3);
+  CHECK(refs(w) == V{2, SeriesRef{1} << 40});
+  const head::RefList* lists[] = {&assigned, &w};
+  CHECK(head::UnionPostings(lists) == V{2, 6, SeriesRef{1} << 40});
+}
+
 TEST_CASE("head: postings select series whose refs exceed 32 bits", "[storage][head]") {
   SymbolTable symbols;
   head::MemPostings postings(&symbols);
