@@ -4,7 +4,9 @@
 // The input is read three ways: as a 1.0 and a 2.0 protobuf body, and as a snappy block. Properties:
 // no crash or sanitizer report; a body that decodes re-encodes (RemoteWriteEncoder) to a body that
 // decodes to the same series, labels and sample bits; IngestRemoteWriteProto into a real Db never
-// reports a storage fault and writes nothing when decoding failed.
+// reports a storage fault and writes nothing when decoding failed; ingest with a SeriesRefCache
+// (whose 1.0 fast path appends known series by their raw label bytes) and without one give the
+// same outcome, the body written twice so that its series are known the second time.
 
 #include <cstdint>
 #include <cstdio>
@@ -18,6 +20,7 @@
 #include "server/ingest/ingest.h"
 #include "server/ingest/remote_write_decode.h"
 #include "server/ingest/remote_write_encode.h"
+#include "server/ingest/series_cache.h"
 #include "storage/base/clock.h"
 #include "storage/base/mem_file_system.h"
 #include "storage/db.h"
@@ -58,20 +61,30 @@ class Collect final : public vigil::server::ingest::RemoteWriteHandler {
 };
 
 struct Env {
-  std::unique_ptr<vigil::MemFileSystem> fs;
   vigil::ManualClock clock{1'700'000'000'000};
-  std::unique_ptr<vigil::storage::Db> db;
+  // db: every ingest; cached / plain: the cached-vs-uncached comparison (kept in step).
+  std::unique_ptr<vigil::MemFileSystem> fs, fs_cached, fs_plain;
+  std::unique_ptr<vigil::storage::Db> db, cached, plain;
+  std::unique_ptr<vigil::server::ingest::SeriesRefCache> cache;
   int uses = 0;
-  void Reopen() {
-    db.reset();
-    fs = vigil::NewMemFileSystem();
+  std::unique_ptr<vigil::storage::Db> Open(std::unique_ptr<vigil::MemFileSystem>* fs_out) {
+    *fs_out = vigil::NewMemFileSystem();
     vigil::storage::DbOptions o;
-    o.fs = fs.get();
+    o.fs = fs_out->get();
     o.clock = &clock;
     o.wal_sync = vigil::storage::WalSyncPolicy::kNever;
     auto r = vigil::storage::Db::Open(o, "/data");
     if (!r.ok()) Die("Db::Open failed");
-    db = std::move(*r);
+    return std::move(*r);
+  }
+  void Reopen() {
+    db.reset();
+    cached.reset();
+    plain.reset();
+    db = Open(&fs);
+    cached = Open(&fs_cached);
+    plain = Open(&fs_plain);
+    cache = std::make_unique<vigil::server::ingest::SeriesRefCache>();
     uses = 0;
   }
 };
@@ -110,6 +123,19 @@ void CheckVersion(std::string_view proto, RemoteWriteVersion v, Env& env) {
   if (out.code == vigil::server::ingest::IngestCode::kStorageFault ||
       out.code == vigil::server::ingest::IngestCode::kUnavailable) {
     Die("storage fault on a healthy Db");
+  }
+  vigil::server::ingest::IngestOptions with_cache = opts;
+  with_cache.series_cache = env.cache.get();
+  for (int pass = 0; pass < 2; ++pass) {
+    const auto a = vigil::server::ingest::IngestRemoteWriteProto(*env.cached, proto, v, with_cache);
+    const auto b = vigil::server::ingest::IngestRemoteWriteProto(*env.plain, proto, v, opts);
+    if (a.code != b.code || a.message != b.message || a.samples_written != b.samples_written ||
+        a.rejected != b.rejected || a.exemplars_skipped != b.exemplars_skipped ||
+        a.series_seen != b.series_seen) {
+      std::fprintf(stderr, "cached: %d %s\nuncached: %d %s\n", static_cast<int>(a.code),
+                   a.message.c_str(), static_cast<int>(b.code), b.message.c_str());
+      Die("ingest with and without the series cache differ");
+    }
   }
 }
 
