@@ -58,6 +58,7 @@ Result<std::unique_ptr<Vigild>> Vigild::Start(const VigildConfig& config, const 
   api.engine.timeout_ms = config.query_timeout_ms;
   api.engine.max_samples = config.query_max_samples;
   api.engine.lookback_delta_ms = config.query_lookback_delta_ms;
+  api.engine.parallelism = config.query_parallelism;
   api.max_points_per_series = config.query_max_points_per_series;
   api.data_dir = config.data_dir;
   api.range_cache_bytes = config.query_cache_bytes;

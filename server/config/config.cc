@@ -160,6 +160,10 @@ const std::vector<Setting>& Settings() {
       {"query.lookback-delta", "query.lookback_delta",
        "how far back an instant selector looks for a sample (default 5m)",
        Setter(&VigildConfig::query_lookback_delta_ms, ParseDurationMs)},
+      {"query.parallelism", "query.parallelism",
+       "threads one query may use to decode series and evaluate functions (default 0: one per "
+       "core, at most 8; 1: the request's thread only)",
+       Setter(&VigildConfig::query_parallelism, [](auto s) { return ParseInt(s, 0, 64); })},
       {"query.cache-size", "query.cache_size",
        "memory for cached range-query steps (default 64MiB; 0 disables; nocache=1 skips it)",
        Setter(&VigildConfig::query_cache_bytes, ParseByteSize)},

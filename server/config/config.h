@@ -47,6 +47,7 @@ struct VigildConfig {
   uint64_t query_max_samples = 50'000'000;
   int64_t query_max_points_per_series = 11000;
   int64_t query_lookback_delta_ms = 300'000;
+  int query_parallelism = 0;  // threads per query (query/eval/parallel.h): 0 one per core, 1 serial
   uint64_t query_cache_bytes = 64ull << 20;   // range query cache (server/api/range_cache.h)
   int64_t query_cache_min_age_ms = 300'000;
 

@@ -24,6 +24,7 @@ TEST_CASE("vigild with no arguments uses the documented defaults", "[server][con
   CHECK(c->wal_sync == storage::WalSyncPolicy::kInterval);
   CHECK(c->retention_time_ms == 15ll * 86400 * 1000);
   CHECK(c->max_body_bytes == 64ull << 20);
+  CHECK(c->query_parallelism == 0);
 }
 
 TEST_CASE("Flags in both spellings, YAML file under flags", "[server][config]") {
@@ -33,7 +34,7 @@ TEST_CASE("Flags in both spellings, YAML file under flags", "[server][config]") 
                               "http:\n  listen: 0.0.0.0:9301\n  max_body_size: 16MiB\n"
                               "storage:\n  wal_sync: always\n  retention_time: 30d\n"
                               "  retention_size: 10GB\n  out_of_order_window: 10m\n"
-                              "query:\n  timeout: 30s\n  max_samples: 1000\n"
+                              "query:\n  timeout: 30s\n  max_samples: 1000\n  parallelism: 1\n"
                               "auth:\n  token_file: /etc/vigil/tokens\n"
                               "tls:\n  cert_file: c.pem\n  key_file: k.pem\n");
   auto c = Args({"--config", file, "--http.listen=127.0.0.1:9999", "--wal-sync", "never"});
@@ -48,6 +49,7 @@ TEST_CASE("Flags in both spellings, YAML file under flags", "[server][config]") 
   CHECK(c->out_of_order_window_ms == 600'000);
   CHECK(c->query_timeout_ms == 30'000);
   CHECK(c->query_max_samples == 1000);
+  CHECK(c->query_parallelism == 1);
   CHECK(c->auth_token_file == "/etc/vigil/tokens");
   CHECK(c->tls_cert_file == "c.pem");
   CHECK(c->tls_key_file == "k.pem");
@@ -59,6 +61,8 @@ TEST_CASE("Bad flags and keys are named", "[server][config]") {
     return r.ok() ? std::string("ok") : r.status().message();
   };
   CHECK(msg({"--nope=1"}) == "unknown flag --nope (see --help)");
+  CHECK(msg({"--query.parallelism=-1"}).find("flag --query.parallelism") == 0);
+  CHECK(msg({"--query.parallelism=4"}) == "ok");
   CHECK(msg({"--wal-sync=sometimes"}) ==
         "flag --wal-sync: bad WAL sync policy \"sometimes\" (always, interval, never)");
   CHECK(msg({"--http.listen=localhost"}) == "flag --http.listen: address \"localhost\" lacks :port");
