@@ -5,8 +5,14 @@
 
 #include "query/eval/evaluator.h"
 #include "query/eval/functions.h"
+#include "storage/db.h"
 
 namespace vigil::query {
+
+Result<std::unique_ptr<storage::Querier>> DbQueryable::Querier(int64_t min_t, int64_t max_t) {
+  return db_->NewQuerier(min_t, max_t);
+}
+
 namespace {
 
 using eval::Evaluator;

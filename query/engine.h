@@ -29,6 +29,10 @@
 #include "storage/base/status.h"
 #include "storage/querier.h"
 
+namespace vigil::storage {
+class Db;
+}  // namespace vigil::storage
+
 namespace vigil::query {
 
 // What the engine reads from: a database, a head, a test store.
@@ -37,6 +41,16 @@ class Queryable {
   virtual ~Queryable() = default;
   // A querier over [min_t, max_t] (inclusive, milliseconds). Called once per query.
   virtual Result<std::unique_ptr<storage::Querier>> Querier(int64_t min_t, int64_t max_t) = 0;
+};
+
+// Reads queries from a Db (its head and blocks merged). The Db is not owned and must outlive it.
+class DbQueryable final : public Queryable {
+ public:
+  explicit DbQueryable(storage::Db* db) : db_(db) {}
+  Result<std::unique_ptr<storage::Querier>> Querier(int64_t min_t, int64_t max_t) override;
+
+ private:
+  storage::Db* db_;
 };
 
 struct EngineOptions {

@@ -52,18 +52,6 @@ struct ApiOptions {
   const ingest::MetadataStore* metadata = nullptr;
 };
 
-// Reads queries from a Db.
-class DbQueryable final : public query::Queryable {
- public:
-  explicit DbQueryable(storage::Db* db) : db_(db) {}
-  Result<std::unique_ptr<storage::Querier>> Querier(int64_t min_t, int64_t max_t) override {
-    return db_->NewQuerier(min_t, max_t);
-  }
-
- private:
-  storage::Db* db_;
-};
-
 class Api {
  public:
   // db and metrics are not owned and must outlive the Api (metrics may be null).
@@ -100,7 +88,7 @@ class Api {
   storage::Db* db_;
   ApiOptions options_;
   ServerMetrics* metrics_;
-  DbQueryable queryable_;
+  query::DbQueryable queryable_;
   std::shared_ptr<RangeCache> range_cache_;  // shared with the /metrics collector
   std::atomic<bool> ready_{false};
 };

@@ -29,17 +29,6 @@ constexpr char kStateMagic[4] = {'V', 'C', 'Q', 'S'};
 constexpr uint16_t kStateVersion = 1;
 constexpr size_t kMaxStateEntries = 10'000'000;
 
-class DbQueryable final : public query::Queryable {
- public:
-  explicit DbQueryable(storage::Db* db) : db_(db) {}
-  Result<std::unique_ptr<storage::Querier>> Querier(int64_t min_t, int64_t max_t) override {
-    return db_->NewQuerier(min_t, max_t);
-  }
-
- private:
-  storage::Db* db_;
-};
-
 int64_t CeilTo(int64_t t, int64_t step) {
   const int64_t q = t / step;
   const int64_t down = (t % step != 0 && t < 0) ? (q - 1) * step : q * step;
@@ -278,7 +267,7 @@ void CqManager::RunDue() {
 
 Status CqManager::Evaluate(Cq& cq, int64_t t) {
   const CqDefinition& def = cq.def;
-  DbQueryable queryable(db_);
+  query::DbQueryable queryable(db_);
   VIGIL_ASSIGN_OR_RETURN(query::QueryResult result, engine_.InstantQuery(queryable, def.expr, t));
   query::VectorValue vec;
   if (result.IsScalar()) {

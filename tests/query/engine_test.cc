@@ -177,18 +177,6 @@ std::string Dump(const QueryResult& r) {
   return o.str();
 }
 
-// Serves queries from a Db (blocks and head merged).
-class DbQueryable final : public Queryable {
- public:
-  explicit DbQueryable(storage::Db* db) : db_(db) {}
-  Result<std::unique_ptr<storage::Querier>> Querier(int64_t min_t, int64_t max_t) override {
-    return db_->NewQuerier(min_t, max_t);
-  }
-
- private:
-  storage::Db* db_;
-};
-
 // 600 series (so that series are decoded and windows slid on several threads): counters with
 // resets, noisy gauges, stale markers and gaps, under two metric names, one of which does not look
 // like a counter.
