@@ -149,16 +149,56 @@ std::vector<SeriesRef> SubtractPostings(const std::vector<SeriesRef>& a,
   return out;
 }
 
+namespace {
+// Fibonacci hashing of a pair key to a slot of a table of `mask + 1` (a power of two) slots.
+inline size_t PairSlot(uint64_t key, uint32_t mask) {
+  uint64_t h = key * 0x9E3779B97F4A7C15ull;
+  h ^= h >> 32;
+  return static_cast<size_t>(h) & mask;
+}
+}  // namespace
+
+uint32_t MemPostings::FindPair(uint32_t name, uint32_t value) const {
+  if (index_ == nullptr) return 0;
+  for (size_t i = PairSlot(Key(name, value), index_mask_);; i = (i + 1) & index_mask_) {
+    const uint32_t slot = index_[i];
+    if (slot == 0) return 0;
+    const PairList& l = lists_[slot - 1];
+    if (l.name == name && l.value == value) return slot;
+  }
+}
+
+void MemPostings::IndexLast() {
+  const size_t n = lists_.size();
+  const size_t cap = index_ == nullptr ? 0 : size_t{index_mask_} + 1;
+  auto place = [this](uint32_t slot) {
+    const PairList& l = lists_[slot - 1];
+    size_t i = PairSlot(Key(l.name, l.value), index_mask_);
+    while (index_[i] != 0) i = (i + 1) & index_mask_;
+    index_[i] = slot;
+  };
+  if (n * 4 > cap * 3) {
+    size_t new_cap = cap == 0 ? 16 : cap * 2;
+    if (new_cap > (size_t{1} << 32)) throw std::length_error("postings: too many label pairs");
+    index_ = std::make_unique<uint32_t[]>(new_cap);  // value-initialised: every slot empty
+    index_mask_ = static_cast<uint32_t>(new_cap - 1);
+    for (size_t i = 1; i < n; ++i) place(static_cast<uint32_t>(i));
+  }
+  place(static_cast<uint32_t>(n));
+}
+
 void MemPostings::Add(SeriesRef ref, const InternedLabels& labels) {
   std::unique_lock lock(mu_);
   all_.Insert(ref);
   for (const SymbolPair& p : labels.pairs()) {
-    const uint64_t key = Key(p.name, p.value);
-    uint32_t idx = index_.Find(key);
+    uint32_t idx = FindPair(p.name, p.value);
     if (idx == 0) {
+      if (lists_.size() >= std::numeric_limits<uint32_t>::max() - 1) {
+        throw std::length_error("postings: too many label pairs");
+      }
       lists_.push_back(PairList{p.name, p.value, {}});
+      IndexLast();
       idx = static_cast<uint32_t>(lists_.size());
-      index_.Insert(key, idx);
       names_[p.name].push_back(idx - 1);
     }
     lists_[idx - 1].refs.Insert(ref);
@@ -169,7 +209,7 @@ void MemPostings::Remove(SeriesRef ref, const InternedLabels& labels) {
   std::unique_lock lock(mu_);
   all_.Erase(ref);
   for (const SymbolPair& p : labels.pairs()) {
-    const uint32_t idx = index_.Find(Key(p.name, p.value));
+    const uint32_t idx = FindPair(p.name, p.value);
     if (idx != 0) lists_[idx - 1].refs.Erase(ref);
   }
 }
@@ -180,13 +220,13 @@ void MemPostings::ListsFor(const Matcher& m, bool want_match, ListSet* out) cons
   auto add_value = [&](std::string_view v) {
     const std::optional<uint32_t> value = symbols_->Find(v);
     if (!value) return;
-    const uint32_t idx = index_.Find(Key(*name, *value));
+    const uint32_t idx = FindPair(*name, *value);
     if (idx != 0) out->push_back(&lists_[idx - 1].refs);
   };
   // Fast paths: the selected (or, for subtraction, the rejected) values are a known set.
   const bool literal_set = m.shape() == RegexShape::kLiteralSet;
-  if (want_match && (m.type() == MatchType::kEqual ||
-                     (m.type() == MatchType::kRegexMatch && literal_set))) {
+  if (want_match &&
+      (m.type() == MatchType::kEqual || (m.type() == MatchType::kRegexMatch && literal_set))) {
     if (m.type() == MatchType::kEqual) {
       add_value(m.value());
     } else {
@@ -194,8 +234,8 @@ void MemPostings::ListsFor(const Matcher& m, bool want_match, ListSet* out) cons
     }
     return;
   }
-  if (!want_match && (m.type() == MatchType::kNotEqual ||
-                      (m.type() == MatchType::kRegexNoMatch && literal_set))) {
+  if (!want_match &&
+      (m.type() == MatchType::kNotEqual || (m.type() == MatchType::kRegexNoMatch && literal_set))) {
     if (m.type() == MatchType::kNotEqual) {
       add_value(m.value());
     } else {
@@ -247,7 +287,8 @@ std::vector<SeriesRef> MemPostings::Select(std::span<const Matcher> matchers) co
 size_t MemPostings::MemoryUsage() const {
   std::shared_lock lock(mu_);
   size_t n = sizeof(*this) + all_.AllocatedBytes() +
-             AllocSize(lists_.capacity() * sizeof(PairList)) + AllocSize(index_.MemoryUsage());
+             AllocSize(lists_.capacity() * sizeof(PairList)) +
+             AllocSize(index_ == nullptr ? 0 : (size_t{index_mask_} + 1) * sizeof(uint32_t));
   for (const PairList& l : lists_) n += l.refs.AllocatedBytes();
   // unordered_map: one node per name (key, vector, next pointer, cached hash) plus the buckets.
   n += AllocSize(names_.bucket_count() * sizeof(void*));

@@ -176,6 +176,44 @@ TEST_CASE("head: postings stay sorted when refs arrive out of order", "[storage]
   CHECK(postings.Select(odd) == std::vector<SeriesRef>{1, 3, 5, 9});
 }
 
+TEST_CASE("head: postings find every label pair while the pair index grows", "[storage][head]") {
+  SymbolTable symbols;
+  head::MemPostings postings(&symbols);
+  // Unique pod values (one list each), 7 jobs, and one name whose values are other names' values:
+  // pairs that share a value id must stay apart.
+  constexpr int kSeries = 5000;
+  for (int i = 1; i <= kSeries; ++i) {
+    postings.Add(i, InternedLabels::Intern(L({{"job", "j" + std::to_string(i % 7)},
+                                              {"pod", "p" + std::to_string(i)},
+                                              {"same", "p" + std::to_string(i + 1)}}),
+                                           &symbols));
+    if (i % 997 == 0 || i == 1 || i == 16 || i == 17) {
+      // Every pair added so far is found, before and after the table's growth steps.
+      for (int k = 1; k <= i; k += 1 + i / 50) {
+        const std::vector<Matcher> pod{Eq("pod", "p" + std::to_string(k))};
+        REQUIRE(postings.Select(pod) == std::vector<SeriesRef>{SeriesRef(k)});
+        const std::vector<Matcher> same{Eq("same", "p" + std::to_string(k))};
+        REQUIRE(postings.Select(same) ==
+                (k >= 2 ? std::vector<SeriesRef>{SeriesRef(k - 1)} : std::vector<SeriesRef>{}));
+      }
+    }
+  }
+  const std::vector<Matcher> job{Eq("job", "j3")};
+  const std::vector<SeriesRef> j3 = postings.Select(job);
+  CHECK(j3.size() == kSeries / 7);
+  for (SeriesRef r : j3) CHECK(r % 7 == 3);
+  CHECK(postings.Select(std::vector<Matcher>{Eq("pod", "p0")}).empty());  // a value of no pair
+  CHECK(postings.Select(std::vector<Matcher>{Eq("job", "p5")}).empty());  // a symbol, not under job
+  CHECK(postings.Select(std::vector<Matcher>{Eq("nope", "j3")}).empty());  // an unknown name
+  const std::vector<Matcher> re{testing::M(MatchType::kRegexMatch, "pod", "p12.")};
+  CHECK(postings.Select(re) == std::vector<SeriesRef>{120, 121, 122, 123, 124, 125, 126, 127, 128,
+                                                      129});
+  postings.Remove(3, InternedLabels::Intern(L({{"job", "j3"}, {"pod", "p3"}, {"same", "p4"}}),
+                                           &symbols));
+  CHECK(postings.Select(std::vector<Matcher>{Eq("pod", "p3")}).empty());
+  CHECK(postings.Select(job).size() == kSeries / 7 - 1);
+}
+
 TEST_CASE("head: memory accounting stays within 1 KiB per series of 10 labels",
           "[storage][head]") {
   Head head(HeadOptions{});
