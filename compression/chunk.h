@@ -56,6 +56,33 @@ class XorAppender {
   bool finished_ = false;
 };
 
+// XorAppender's bytes from 24 bytes of state (XorAppender takes 96): no pointer to the buffer, no
+// chunk offset, and no copy of the previous sample, which the caller passes to Append() (the head's
+// open chunk: its series keeps its newest timestamp and value bits anyway). The chunk starts at
+// offset 0 of a caller-owned std::string given to every call; the same string each time.
+// Appending after Finish() is allowed (the padding is taken back first); the header's sample count
+// is patched on every Append(). REQUIRES: < 65535 samples.
+class CompactXorAppender {
+ public:
+  // Starts the chunk: writes its header. REQUIRES: out->empty().
+  void Start(std::string* out);
+  // (prev_t, prev_bits): the previous sample appended, as timestamp and value bits (ignored for
+  // the first sample).
+  void Append(std::string* out, int64_t t, double v, int64_t prev_t, uint64_t prev_bits);
+  // Flushes the pending bits: *out is then a complete chunk.
+  void Finish(std::string* out);
+  uint32_t num_samples() const { return count_; }
+
+ private:
+  uint64_t acc_ = 0;         // BitWriter: bits not yet in the string (the low pending_)
+  uint64_t prev_delta_ = 0;  // the previous timestamp delta
+  uint16_t count_ = 0;
+  uint8_t pending_ = 0;     // 0..63
+  uint8_t tail_bytes_ = 0;  // padding bytes Finish() appended
+  uint8_t lead_ = 0xff;     // the XOR window (0xff: none yet)
+  uint8_t trail_ = 0;
+};
+
 // Encodes `ts`/`vs` (equal length, 0 < n <= 65535) as one chunk appended to *out, choosing the
 // smallest of all encodings (adaptive) or the given one. Returns the encoding used: EncodeChunkAs
 // falls back to kXor when `enc` cannot hold the values exactly (e.g. kConstant for two values).

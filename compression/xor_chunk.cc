@@ -24,6 +24,39 @@ void XorAppender::Append(int64_t t, double v) {
 
 uint32_t XorAppender::num_samples() const { return stream_.count(); }
 
+void CompactXorAppender::Start(std::string* out) {
+  assert(out->empty());
+  *this = CompactXorAppender();
+  detail::PutHeader(out, Encoding::kXor, 0);
+}
+
+void CompactXorAppender::Append(std::string* out, int64_t t, double v, int64_t prev_t,
+                                uint64_t prev_bits) {
+  assert(count_ < detail::kMaxSamples);
+  if (tail_bytes_ != 0) {
+    out->resize(out->size() - tail_bytes_);
+    tail_bytes_ = 0;
+  }
+  detail::BitWriter writer(out, acc_, pending_, 0);
+  detail::XorStream<detail::BitWriter> stream(detail::XorValueWriter(prev_bits, lead_, trail_),
+                                              count_, prev_t, prev_delta_);
+  stream.Append(writer, t, v);
+  acc_ = writer.acc();
+  pending_ = static_cast<uint8_t>(writer.pending());
+  lead_ = static_cast<uint8_t>(stream.values().lead());
+  trail_ = static_cast<uint8_t>(stream.values().trail());
+  prev_delta_ = stream.prev_delta();
+  ++count_;
+  detail::PatchCount(out, 0, count_);
+}
+
+void CompactXorAppender::Finish(std::string* out) {
+  if (tail_bytes_ != 0) return;
+  detail::BitWriter writer(out, acc_, pending_, 0);
+  writer.Finish();
+  tail_bytes_ = static_cast<uint8_t>(writer.tail_bytes());
+}
+
 void XorAppender::Finish() {
   writer_.Finish();
   finished_ = true;

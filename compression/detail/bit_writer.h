@@ -15,6 +15,10 @@ class BitWriter {
  public:
   // `out` must outlive the writer; bits are appended after its current end.
   explicit BitWriter(std::string* out) : out_(out) {}
+  // Resumes a writer from its state (acc(), pending(), tail_bytes()) over the same *out, for
+  // appenders that keep the state without the writer (compression::CompactXorAppender).
+  BitWriter(std::string* out, uint64_t acc, unsigned pending, unsigned tail_bytes)
+      : out_(out), acc_(acc), pending_(pending), tail_bytes_(tail_bytes) {}
 
   // Writes the low `n` bits of `v` (0 <= n <= 64); higher bits of `v` are ignored.
   [[gnu::always_inline]] void Write(uint64_t v, unsigned n) {
@@ -52,6 +56,9 @@ class BitWriter {
   }
 
   uint64_t bits_written() const { return bits_written_; }
+  uint64_t acc() const { return acc_; }
+  unsigned pending() const { return pending_; }
+  unsigned tail_bytes() const { return tail_bytes_; }
 
  private:
   void PutWord(uint64_t w) {

@@ -110,6 +110,13 @@ inline uint64_t ReadDod(BitReader& r) {
 //   '11' + 5 bits leading zeros (<= 31) + 6 bits length (64 stored as 0) + length bits
 class XorValueWriter {
  public:
+  XorValueWriter() = default;
+  // Resumes a writer from its state: the previous value's bits, lead() and trail().
+  XorValueWriter(uint64_t prev, unsigned lead, unsigned trail)
+      : prev_(prev), lead_(lead), trail_(trail) {}
+  unsigned lead() const { return lead_; }
+  unsigned trail() const { return trail_; }
+
   template <typename Writer>
   void First(Writer& w, uint64_t bits) {
     w.Write(bits, 64);
@@ -190,6 +197,14 @@ class XorValueReader {
 template <typename Writer>
 class XorStream {
  public:
+  XorStream() = default;
+  // Resumes a stream from its state: the value writer, the samples so far, the previous sample's
+  // timestamp and prev_delta().
+  XorStream(XorValueWriter values, uint32_t count, int64_t prev_t, uint64_t prev_delta)
+      : values_(values), count_(count), prev_t_(prev_t), prev_delta_(prev_delta) {}
+  const XorValueWriter& values() const { return values_; }
+  uint64_t prev_delta() const { return prev_delta_; }
+
   void Append(Writer& w, int64_t t, double v) {
     uint64_t bits = std::bit_cast<uint64_t>(v);
     if (count_ == 0) {

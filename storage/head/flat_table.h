@@ -1,13 +1,12 @@
 #pragma once
 
 // FlatTable: an open-addressing hash table from uint64 keys to small values (a pointer or an
-// integer), used by the head's striped series maps and by the in-memory postings. Linear probing,
+// integer), used by the by-ref map for refs outside its array (series_map.h). Linear probing,
 // load factor 3/8..3/4, 16 bytes per slot for pointer values. Equal keys may be inserted more than
-// once (the by-hash map keeps colliding series side by side); look-ups take a predicate to pick the
-// right one. Removal (RemoveIf) rebuilds the table: it is rare (series garbage-collected after a
+// once; look-ups take a predicate to pick the right one. Removal (RemoveIf) rebuilds the table: it is rare (series garbage-collected after a
 // flush to blocks) and keeps probing simple.
 //
-// Thread safety: none; callers hold the stripe's or the postings' lock.
+// Thread safety: none; callers hold the stripe's lock.
 
 #include <cstddef>
 #include <cstdint>

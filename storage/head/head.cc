@@ -93,7 +93,7 @@ Series* HeadState::GetOrCreate(const Labels& ls, uint64_t hash, bool* created) {
     if (Series* found = stripe.table.Find(hash, [&](Series* c) { return c->labels() == interned; })) {
       return found;
     }
-    s = new Series(next_ref.fetch_add(1, std::memory_order_relaxed), std::move(interned));
+    s = new Series(next_ref.fetch_add(1, std::memory_order_relaxed), std::move(interned), hash);
     // Ref map first: whoever finds the series can resolve its ref.
     by_ref.Insert(s->ref(), s);
     stripe.table.Insert(hash, s);
@@ -120,7 +120,7 @@ Status HeadState::RecreateSeries(SeriesRef ref, const Labels& ls) {
                               by_ref_now->labels().ToLabels(symbols).ToString());
   }
   if (by_labels == nullptr) {
-    auto* s = new Series(ref, InternedLabels::Intern(ls, &symbols));
+    auto* s = new Series(ref, InternedLabels::Intern(ls, &symbols), hash);
     by_ref.Insert(ref, s);
     stripe.table.Insert(hash, s);
     postings.Add(ref, s->labels());
@@ -286,9 +286,6 @@ uint64_t Head::Truncate(int64_t t) {
   }
   uint64_t removed = 0;
   if (!empty.empty()) {
-    std::vector<uint64_t> hashes;
-    hashes.reserve(empty.size());
-    for (head::Series* s : empty) hashes.push_back(h.HashOf(s->labels().ToLabels(h.symbols)));
     h.LockCommitsExclusive();
     std::vector<head::Series*> gone;
     for (size_t i = 0; i < empty.size(); ++i) {
@@ -298,7 +295,7 @@ uint64_t Head::Truncate(int64_t t) {
         if (!s->Empty()) continue;  // a commit reached it since
         s->MarkRemoved();
       }
-      h.by_hash.RemoveIf(hashes[i], [s](head::Series* c) { return c == s; });
+      h.by_hash.RemoveIf(s->hash(), [s](head::Series* c) { return c == s; });
       h.by_ref.RemoveIf(s->ref(), [s](head::Series* c) { return c == s; });
       h.postings.Remove(s->ref(), s->labels());
       gone.push_back(s);

@@ -114,7 +114,8 @@ void SeriesSnapshot::Clear() {
   ooo_vs.clear();
 }
 
-Series::Series(SeriesRef ref, InternedLabels labels) : ref_(ref), labels_(std::move(labels)) {}
+Series::Series(SeriesRef ref, InternedLabels labels, uint64_t hash)
+    : ref_(ref), hash_(hash), labels_(std::move(labels)) {}
 
 Series::~Series() {
   ResetOpen();
@@ -139,11 +140,11 @@ void Series::AppendInOrder(int64_t t, double v, uint32_t chunk_target, bool adap
                            int64_t chunk_range_ms) {
   if (has_open_ && t > open_block_end_) CutOpenChunk(adaptive);
   if (!has_open_) StartOpenChunk(t, chunk_range_ms);
-  open()->Append(t, v);
+  open_.Append(&open_buf_, t, v, max_t_.load(std::memory_order_relaxed), last_bits_);
   last_bits_ = std::bit_cast<uint64_t>(v);
   max_t_.store(t, std::memory_order_release);
   if (t < min_t_.load(std::memory_order_relaxed)) min_t_.store(t, std::memory_order_release);
-  if (open()->num_samples() >= chunk_target) CutOpenChunk(adaptive);
+  if (open_.num_samples() >= chunk_target) CutOpenChunk(adaptive);
 }
 
 void Series::AppendOutOfOrder(int64_t t, double v, uint32_t chunk_target) {
@@ -169,7 +170,7 @@ void Series::StartOpenChunk(int64_t t, int64_t chunk_range_ms) {
 
 std::string_view Series::FinishedOpenChunk() {
   assert(has_open_);
-  open()->Finish();  // the next Append() takes the padding back
+  open_.Finish(&open_buf_);  // the next Append() takes the padding back
   return open_buf_;
 }
 
@@ -191,7 +192,7 @@ void Series::CutOpenChunk(bool adaptive) {
     n += got;
   }
   ChunkData* data;
-  if (dec.ok() && n == open()->num_samples() && n > 0) {
+  if (dec.ok() && n == open_.num_samples() && n > 0) {
     data = EncodeClosed(std::span(ts, n), std::span(vs, n));
     assert(compression::ChunkDecoder(data->bytes()).num_samples() == n);
   } else {
@@ -329,7 +330,8 @@ void Series::TruncateBefore(int64_t t, bool adaptive) {
         open_min_t_ = ts[i];
         open_block_end_ = block_end;
       }
-      open()->Append(ts[i], vs[i]);
+      open_.Append(&open_buf_, ts[i], vs[i], i > from ? ts[i - 1] : 0,
+                   i > from ? std::bit_cast<uint64_t>(vs[i - 1]) : 0);
     }
   }
   int64_t min_t = kMaxTime;
@@ -431,4 +433,10 @@ uint64_t Series::DeleteRange(int64_t min_t, int64_t max_t, uint32_t chunk_target
   return removed;
 }
 
+}  // namespace vigil::storage::head
+
+namespace vigil::storage::head {
+// The per-series budget of README.md ("Memory accounting") counts on this (glibc x86-64: malloc
+// serves it from 160 bytes).
+static_assert(sizeof(Series) <= 152, "Series grew: update storage/head/README.md's budget");
 }  // namespace vigil::storage::head

@@ -111,12 +111,14 @@ struct SeriesMemory {
 
 class Series {
  public:
-  Series(SeriesRef ref, InternedLabels labels);
+  // `hash`: the label set's identity hash (HeadState::HashOf), the by-hash map's key.
+  Series(SeriesRef ref, InternedLabels labels, uint64_t hash);
   ~Series();
   Series(const Series&) = delete;
   Series& operator=(const Series&) = delete;
 
   SeriesRef ref() const { return ref_; }
+  uint64_t hash() const { return hash_; }
   const InternedLabels& labels() const { return labels_; }
   SpinLock& mu() const { return mu_; }
 
@@ -175,18 +177,11 @@ class Series {
     ChunkList chunks;  // compacted buffers; may overlap each other and in-order data
   };
 
-  compression::XorAppender* open() {
-    return std::launder(reinterpret_cast<compression::XorAppender*>(open_storage_));
-  }
   void EmplaceOpen() {
-    new (open_storage_) compression::XorAppender(&open_buf_);
+    open_.Start(&open_buf_);
     has_open_ = true;
   }
-  void ResetOpen() {
-    if (!has_open_) return;
-    open()->~XorAppender();
-    has_open_ = false;
-  }
+  void ResetOpen() { has_open_ = false; }
 
   // Out of line: inlined, its placement new costs AppendInOrder's fast path a full prologue.
   [[gnu::noinline]] void StartOpenChunk(int64_t t, int64_t chunk_range_ms);
@@ -197,14 +192,15 @@ class Series {
   std::string_view FinishedOpenChunk();
   bool FindSample(int64_t t, uint64_t* bits);
 
-  // Field order packs the small members into the first 8 bytes; sizeof(Series) is 216, which
-  // malloc serves from 224 bytes (README.md, "Memory accounting").
+  // Field order packs the small members into the first 8 bytes; sizeof(Series) is 152, which
+  // malloc serves from 160 bytes (README.md, "Memory accounting").
   mutable SpinLock mu_;
   std::atomic<bool> logged_{false};
   std::atomic<bool> removed_{false};
   bool has_open_ = false;      // open_storage_ holds the open chunk's appender
   uint16_t open_reserve_ = 0;  // bytes to reserve for the next open chunk (the last one's size)
   SeriesRef ref_;
+  uint64_t hash_;
   InternedLabels labels_;
   std::atomic<int64_t> min_t_{kMaxTime};
   std::atomic<int64_t> max_t_{kMinTime};
@@ -212,9 +208,9 @@ class Series {
   int64_t open_min_t_ = 0;
   int64_t open_block_end_ = 0;  // last timestamp of the open chunk's 2 h block
   std::string open_buf_;
-  // The open chunk's appender (writes into open_buf_) when has_open_; a std::optional would add
-  // 8 bytes for its flag, which lives in the first word instead.
-  alignas(compression::XorAppender) unsigned char open_storage_[sizeof(compression::XorAppender)];
+  // The open chunk's appender state (the chunk is open_buf_) when has_open_. Its previous sample
+  // is (max_t_, last_bits_): in-order samples, and only they, go to the open chunk.
+  compression::CompactXorAppender open_;
   ChunkList closed_;  // oldest first, non-overlapping
   std::unique_ptr<OutOfOrder> ooo_;
 };

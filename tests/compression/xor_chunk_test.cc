@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <bit>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -80,6 +81,55 @@ TEST_CASE("XorAppender patches the count and keeps the chunk readable", "[compre
   std::string direct;
   EncodeChunkAs(Encoding::kXor, ts, vs, &direct);
   REQUIRE(out.substr(6) == direct);
+}
+
+TEST_CASE("CompactXorAppender writes XorAppender's bytes, Finish() anywhere",
+          "[compression][xor][property]") {
+  std::mt19937_64 rng(19);
+  for (int round = 0; round < 300; ++round) {
+    const size_t n = 1 + rng() % 300;
+    std::vector<int64_t> ts = testing::RandomTimestamps(rng, n, round % 5);
+    std::vector<double> vs = testing::RandomValues(rng, n, round % 7);
+    std::string full, compact;
+    XorAppender app(&full);
+    CompactXorAppender capp;
+    capp.Start(&compact);
+    REQUIRE(compact == full);
+    for (size_t i = 0; i < n; ++i) {
+      app.Append(ts[i], vs[i]);
+      capp.Append(&compact, ts[i], vs[i], i == 0 ? 0 : ts[i - 1],
+                  i == 0 ? 0 : std::bit_cast<uint64_t>(vs[i - 1]));
+      REQUIRE(capp.num_samples() == i + 1);
+      if (rng() % 5 == 0) {
+        // A reader's snapshot in the middle: complete chunks, equal; once or twice.
+        app.Finish();
+        capp.Finish(&compact);
+        if (rng() % 2 == 0) capp.Finish(&compact);
+        REQUIRE(compact == full);
+      }
+    }
+    app.Finish();
+    capp.Finish(&compact);
+    REQUIRE(compact == full);
+    bool ok = false;
+    testing::Samples s = DecodeAll(compact, 1 + rng() % 200, &ok);
+    REQUIRE(ok);
+    REQUIRE(s.ts == ts);
+    REQUIRE(testing::Bits(s.vs) == testing::Bits(vs));
+  }
+  // Start() resets a used appender for the next chunk.
+  CompactXorAppender capp;
+  std::string a, b;
+  capp.Start(&a);
+  capp.Append(&a, 5, 1.5, 0, 0);
+  capp.Append(&a, 9, 2.5, 5, std::bit_cast<uint64_t>(1.5));
+  capp.Finish(&a);
+  capp.Start(&b);
+  REQUIRE(capp.num_samples() == 0);
+  capp.Append(&b, 5, 1.5, 0, 0);
+  capp.Append(&b, 9, 2.5, 5, std::bit_cast<uint64_t>(1.5));
+  capp.Finish(&b);
+  REQUIRE(a == b);
 }
 
 TEST_CASE("kXor round-trips adversarial timestamps and float bit patterns",
