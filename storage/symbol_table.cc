@@ -24,6 +24,12 @@ constexpr uint32_t kShards = 1u << kShardBits;
 constexpr uint32_t kFirstSegmentBits = 8;
 constexpr uint32_t kSegments = 22;
 constexpr size_t kMinBlock = 4096;
+// A hash slot: local index + 1 in the low kLocalBits, a tag of the hash in the bits above. Locals
+// are below 2^28 anyway (ids are local << kShardBits | shard in 32 bits).
+constexpr uint32_t kLocalBits = 32 - kShardBits;
+constexpr uint32_t kLocalMask = (1u << kLocalBits) - 1;
+
+inline uint32_t Tag(uint64_t hash) { return static_cast<uint32_t>(hash >> 60) << kLocalBits; }
 constexpr size_t kMaxBlock = 64 * 1024;
 
 inline void SegmentOf(uint32_t local, uint32_t* seg, uint32_t* off) {
@@ -45,8 +51,9 @@ inline std::string_view Decode(const char* p) {
 // published with release stores and never move.
 struct alignas(64) SymbolTable::Shard {
   mutable std::shared_mutex mu;
-  // Slot: (hash >> 32) << 32 | (local + 1); 0 is empty.
-  std::vector<uint64_t> slots;
+  // Slot: the top kTagBits bits of the hash above local + 1 (kLocalBits); 0 is empty. A probe
+  // compares the string only when the tag matches (1 in 16 other symbols).
+  std::vector<uint32_t> slots;
   uint32_t count = 0;
   std::atomic<const char**> segments[kSegments] = {};
   std::vector<std::unique_ptr<char[]>> blocks;
@@ -69,12 +76,12 @@ struct alignas(64) SymbolTable::Shard {
   int64_t Probe(std::string_view s, uint64_t hash) const {
     if (slots.empty()) return -1;
     const size_t mask = slots.size() - 1;
-    const uint64_t tag = hash >> 32;
+    const uint32_t tag = Tag(hash);
     for (size_t i = (hash >> kShardBits) & mask;; i = (i + 1) & mask) {
-      const uint64_t slot = slots[i];
+      const uint32_t slot = slots[i];
       if (slot == 0) return -1;
-      if ((slot >> 32) == tag) {
-        const auto local = static_cast<uint32_t>(slot) - 1;
+      if ((slot & ~kLocalMask) == tag) {
+        const uint32_t local = (slot & kLocalMask) - 1;
         if (Decode(Entry(local)) == s) return local;
       }
     }
@@ -84,16 +91,16 @@ struct alignas(64) SymbolTable::Shard {
     const size_t mask = slots.size() - 1;
     size_t i = (hash >> kShardBits) & mask;
     while (slots[i] != 0) i = (i + 1) & mask;
-    slots[i] = (hash >> 32) << 32 | (uint64_t{local} + 1);
+    slots[i] = Tag(hash) | (local + 1);
   }
 
   void Grow() {
-    std::vector<uint64_t> old;
+    std::vector<uint32_t> old;
     old.swap(slots);
     slots.assign(old.empty() ? 64 : old.size() * 2, 0);
-    for (uint64_t slot : old) {
+    for (uint32_t slot : old) {
       if (slot == 0) continue;
-      const auto local = static_cast<uint32_t>(slot) - 1;
+      const uint32_t local = (slot & kLocalMask) - 1;
       const std::string_view s = Decode(Entry(local));
       InsertSlot(XXH3_64bits(s.data(), s.size()), local);
     }
@@ -128,7 +135,7 @@ struct alignas(64) SymbolTable::Shard {
   // REQUIRES: mu held exclusively and s absent.
   uint32_t Insert(std::string_view s, uint64_t hash) {
     const uint32_t local = count;
-    if (local >= (1u << (32 - kShardBits))) {
+    if (local >= kLocalMask) {  // local + 1 must fit in the slot's kLocalBits
       assert(false && "SymbolTable: shard full");
       std::abort();
     }
@@ -153,7 +160,7 @@ struct alignas(64) SymbolTable::Shard {
         dir += (size_t{1} << (k + kFirstSegmentBits)) * sizeof(const char*);
       }
     }
-    return arena_bytes + dir + slots.capacity() * sizeof(uint64_t) +
+    return arena_bytes + dir + slots.capacity() * sizeof(uint32_t) +
            blocks.capacity() * sizeof(std::unique_ptr<char[]>);
   }
 };

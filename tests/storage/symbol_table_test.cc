@@ -39,6 +39,25 @@ TEST_CASE("Find does not add symbols", "[storage][symbols]") {
   CHECK_FALSE(t.Find("y").has_value());
 }
 
+TEST_CASE("Many symbols: every one found, absent ones not (hash tags collide)",
+          "[storage][symbols]") {
+  // 4-bit hash tags: about one probed slot in 16 has the tag of a different string, which the
+  // string compare must reject.
+  SymbolTable t;
+  constexpr int kN = 100000;
+  std::vector<uint32_t> ids;
+  for (int i = 0; i < kN; ++i) ids.push_back(t.Intern("pod-" + std::to_string(i)));
+  CHECK(t.size() == kN);
+  for (int i = 0; i < kN; ++i) {
+    const std::string s = "pod-" + std::to_string(i);
+    REQUIRE(t.Find(s) == ids[i]);
+    REQUIRE(t.Intern(s) == ids[i]);
+    REQUIRE(t.Lookup(ids[i]) == s);
+    REQUIRE_FALSE(t.Find("pod-" + std::to_string(i + kN)).has_value());
+  }
+  CHECK(t.size() == kN);
+}
+
 TEST_CASE("Views stay valid while the table grows", "[storage][symbols]") {
   SymbolTable t;
   std::vector<std::string_view> views;
