@@ -15,7 +15,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -67,10 +69,31 @@ struct StringVal {
 };
 
 // Raw samples of one series of a range vector, ascending, stale markers removed.
+// An allocator whose resize() leaves new numbers uninitialised: raw samples are decoded straight
+// into a vector grown a batch ahead of them.
+template <typename T>
+struct DefaultInitAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = DefaultInitAllocator<U>;
+  };
+  DefaultInitAllocator() = default;
+  template <typename U>
+  DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}  // NOLINT(google-explicit-constructor)
+  template <typename U>
+  void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
 struct RawSeries {
   storage::Labels labels;
-  std::vector<int64_t> ts;
-  std::vector<double> vs;
+  std::vector<int64_t, DefaultInitAllocator<int64_t>> ts;
+  std::vector<double, DefaultInitAllocator<double>> vs;
   bool drop_name = false;
 };
 
@@ -157,7 +180,9 @@ class Evaluator {
   // to kScanGroup on the query's threads. Per non-empty series, `work(rs, slot)` (may be null)
   // runs on the thread that decoded it, then `done(rs, slot)` on the calling thread in series
   // order, after the series' samples were accounted; `slot` (< kScanGroup) is its place in its
-  // group, so callers keep per-slot results in arrays of kScanGroup.
+  // group, so callers keep per-slot results in arrays of kScanGroup. With a `work`, the samples
+  // live in a per-thread buffer only while `work` runs: `done` sees the series' labels and empty
+  // ts/vs. Without one, `done` gets the samples.
   static constexpr size_t kScanGroup = 256;
   using ScanWork = std::function<void(RawSeries& rs, size_t slot)>;
   using ScanDone = std::function<Status(RawSeries& rs, size_t slot)>;

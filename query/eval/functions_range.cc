@@ -557,12 +557,9 @@ Result<Value> EvalRangeFunction(Evaluator& ev, const Call& c, const RangeFunctio
         [&](RawSeries& rs, size_t slot) {
           had_window[slot] = 0;
           slide(rs, &results[slot], &had_window[slot], &counts[slot]);
-          // The raw samples are no longer needed; their count was taken by the scan.
         },
         [&](RawSeries& rs, size_t slot) {
           keep(rs, results[slot], had_window[slot], counts[slot]);
-          rs.ts = {};
-          rs.vs = {};
           return Status::OK();
         }));
   } else {

@@ -1,6 +1,8 @@
 // Vector selectors (lookback, staleness), matrix selectors and subqueries.
 
+#include <algorithm>
 #include <cmath>
+#include <span>
 
 #include "query/eval/evaluator.h"
 #include "query/eval/parallel.h"
@@ -58,35 +60,46 @@ bool AnyStale(const double* vs, size_t n) {
 
 // Reads `it` into rs: the samples in [min_t, max_t], stale markers dropped unless keep_stale.
 Status DecodeSeries(storage::SampleIterator* it, int64_t min_t, int64_t max_t, bool keep_stale, RawSeries* rs) {
-  thread_local std::vector<int64_t> tbuf(kBatch);
-  thread_local std::vector<double> vbuf(kBatch);
-  // Series of one selector usually hold about as many samples as each other: reserving what the
-  // last one held saves the copies of growing the vectors sample batch by batch.
+  // Samples are read straight into rs's vectors, a batch past what is kept, then trimmed.
+  // Series of one selector usually hold about as many samples as each other: starting at what the
+  // last one held saves growing the vectors batch by batch.
   thread_local size_t last_size = 0;
-  rs->ts.reserve(last_size);
-  rs->vs.reserve(last_size);
+  size_t size = 0;
+  rs->ts.resize(std::max(last_size, kBatch));
+  rs->vs.resize(rs->ts.size());
   it->Seek(min_t);
-  bool done = false;
-  while (!done) {
-    const size_t n = it->Next(tbuf, vbuf);
+  for (;;) {
+    if (rs->ts.size() < size + kBatch) {
+      rs->ts.resize(std::max(size + kBatch, 2 * rs->ts.size()));
+      rs->vs.resize(rs->ts.size());
+    }
+    int64_t* t = rs->ts.data() + size;
+    double* v = rs->vs.data() + size;
+    const size_t n = it->Next(std::span<int64_t>(t, kBatch), std::span<double>(v, kBatch));
     if (n == 0) break;
     size_t lo = 0;
-    while (lo < n && tbuf[lo] < min_t) ++lo;
+    while (lo < n && t[lo] < min_t) ++lo;
     size_t hi = lo;
-    while (hi < n && tbuf[hi] <= max_t) ++hi;
-    done = hi < n;
-    if (keep_stale || !AnyStale(vbuf.data() + lo, hi - lo)) {
-      rs->ts.insert(rs->ts.end(), tbuf.begin() + lo, tbuf.begin() + hi);
-      rs->vs.insert(rs->vs.end(), vbuf.begin() + lo, vbuf.begin() + hi);
+    while (hi < n && t[hi] <= max_t) ++hi;
+    if (keep_stale || !AnyStale(v + lo, hi - lo)) {
+      if (lo > 0) {
+        std::copy(t + lo, t + hi, t);
+        std::copy(v + lo, v + hi, v);
+      }
+      size += hi - lo;
     } else {
-      for (size_t i = lo; i < hi; ++i) {
-        if (IsStaleNaN(vbuf[i])) continue;
-        rs->ts.push_back(tbuf[i]);
-        rs->vs.push_back(vbuf[i]);
+      for (size_t i = lo; i < hi; ++i) {  // in place: i never falls behind the write position
+        if (IsStaleNaN(v[i])) continue;
+        rs->ts[size] = t[i];
+        rs->vs[size] = v[i];
+        ++size;
       }
     }
+    if (hi < n) break;
   }
-  last_size = rs->ts.size();
+  rs->ts.resize(size);
+  rs->vs.resize(size);
+  last_size = size;
   return it->status();
 }
 
@@ -113,21 +126,32 @@ Status Evaluator::Scan(const VectorSelector& vs, int64_t min_t, int64_t max_t, b
   std::vector<RawSeries> group;
   std::vector<std::unique_ptr<storage::SampleIterator>> iters;
   std::vector<Status> statuses;
+  std::vector<size_t> counts;
   auto flush = [&]() -> Status {
     statuses.assign(group.size(), Status::OK());
+    counts.assign(group.size(), 0);
     ParallelFor(group.size(), threads, kMinSeriesPerThread, [&](size_t begin, size_t end) {
+      // With `work`, each series is decoded into this thread's buffer and worked on at once, so
+      // the same few pages serve every series (a fresh process would otherwise fault in a
+      // group's worth of raw samples).
+      thread_local RawSeries scratch;
       for (size_t i = begin; i < end; ++i) {
-        statuses[i] = DecodeSeries(iters[i].get(), min_t, max_t, keep_stale, &group[i]);
-        if (statuses[i].ok() && !group[i].ts.empty() && work) work(group[i], i);
+        RawSeries& rs = work ? scratch : group[i];
+        statuses[i] = DecodeSeries(iters[i].get(), min_t, max_t, keep_stale, &rs);
+        counts[i] = rs.ts.size();
+        if (!work || !statuses[i].ok() || rs.ts.empty()) continue;
+        rs.labels = std::move(group[i].labels);
+        work(rs, i);
+        group[i].labels = std::move(rs.labels);
       }
     });
     iters.clear();
     for (size_t i = 0; i < group.size(); ++i) {
       VIGIL_RETURN_IF_ERROR(statuses[i]);
       RawSeries& rs = group[i];
-      if (rs.ts.empty()) continue;
-      st_->samples_loaded += rs.ts.size();
-      VIGIL_RETURN_IF_ERROR(AddSamples(rs.ts.size()));
+      if (counts[i] == 0) continue;
+      st_->samples_loaded += counts[i];
+      VIGIL_RETURN_IF_ERROR(AddSamples(counts[i]));
       VIGIL_RETURN_IF_ERROR(done(rs, i));
     }
     group.clear();

@@ -35,7 +35,18 @@ class BlockSampleIterator final : public SampleIterator {
     size_t n = 0;
     const size_t cap = std::min(ts.size(), vs.size());
     while (n < cap) {
-      if (pos_ == len_ && !Fill()) break;
+      if (pos_ == len_) {
+        // A chunk wholly inside the range with nothing deleted decodes straight into the caller's
+        // buffers (no copy through buf_).
+        if (direct_ && dec_) {
+          const size_t k = dec_->Next(ts.subspan(n, cap - n), vs.subspan(n, cap - n));
+          if (k > 0) {
+            n += k;
+            continue;
+          }
+        }
+        if (!Fill()) break;
+      }
       while (pos_ < len_ && n < cap) {
         const int64_t t = buf_t_[pos_];
         if (t > max_t_) {
@@ -54,7 +65,12 @@ class BlockSampleIterator final : public SampleIterator {
     return n;
   }
 
-  void Seek(int64_t t) override { min_t_ = std::max(min_t_, t); }
+  void Seek(int64_t t) override {
+    if (t > min_t_) {
+      min_t_ = t;
+      direct_ = false;  // the open chunk may start before t
+    }
+  }
   Status status() const override { return status_; }
 
  private:
@@ -90,6 +106,11 @@ class BlockSampleIterator final : public SampleIterator {
       }
       piece_ = std::move(data->piece);  // keeps the bytes dec_ reads alive
       dec_.emplace(data->bytes);
+      direct_ = deleted_.empty() && c.min_t >= min_t_ && c.max_t <= max_t_;
+      if (direct_) {
+        len_ = pos_ = 0;
+        return true;
+      }
     }
     done_ = true;
     pos_ = len_ = 0;
@@ -107,6 +128,7 @@ class BlockSampleIterator final : public SampleIterator {
   std::array<double, kBatch> buf_v_{};
   size_t pos_ = 0, len_ = 0;
   bool done_ = false;
+  bool direct_ = false;  // dec_'s chunk lies in [min_t_, max_t_] and nothing is deleted
   Status status_;
 };
 

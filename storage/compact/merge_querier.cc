@@ -40,11 +40,35 @@ class MergeSampleIterator final : public SampleIterator {
         if (static_cast<int>(i) != best && sources_[i].Has()) bound = std::min(bound, sources_[i].Peek());
       }
       if (b.Peek() < bound) {
-        while (n < cap && b.pos < b.len && b.ts[b.pos] < bound) {
-          ts[n] = b.ts[b.pos];
-          vs[n] = b.vs[b.pos];
-          ++n;
-          ++b.pos;
+        size_t run = 0;
+        const size_t most = std::min(cap - n, b.len - b.pos);
+        while (run < most && b.ts[b.pos + run] < bound) ++run;
+        std::copy_n(b.ts.begin() + b.pos, run, ts.begin() + n);
+        std::copy_n(b.vs.begin() + b.pos, run, vs.begin() + n);
+        n += run;
+        b.pos += run;
+        // Drained below the others' next sample: read b straight into the caller's buffers (the
+        // sources of one series rarely overlap: blocks, then the head). Samples at or past bound
+        // go back into b's buffer, which they fit.
+        while (b.pos == b.len && !b.done && n < cap) {
+          const size_t want = std::min(cap - n, kBatch);
+          const size_t k = b.it->Next(ts.subspan(n, want), vs.subspan(n, want));
+          if (k == 0) {
+            b.pos = b.len = 0;
+            b.done = true;
+            if (!b.it->status().ok() && status_.ok()) status_ = b.it->status();
+            break;
+          }
+          size_t keep = k;
+          if (ts[n + k - 1] >= bound) {
+            keep = static_cast<size_t>(std::lower_bound(ts.begin() + n, ts.begin() + n + k, bound) -
+                                       (ts.begin() + n));
+          }
+          std::copy(ts.begin() + n + keep, ts.begin() + n + k, b.ts.begin());
+          std::copy(vs.begin() + n + keep, vs.begin() + n + k, b.vs.begin());
+          b.pos = 0;
+          b.len = k - keep;
+          n += keep;
         }
         continue;
       }
