@@ -77,10 +77,16 @@ Status DecodeSeries(storage::SampleIterator* it, int64_t min_t, int64_t max_t, b
     double* v = rs->vs.data() + size;
     const size_t n = it->Next(std::span<int64_t>(t, kBatch), std::span<double>(v, kBatch));
     if (n == 0) break;
+    // Batches usually lie wholly inside the range: two comparisons instead of one per sample.
     size_t lo = 0;
-    while (lo < n && t[lo] < min_t) ++lo;
-    size_t hi = lo;
-    while (hi < n && t[hi] <= max_t) ++hi;
+    if (t[0] < min_t) {
+      while (lo < n && t[lo] < min_t) ++lo;
+    }
+    size_t hi = n;
+    if (t[n - 1] > max_t) {
+      hi = lo;
+      while (hi < n && t[hi] <= max_t) ++hi;
+    }
     if (keep_stale || !AnyStale(v + lo, hi - lo)) {
       if (lo > 0) {
         std::copy(t + lo, t + hi, t);

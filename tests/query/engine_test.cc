@@ -186,6 +186,7 @@ TEST_CASE("rate() and increase() of a range query agree with each step's instant
   MemStorage s;
   std::mt19937_64 rng(11);
   double counter = 5, gauge = 500;
+  int64_t mono_t = 0;
   for (int k = 0; k < 600; ++k) {
     const int64_t t = int64_t{k} * 15000 + static_cast<int64_t>(rng() % 7);
     counter = k % 40 == 39 ? static_cast<double>(rng() % 3) : counter + static_cast<double>(rng() % 1000) / 3.0;
@@ -195,6 +196,15 @@ TEST_CASE("rate() and increase() of a range query agree with each step's instant
     // Resets from +Inf and from values whose sum overflows: summed window by window.
     s.Add(L({{"__name__", "c"}, {"kind", "inf"}}), t, k % 50 == 10 ? INFINITY : static_cast<double>(k % 50));
     s.Add(L({{"__name__", "c"}, {"kind", "huge"}}), t, k % 2 ? 1.5e308 : 1e307);
+    // A counter that never resets (nothing to sum) and one starting at zero (extrapolation stops
+    // at the zero point).
+    // (with gaps, so that windows start and end far from their samples).
+    // Its samples come at irregular intervals of 5-25 s.
+    mono_t += 5000 + static_cast<int64_t>(rng() % 20000);
+    if ((k < 100 || k >= 130) && k % 37 != 5) {
+      s.Add(L({{"__name__", "c"}, {"kind", "monotonic"}}), mono_t, 1e6 + k * 7.25 + static_cast<double>(rng() % 5));
+    }
+    s.Add(L({{"__name__", "c"}, {"kind", "from_zero"}}), t, k * 0.5);
   }
   EngineOptions o;
   o.parallelism = 1;
@@ -206,7 +216,7 @@ TEST_CASE("rate() and increase() of a range query agree with each step's instant
     auto r = engine.RangeQuery(s, expr, 0, 9000000, 60000);
     REQUIRE(r.ok());
     const auto& m = std::get<MatrixValue>(r->value);
-    REQUIRE(m.size() == 4);
+    REQUIRE(m.size() == 6);
     size_t compared = 0, inexact = 0;
     for (const Series& series : m) {
       const std::string kind(series.labels.Get("kind"));
