@@ -142,6 +142,24 @@ class ExtrapolationBatch {
   double* out_[kLanes];
 };
 
+// Whether some v[i] < v[i - 1]: a counter reset (NaN compares false, as in the window sums). Two
+// lanes at a time without a branch per sample.
+bool AnyDecrease(const double* v, size_t n) {
+  using V = double __attribute__((vector_size(16)));
+  using M = int64_t __attribute__((vector_size(16)));
+  M any = {0, 0};
+  size_t i = 1;
+  for (; i + 2 <= n; i += 2) {
+    V cur, prev;
+    std::memcpy(&cur, v + i, sizeof(cur));
+    std::memcpy(&prev, v + i - 1, sizeof(prev));
+    any |= cur < prev;
+  }
+  bool found = any[0] != 0 || any[1] != 0;
+  for (; i < n; ++i) found |= v[i] < v[i - 1];
+  return found;
+}
+
 // rate() and increase() over the many overlapping windows of a range query: the counter-reset
 // corrections of a series are summed once into running sums, so that a window's correction is a
 // difference of two of them instead of a loop over its samples (a gauge under rate() resets at
@@ -557,9 +575,8 @@ Result<Value> EvalRangeFunction(Evaluator& ev, const Call& c, const RangeFunctio
       thread_local ResetSums sums;
       // Counters seldom reset: without any reset in the series there is nothing to sum.
       const double* v = rs.vs.data();
-      size_t resets = 0;
-      for (size_t i = 1; i < total; ++i) resets += v[i] < v[i - 1];
-      if (resets == 0 || sums.Build(v, total)) {
+      const bool resets = AnyDecrease(v, total);
+      if (!resets || sums.Build(v, total)) {
         ExtrapolationBatch batch(/*counter=*/true, f.kernel == &Rate, m.range_ms);
         for (size_t i = 0; i < n; ++i) {
           const int64_t end = m.WindowEnd(r.T(i));
@@ -571,7 +588,7 @@ Result<Value> EvalRangeFunction(Evaluator& ev, const Call& c, const RangeFunctio
           if (hi - lo < 2) continue;
           double result = v[hi - 1] - v[lo];
           double corrections;
-          if (resets != 0 && sums.Sum(lo, hi - 1, &corrections)) result += corrections;
+          if (resets && sums.Sum(lo, hi - 1, &corrections)) result += corrections;
           batch.Add(rs.ts.data() + lo, hi - lo, end, m.range_ms, v[lo], result, &s->v[i]);
           s->ok[i] = 1;
           ++count;
