@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <memory>
 
 namespace vigil::compression {
 
@@ -93,8 +94,15 @@ BlockStatus CompressBlock(BlockCodec codec, std::string_view input, int level, s
       const int zlevel = level == 0 ? ZSTD_CLEVEL_DEFAULT
                                     : std::clamp(level, ZSTD_minCLevel(), ZSTD_maxCLevel());
       // ZSTD_compress() writes the content size into the frame header; DecompressBlock checks it.
-      const size_t n = ZSTD_compress(out->data() + payload_at, bound, input.data(), input.size(),
-                                     zlevel);
+      // One compression context per thread (ZSTD_compress() would make one, over 1 MiB, per call);
+      // ZSTD_compressCCtx() applies `zlevel` afresh each time, so the frame is the same.
+      thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> cctx(ZSTD_createCCtx(), ZSTD_freeCCtx);
+      if (cctx == nullptr) {
+        out->resize(start);
+        return BlockStatus::Error("zstd: cannot create a compression context");
+      }
+      const size_t n = ZSTD_compressCCtx(cctx.get(), out->data() + payload_at, bound, input.data(),
+                                         input.size(), zlevel);
       if (ZSTD_isError(n)) {
         out->resize(start);
         return BlockStatus::Error(std::string("zstd compression failed: ") + ZSTD_getErrorName(n));
@@ -198,7 +206,11 @@ BlockStatus DecompressBlock(std::string_view block, std::string* out, uint64_t m
       }
       const size_t start = out->size();
       out->resize(start + want);
-      const size_t n = ZSTD_decompress(out->data() + start, want, payload.data(), payload.size());
+      // One decompression context per thread: ZSTD_decompress() would allocate and free one
+      // (about 100 KiB) per call.
+      thread_local std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> dctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
+      if (dctx == nullptr) return BlockStatus::Error("zstd: cannot create a decompression context");
+      const size_t n = ZSTD_decompressDCtx(dctx.get(), out->data() + start, want, payload.data(), payload.size());
       if (ZSTD_isError(n) || n != want) {
         out->resize(start);
         return BlockStatus::Error(ZSTD_isError(n)

@@ -74,7 +74,9 @@ class BlockSampleIterator final : public SampleIterator {
   Status status() const override { return status_; }
 
  private:
-  static constexpr size_t kBatch = 128;
+  // Only chunks that cross the range's edges or deleted intervals go through this buffer; the
+  // others decode straight into the caller's.
+  static constexpr size_t kBatch = 32;
 
   bool Deleted(int64_t t) {
     while (del_ < deleted_.size() && deleted_[del_].max_t < t) ++del_;

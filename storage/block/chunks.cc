@@ -233,7 +233,7 @@ Result<std::shared_ptr<const std::string>> LoadPiece(const FileView& view,
   if (Checksum32(framed) != GetFixed32(d.data() + off + 4)) {
     return CorruptionAt(view.path(), off, "piece checksum mismatch");
   }
-  auto out = std::make_shared<std::string>();
+  std::shared_ptr<std::string> out = NewPieceBuffer();
   const compression::BlockStatus s = compression::DecompressBlock(framed, out.get(), kMaxPieceRawSize);
   if (!s.ok()) return CorruptionAt(view.path(), off, "piece does not decompress: " + s.message());
   return std::shared_ptr<const std::string>(std::move(out));

@@ -188,7 +188,7 @@ Status IndexReader::SeriesEntry(BlockSeriesId id, std::string_view* entry,
   if (*holder == nullptr) {
     const uint64_t raw_end = index + 1 < pieces_.size() ? pieces_[index + 1].raw_start : series_size_;
     const uint64_t frame_pos = static_cast<uint64_t>(it->frame.data() - sections_[kSeries].data.data());
-    auto piece = std::make_shared<std::string>();
+    std::shared_ptr<std::string> piece = NewPieceBuffer();
     compression::BlockStatus s = compression::DecompressBlock(it->frame, piece.get(), raw_end - it->raw_start);
     if (!s.ok()) return Corrupt(kSeries, frame_pos, "piece " + std::to_string(index) + " does not decompress: " + s.message());
     if (piece->size() != raw_end - it->raw_start) {

@@ -45,4 +45,10 @@ class PieceCache {
   std::vector<std::pair<uint64_t, std::shared_ptr<const std::string>>> entries_;
 };
 
+// An empty string to decompress a piece into, with the capacity of a piece dropped earlier when
+// there is one: pieces come and go by the dozen in a query, and a fresh buffer each time costs
+// the allocator's growth, page faults and zero-filling of new memory. The string goes back to a
+// small process-wide pool when its last holder drops it. Thread safety: safe for concurrent use.
+std::shared_ptr<std::string> NewPieceBuffer();
+
 }  // namespace vigil::storage::block

@@ -95,7 +95,10 @@ class MergeSampleIterator final : public SampleIterator {
   Status status() const override { return status_; }
 
  private:
-  static constexpr size_t kBatch = 128;
+  // Small: a source that is ahead of the others is read straight into the caller's buffer, so this
+  // one holds the head of each source and what a direct read brought past the others (a query
+  // allocates one per source of every series of a group).
+  static constexpr size_t kBatch = 32;
   struct Source {
     std::unique_ptr<SampleIterator> it;
     std::array<int64_t, kBatch> ts;
