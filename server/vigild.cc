@@ -74,7 +74,11 @@ Result<std::unique_ptr<Vigild>> Vigild::Start(const VigildConfig& config, const 
   ingest_options.limiter = v->limiter_.get();
   ingest_options.metadata = v->metadata_.get();
   if (config.write_series_cache_entries > 0) {
-    v->series_cache_ = std::make_unique<ingest::SeriesRefCache>(config.write_series_cache_entries);
+    // Series written once (backfills, short-lived pods, more series than entries) are not kept:
+    // a key goes in at its second write (series_cache.h).
+    v->series_cache_ = std::make_unique<ingest::SeriesRefCache>(
+        config.write_series_cache_entries, ~uint64_t{0},
+        ingest::SeriesRefCache::Admission::kSecondPut);
     ingest_options.series_cache = v->series_cache_.get();
     v->metrics_->WatchSeriesCache(v->series_cache_.get());
   }

@@ -28,10 +28,18 @@
 // IngestOptions limits per cache: a hit skips the checks the series passed when it was put
 // (e.g. max_labels_per_series).
 // Thread safety: all methods may be called concurrently (16 mutex-protected shards).
-// Memory: bounded by max_entries; a full shard is cleared (the next requests rebuild it).
+// Memory: bounded by max_entries; a full shard is cleared (the next requests rebuild it). With
+// Admission::kSecondPut (vigild's choice) a key goes in at its second Put only (the first one sets
+// a bit of a per-shard filter, 16 bits per entry of the shard's capacity, cleared after that many
+// first Puts): series written once (a backfill, short-lived pods, more series than entries, where
+// entries are dropped before any hit) do not fill the cache; a series written again is cached from
+// then on, one request later than with kAll. False positives of the filter (at most 1 in 16
+// distinct keys, about 1 in 32 on average) only admit a key early.
 
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -137,13 +145,25 @@ class SeriesRefCache {
     uint64_t stale = 0;    // hits whose ref the head no longer knew (CountStale)
     uint64_t entries = 0;  // keys held now (a line-protocol key: one field of one series key)
     uint64_t clears = 0;   // full shards cleared
+    uint64_t declined = 0;  // Puts of keys seen for the first time, not stored (kSecondPut)
+  };
+
+  // Which new keys Put* stores (see the memory note at the top).
+  enum class Admission : uint8_t {
+    kAll,        // every key put
+    kSecondPut,  // a key put a second time since the filter was last cleared
   };
 
   // max_entries > 0. hash_mask is for tests only: with 0 every key of Get/Put/GetTagged/PutTagged
   // hashes to 0 (one shard, one bucket chain), so lookups must tell keys apart by their bytes.
-  explicit SeriesRefCache(size_t max_entries = 1u << 20, uint64_t hash_mask = ~uint64_t{0})
+  explicit SeriesRefCache(size_t max_entries = 1u << 20, uint64_t hash_mask = ~uint64_t{0},
+                          Admission admission = Admission::kAll)
       : max_per_shard_(max_entries / kShards + 1), hash_mask_(hash_mask) {
-    for (Shard& s : shards_) s.map = Map(16, MapHash{hash_mask}, MapEqual{});
+    const size_t filter_bits = std::bit_ceil(std::max<size_t>(1024, 16 * max_per_shard_));
+    for (Shard& s : shards_) {
+      s.map = Map(16, MapHash{hash_mask}, MapEqual{});
+      if (admission == Admission::kSecondPut) s.seen.assign(filter_bits / 64, 0);
+    }
   }
   SeriesRefCache(const SeriesRefCache&) = delete;
   SeriesRefCache& operator=(const SeriesRefCache&) = delete;
@@ -172,6 +192,7 @@ class SeriesRefCache {
       it->second = ref;
       return;
     }
+    if (!Admit(s, probe.hash)) return;
     MakeRoom(s);
     std::string key;
     key.reserve(rest.size() + 1);
@@ -192,6 +213,7 @@ class SeriesRefCache {
       it->second = ref;
       return;
     }
+    if (!Admit(s, h)) return;
     MakeRoom(s);
     s.map.emplace(std::string(key), ref);
   }
@@ -218,6 +240,8 @@ class SeriesRefCache {
           return;
         }
       }
+    } else if (!Admit(s, series_hash)) {
+      return;  // a new series key (its fields are admitted with it)
     }
     if (MakeRoom(s)) it = s.lines.end();
     if (it == s.lines.end()) it = s.lines.emplace(std::string(series_key), Fields()).first;
@@ -286,6 +310,7 @@ class SeriesRefCache {
       st.misses += s.misses;
       st.entries += s.map.size() + s.line_fields;
       st.clears += s.clears;
+      st.declined += s.declined;
     }
     st.hits += extra_hits_.load(std::memory_order_relaxed);
     st.stale = stale_.load(std::memory_order_relaxed);
@@ -341,7 +366,29 @@ class SeriesRefCache {
     mutable uint64_t hits = 0;
     mutable uint64_t misses = 0;
     uint64_t clears = 0;
+    uint64_t declined = 0;
+    // Admission::kSecondPut: one bit per hash (bits 4.. of it) of the keys put once since the
+    // last clear of the filter; empty with kAll.
+    std::vector<uint64_t> seen;
+    size_t seen_puts = 0;  // first Puts since that clear
   };
+
+  // REQUIRES: s.mu held; the key is not in the shard. Whether it may go in now.
+  bool Admit(Shard& s, uint64_t hash) {
+    if (s.seen.empty()) return true;
+    const size_t bit = (hash >> 4) & (s.seen.size() * 64 - 1);
+    const uint64_t mask = uint64_t{1} << (bit & 63);
+    if ((s.seen[bit >> 6] & mask) != 0) return true;
+    if (++s.seen_puts > max_per_shard_) {
+      // The filter holds 16 bits per entry: cleared after max_per_shard_ first Puts, at most 1 in
+      // 16 of its bits is set, which bounds its false positives.
+      std::fill(s.seen.begin(), s.seen.end(), 0);
+      s.seen_puts = 1;
+    }
+    s.seen[bit >> 6] |= mask;
+    ++s.declined;
+    return false;
+  }
 
   template <typename P>
   storage::SeriesRef Find(const P& probe) const {

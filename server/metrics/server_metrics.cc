@@ -118,6 +118,9 @@ void ServerMetrics::WatchSeriesCache(const ingest::SeriesRefCache* cache) {
         st.stale);
     one("vigil_ingest_series_cache_entries", "gauge", "Series held by the series ref cache.",
         st.entries);
+    one("vigil_ingest_series_cache_declined_total", "counter",
+        "Keys written for the first time and not cached (a key is cached at its second write).",
+        st.declined);
   });
 }
 

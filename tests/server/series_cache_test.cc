@@ -156,5 +156,60 @@ TEST_CASE("series cache: a line-protocol key never equals a remote-write key",
   CHECK(total == 3);
 }
 
+TEST_CASE("series cache: kSecondPut caches a key at its second Put", "[server][series_cache]") {
+  SeriesRefCache cache(1000, ~uint64_t{0}, SeriesRefCache::Admission::kSecondPut);
+  const std::string key = std::string(1, SeriesRefCache::kRemoteWriteKey) + "k";
+  cache.Put(key, 7);
+  CHECK(cache.Get(key) == storage::kNoSeriesRef);
+  cache.Put(key, 7);
+  CHECK(cache.Get(key) == 7);
+  cache.Put(key, 8);  // a known key is updated at once
+  CHECK(cache.Get(key) == 8);
+
+  cache.PutTagged(SeriesRefCache::kRemoteWriteRawKey, "raw", 9);
+  CHECK(cache.GetTagged(SeriesRefCache::kRemoteWriteRawKey, "raw") == storage::kNoSeriesRef);
+  cache.PutTagged(SeriesRefCache::kRemoteWriteRawKey, "raw", 9);
+  CHECK(cache.GetTagged(SeriesRefCache::kRemoteWriteRawKey, "raw") == 9);
+
+  // Line protocol: the series key is admitted; its other fields then go in at their first Put.
+  const uint64_t h = SeriesRefCache::HashBytes("cpu,host=a");
+  cache.PutLine(h, "cpu,host=a", "usage", 10);
+  CHECK(cache.GetLine(h, "cpu,host=a", "usage") == storage::kNoSeriesRef);
+  cache.PutLine(h, "cpu,host=a", "usage", 10);
+  CHECK(cache.GetLine(h, "cpu,host=a", "usage") == 10);
+  cache.PutLine(h, "cpu,host=a", "idle", 11);
+  CHECK(cache.GetLine(h, "cpu,host=a", "idle") == 11);
+
+  const SeriesRefCache::Stats st = cache.stats();
+  CHECK(st.declined == 3);
+  CHECK(st.entries == 4);
+}
+
+TEST_CASE("series cache: kSecondPut keeps few of many keys put once", "[server][series_cache]") {
+  // 100 000 distinct keys put once into a cache of 16 000: the filter (cleared every 1 001 first
+  // Puts per shard, 16 bits per entry) lets through only its false positives, at most 1 in 16.
+  SeriesRefCache once(16000, ~uint64_t{0}, SeriesRefCache::Admission::kSecondPut);
+  SeriesRefCache all(16000);
+  constexpr int kKeys = 100000;
+  for (int i = 0; i < kKeys; ++i) {
+    const std::string k = "pod-" + std::to_string(i);
+    once.PutTagged(SeriesRefCache::kRemoteWriteRawKey, k, i + 1);
+    all.PutTagged(SeriesRefCache::kRemoteWriteRawKey, k, i + 1);
+  }
+  const SeriesRefCache::Stats st = once.stats();
+  CHECK(st.declined > kKeys * 15 / 16);
+  CHECK(st.entries < kKeys / 16);
+  CHECK(st.clears == 0);
+  CHECK(all.stats().declined == 0);
+  CHECK(all.stats().clears >= 16 * 5);  // kAll: every shard filled and cleared, again and again
+  // A key put twice in a row is cached, however full the filter is.
+  for (int i = 0; i < 500; ++i) {
+    const std::string k = "again-" + std::to_string(i);
+    once.PutTagged(SeriesRefCache::kRemoteWriteRawKey, k, i + 1);
+    once.PutTagged(SeriesRefCache::kRemoteWriteRawKey, k, i + 1);
+    REQUIRE(once.GetTagged(SeriesRefCache::kRemoteWriteRawKey, k) == storage::SeriesRef(i + 1));
+  }
+}
+
 }  // namespace
 }  // namespace vigil::server::ingest

@@ -169,6 +169,12 @@ TEST_CASE("Series ref cache: delete_series, head garbage collection and rewrites
   };
   rw("cached", {{0, 1}, {15000, 2}});
   lp("cached_lp,host=a value=1 0\n");
+  // A key's first write only marks it (Admission::kSecondPut); its second write caches it.
+  CHECK(Metric(c, "vigil_ingest_series_cache_entries") == 0);
+  CHECK(Metric(c, "vigil_ingest_series_cache_declined_total") == 2);
+  rw("cached", {{20000, 2.5}});
+  lp("cached_lp,host=a value=1.5 10\n");
+  CHECK(Metric(c, "vigil_ingest_series_cache_hits_total") == 0);
   rw("cached", {{30000, 3}});  // by ref
   lp("cached_lp,host=a value=2 15\n");
   const double hits = Metric(c, "vigil_ingest_series_cache_hits_total");
