@@ -1,6 +1,7 @@
 #include "query/eval/parallel.h"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -94,6 +95,53 @@ void ParallelFor(size_t n, size_t parts, size_t min_per_part, const std::functio
   fn(0, first_end);
   std::unique_lock<std::mutex> lock(mu);
   done_cv.wait(lock, [&] { return pending == 0; });
+}
+
+struct ParallelJob::State {
+  size_t n = 0;
+  std::function<void(size_t)> fn;
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t running = 0;   // pool tasks inside their loop
+  bool closed = false;  // joined: tasks that start now leave at once, without touching fn
+  bool joined = false;
+
+  void Drain() {
+    for (size_t i = next.fetch_add(1, std::memory_order_relaxed); i < n;
+         i = next.fetch_add(1, std::memory_order_relaxed)) {
+      fn(i);
+    }
+  }
+};
+
+ParallelJob::ParallelJob(size_t n, size_t parts, std::function<void(size_t)> fn)
+    : st_(std::make_shared<State>()) {
+  st_->n = n;
+  st_->fn = std::move(fn);
+  if (n < 2 || parts <= 1) return;
+  const size_t helpers = std::min({parts - 1, Pool::Get().threads(), n - 1});
+  for (size_t k = 0; k < helpers; ++k) {
+    Pool::Get().Submit([st = st_] {
+      {
+        std::lock_guard<std::mutex> lock(st->mu);
+        if (st->closed) return;
+        ++st->running;
+      }
+      st->Drain();
+      std::lock_guard<std::mutex> lock(st->mu);
+      if (--st->running == 0) st->cv.notify_all();
+    });
+  }
+}
+
+void ParallelJob::Join() {
+  if (st_->joined) return;
+  st_->joined = true;
+  st_->Drain();
+  std::unique_lock<std::mutex> lock(st_->mu);
+  st_->closed = true;
+  st_->cv.wait(lock, [&] { return st_->running == 0; });
 }
 
 }  // namespace vigil::query::eval

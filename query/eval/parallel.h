@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 
 namespace vigil::query::eval {
 
@@ -19,5 +20,24 @@ size_t ParallelismFor(int requested);
 // Returns when every range is done. fn must not call ParallelFor. With parts <= 1 or n small
 // it is simply fn(0, n) on the calling thread.
 void ParallelFor(size_t n, size_t parts, size_t min_per_part, const std::function<void(size_t, size_t)>& fn);
+
+// fn(i) for every i in [0, n), started at construction: up to `parts - 1` pool threads take
+// indices one at a time while the calling thread goes on with other work; Join() makes it take
+// the indices left, then waits for those the pool threads took. fn (and what it refers to) must
+// live until Join() returns; the destructor joins. fn must not use ParallelFor or ParallelJob.
+class ParallelJob {
+ public:
+  ParallelJob(size_t n, size_t parts, std::function<void(size_t)> fn);
+  ~ParallelJob() { Join(); }
+  ParallelJob(const ParallelJob&) = delete;
+  ParallelJob& operator=(const ParallelJob&) = delete;
+
+  void Join();
+
+  struct State;
+
+ private:
+  std::shared_ptr<State> st_;
+};
 
 }  // namespace vigil::query::eval

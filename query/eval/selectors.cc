@@ -128,49 +128,66 @@ Status Evaluator::Scan(const VectorSelector& vs, int64_t min_t, int64_t max_t, b
   std::unique_ptr<storage::SeriesSet> set = st_->querier->Select(matchers);
   const size_t threads = ParallelismFor(st_->options->parallelism);
   // Series are taken from the set in order (labels and iterators on this thread), decoded (and
-  // worked on) in parallel, then handed to `done` in order.
-  std::vector<RawSeries> group;
-  std::vector<std::unique_ptr<storage::SampleIterator>> iters;
-  std::vector<Status> statuses;
-  std::vector<size_t> counts;
-  auto flush = [&]() -> Status {
-    statuses.assign(group.size(), Status::OK());
-    counts.assign(group.size(), 0);
-    ParallelFor(group.size(), threads, kMinSeriesPerThread, [&](size_t begin, size_t end) {
-      // With `work`, each series is decoded into this thread's buffer and worked on at once, so
-      // the same few pages serve every series (a fresh process would otherwise fault in a
-      // group's worth of raw samples).
-      thread_local RawSeries scratch;
-      for (size_t i = begin; i < end; ++i) {
-        RawSeries& rs = work ? scratch : group[i];
-        statuses[i] = DecodeSeries(iters[i].get(), min_t, max_t, keep_stale, &rs);
-        counts[i] = rs.ts.size();
-        if (!work || !statuses[i].ok() || rs.ts.empty()) continue;
-        rs.labels = std::move(group[i].labels);
-        work(rs, i);
-        group[i].labels = std::move(rs.labels);
-      }
-    });
-    iters.clear();
-    for (size_t i = 0; i < group.size(); ++i) {
-      VIGIL_RETURN_IF_ERROR(statuses[i]);
-      RawSeries& rs = group[i];
-      if (counts[i] == 0) continue;
-      st_->samples_loaded += counts[i];
-      VIGIL_RETURN_IF_ERROR(AddSamples(counts[i]));
-      VIGIL_RETURN_IF_ERROR(done(rs, i));
+  // worked on) in parallel, then handed to `done` in order. Groups overlap: while the pool's
+  // threads decode one, this thread takes the next one's series from the set (index look-ups,
+  // iterators), then joins the decoding.
+  struct Group {
+    std::vector<RawSeries> series;
+    std::vector<std::unique_ptr<storage::SampleIterator>> iters;
+    std::vector<Status> statuses;
+    std::vector<size_t> counts;
+  };
+  Group groups[2];
+  auto take = [&](Group& g) -> Status {
+    g.series.clear();
+    g.iters.clear();
+    while (g.series.size() < kScanGroup && set->Next()) {
+      g.series.emplace_back();
+      g.series.back().labels = set->labels();
+      g.iters.push_back(set->Samples());
     }
-    group.clear();
+    return set->status();
+  };
+  auto decode = [&](Group& g, size_t i) {
+    // With `work`, each series is decoded into this thread's buffer and worked on at once, so
+    // the same few pages serve every series (a fresh process would otherwise fault in a
+    // group's worth of raw samples).
+    thread_local RawSeries scratch;
+    RawSeries& rs = work ? scratch : g.series[i];
+    g.statuses[i] = DecodeSeries(g.iters[i].get(), min_t, max_t, keep_stale, &rs);
+    g.iters[i].reset();
+    g.counts[i] = rs.ts.size();
+    if (!work || !g.statuses[i].ok() || rs.ts.empty()) return;
+    rs.labels = std::move(g.series[i].labels);
+    work(rs, i);
+    g.series[i].labels = std::move(rs.labels);
+  };
+  auto finish = [&](Group& g) -> Status {
+    for (size_t i = 0; i < g.series.size(); ++i) {
+      VIGIL_RETURN_IF_ERROR(g.statuses[i]);
+      if (g.counts[i] == 0) continue;
+      st_->samples_loaded += g.counts[i];
+      VIGIL_RETURN_IF_ERROR(AddSamples(g.counts[i]));
+      VIGIL_RETURN_IF_ERROR(done(g.series[i], i));
+    }
     return Check();
   };
-  while (set->Next()) {
-    group.emplace_back();
-    group.back().labels = set->labels();
-    iters.push_back(set->Samples());
-    if (group.size() == kScanGroup) VIGIL_RETURN_IF_ERROR(flush());
+  VIGIL_RETURN_IF_ERROR(take(groups[0]));
+  for (size_t cur = 0; !groups[cur].series.empty(); cur ^= 1) {
+    Group& g = groups[cur];
+    const size_t n = g.series.size();
+    g.statuses.assign(n, Status::OK());
+    g.counts.assign(n, 0);
+    Status next_status;
+    {
+      ParallelJob job(n, n >= 2 * kMinSeriesPerThread ? threads : 1, [&](size_t i) { decode(g, i); });
+      next_status = take(groups[cur ^ 1]);
+      job.Join();
+    }
+    VIGIL_RETURN_IF_ERROR(finish(g));
+    VIGIL_RETURN_IF_ERROR(next_status);
   }
-  VIGIL_RETURN_IF_ERROR(set->status());
-  return flush();
+  return Status::OK();
 }
 
 Result<std::vector<RawSeries>> Evaluator::Load(const VectorSelector& vs, int64_t min_t,
