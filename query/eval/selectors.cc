@@ -149,15 +149,21 @@ Status Evaluator::Scan(const VectorSelector& vs, int64_t min_t, int64_t max_t, b
     return set->status();
   };
   auto decode = [&](Group& g, size_t i) {
-    // With `work`, each series is decoded into this thread's buffer and worked on at once, so
-    // the same few pages serve every series (a fresh process would otherwise fault in a
-    // group's worth of raw samples).
+    // Each series is decoded into this thread's buffer (grown a batch ahead of the samples) and,
+    // with `work`, worked on at once, so the same few pages serve every series (a fresh process
+    // would otherwise fault in a group's worth of raw samples); without, it is copied out at its
+    // exact size.
     thread_local RawSeries scratch;
-    RawSeries& rs = work ? scratch : g.series[i];
+    RawSeries& rs = scratch;
     g.statuses[i] = DecodeSeries(g.iters[i].get(), min_t, max_t, keep_stale, &rs);
     g.iters[i].reset();
     g.counts[i] = rs.ts.size();
-    if (!work || !g.statuses[i].ok() || rs.ts.empty()) return;
+    if (!g.statuses[i].ok() || rs.ts.empty()) return;
+    if (!work) {
+      g.series[i].ts.assign(rs.ts.begin(), rs.ts.end());
+      g.series[i].vs.assign(rs.vs.begin(), rs.vs.end());
+      return;
+    }
     rs.labels = std::move(g.series[i].labels);
     work(rs, i);
     g.series[i].labels = std::move(rs.labels);
