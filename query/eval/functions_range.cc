@@ -142,6 +142,19 @@ class ExtrapolationBatch {
   double* out_[kLanes];
 };
 
+// The samples [lo, hi) of a series in the window (end - range, end], for ends that only grow.
+struct WindowCursor {
+  const int64_t* ts;
+  size_t total;
+  size_t lo = 0, hi = 0;
+  // Moves to the window ending at `end`; false when it holds no sample.
+  bool Advance(int64_t end, int64_t range) {
+    while (hi < total && ts[hi] <= end) ++hi;
+    while (lo < hi && ts[lo] <= end - range) ++lo;
+    return lo < hi;
+  }
+};
+
 // Whether some v[i] < v[i - 1]: a counter reset (NaN compares false, as in the window sums). Two
 // lanes at a time without a branch per sample.
 bool AnyDecrease(const double* v, size_t n) {
@@ -568,8 +581,8 @@ Result<Value> EvalRangeFunction(Evaluator& ev, const Call& c, const RangeFunctio
   const auto slide = [&](const RawSeries& rs, StepSeries* s, uint8_t* had_window, uint64_t* produced) {
     double args[2] = {0, 0};
     s->Init(n);
-    size_t lo = 0, hi = 0;
     const size_t total = rs.ts.size();
+    WindowCursor cursor{rs.ts.data(), total};
     uint64_t count = 0;
     if (running_resets && n > 1) {
       thread_local ResetSums sums;
@@ -580,11 +593,9 @@ Result<Value> EvalRangeFunction(Evaluator& ev, const Call& c, const RangeFunctio
         ExtrapolationBatch batch(/*counter=*/true, f.kernel == &Rate, m.range_ms);
         for (size_t i = 0; i < n; ++i) {
           const int64_t end = m.WindowEnd(r.T(i));
-          const int64_t start = end - m.range_ms;
-          while (hi < total && rs.ts[hi] <= end) ++hi;
-          while (lo < hi && rs.ts[lo] <= start) ++lo;
-          if (lo >= hi) continue;
+          if (!cursor.Advance(end, m.range_ms)) continue;
           *had_window = 1;
+          const size_t lo = cursor.lo, hi = cursor.hi;
           if (hi - lo < 2) continue;
           double result = v[hi - 1] - v[lo];
           double corrections;
@@ -600,11 +611,9 @@ Result<Value> EvalRangeFunction(Evaluator& ev, const Call& c, const RangeFunctio
     }
     for (size_t i = 0; i < n; ++i) {
       const int64_t end = m.WindowEnd(r.T(i));
-      const int64_t start = end - m.range_ms;
-      while (hi < total && rs.ts[hi] <= end) ++hi;
-      while (lo < hi && rs.ts[lo] <= start) ++lo;
-      if (lo >= hi) continue;
+      if (!cursor.Advance(end, m.range_ms)) continue;
       *had_window = 1;
+      const size_t lo = cursor.lo, hi = cursor.hi;
       Window w{rs.ts.data() + lo, rs.vs.data() + lo, hi - lo, end, m.range_ms, r.T(i)};
       for (size_t a = 0; a < scalars.size() && a < 2; ++a) args[a] = scalars[a].v[i];
       double v;
