@@ -86,17 +86,7 @@ void WriteLabels(JsonWriter* w, const storage::Labels& ls) {
 }
 
 namespace {
-void WritePoint(JsonWriter* w, const query::Point& p) {
-  // `[ts,"value"]`: the value's spelling never needs escaping, so both go out as raw JSON from
-  // one reused buffer.
-  thread_local std::string ts, value;
-  ts.clear();
-  AppendPromTimestamp(&ts, p.t);
-  value.assign(1, '"');
-  AppendPromValue(&value, p.v);
-  value.push_back('"');
-  w->BeginArray().Raw(ts).Raw(value).EndArray();
-}
+void WritePoint(JsonWriter* w, const query::Point& p) { w->PromPoint(p.t, p.v); }
 }  // namespace
 
 void WriteQueryData(JsonWriter* w, const query::QueryResult& r) {

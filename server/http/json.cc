@@ -1,5 +1,6 @@
 #include "server/http/json.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cctype>
@@ -159,16 +160,36 @@ void AppendJsonString(std::string* out, std::string_view s) {
   out->push_back('"');
 }
 
-void AppendPromValue(std::string* out, double v) {
-  if (std::isnan(v)) {
-    out->append("NaN");
-  } else if (std::isinf(v)) {
-    out->append(v > 0 ? "+Inf" : "-Inf");
-  } else {
-    char buf[400];  // fixed notation of DBL_MAX has 309 digits
-    auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
-    out->append(buf, r.ptr);
+namespace {
+
+// Prometheus' spelling of v at p; returns the end. REQUIRES: 400 bytes at p (the fixed notation
+// of DBL_MAX has 309 digits).
+char* PutPromValue(char* p, double v) {
+  if (std::isnan(v)) return std::copy_n("NaN", 3, p);
+  if (std::isinf(v)) return std::copy_n(v > 0 ? "+Inf" : "-Inf", 4, p);
+  return std::to_chars(p, p + 400, v, std::chars_format::fixed).ptr;
+}
+
+// Prometheus' spelling of a millisecond timestamp at p; returns the end. REQUIRES: 24 bytes at p.
+char* PutPromTimestamp(char* p, int64_t ms) {
+  const uint64_t abs = ms < 0 ? 0 - static_cast<uint64_t>(ms) : static_cast<uint64_t>(ms);
+  if (ms < 0) *p++ = '-';
+  p = std::to_chars(p, p + 21, abs / 1000).ptr;
+  const uint64_t frac = abs % 1000;
+  if (frac != 0) {
+    *p++ = '.';
+    *p++ = static_cast<char>('0' + frac / 100);
+    *p++ = static_cast<char>('0' + frac / 10 % 10);
+    *p++ = static_cast<char>('0' + frac % 10);
   }
+  return p;
+}
+
+}  // namespace
+
+void AppendPromValue(std::string* out, double v) {
+  char buf[400];
+  out->append(buf, PutPromValue(buf, v));
 }
 
 std::string FormatPromValue(double v) {
@@ -178,18 +199,23 @@ std::string FormatPromValue(double v) {
 }
 
 void AppendPromTimestamp(std::string* out, int64_t ms) {
-  uint64_t abs = ms < 0 ? 0 - static_cast<uint64_t>(ms) : static_cast<uint64_t>(ms);
-  if (ms < 0) out->push_back('-');
   char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof(buf), abs / 1000);
-  out->append(buf, r.ptr);
-  uint64_t frac = abs % 1000;
-  if (frac != 0) {
-    out->push_back('.');
-    out->push_back(static_cast<char>('0' + frac / 100));
-    out->push_back(static_cast<char>('0' + frac / 10 % 10));
-    out->push_back(static_cast<char>('0' + frac % 10));
-  }
+  out->append(buf, PutPromTimestamp(buf, ms));
+}
+
+JsonWriter& JsonWriter::PromPoint(int64_t ms, double v) {
+  Separate();
+  char buf[432];
+  char* p = buf;
+  *p++ = '[';
+  p = PutPromTimestamp(p, ms);
+  *p++ = ',';
+  *p++ = '"';
+  p = PutPromValue(p, v);
+  *p++ = '"';
+  *p++ = ']';
+  out_->append(buf, p);
+  return *this;
 }
 
 // ---- reader ----

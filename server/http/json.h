@@ -41,6 +41,9 @@ class JsonWriter {
   JsonWriter& Double(double v);
   // Pre-encoded JSON inserted as one value.
   JsonWriter& Raw(std::string_view json);
+  // A sample in Prometheus' API form, `[<seconds>,"<value>"]` (AppendPromTimestamp and
+  // AppendPromValue below), in one append.
+  JsonWriter& PromPoint(int64_t ms, double v);
 
   std::string* out() { return out_; }
 

@@ -44,6 +44,19 @@ TEST_CASE("Prometheus value and timestamp spellings", "[server][json]") {
   CHECK(ts(-1001) == "-1.001");
 }
 
+TEST_CASE("JsonWriter writes Prometheus sample pairs in arrays", "[server][json]") {
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginArray();
+  w.PromPoint(1435781451781, 1.5).PromPoint(12000, -std::numeric_limits<double>::infinity());
+  w.PromPoint(-500, std::nan("")).PromPoint(0, std::numeric_limits<double>::max());
+  w.EndArray();
+  CHECK(out.substr(0, 72) ==
+        R"([[1435781451.781,"1.5"],[12,"-Inf"],[-0.500,"NaN"],[0,"17976931348623157)");
+  CHECK(out.size() == 72 - 17 + 309 + 3);  // DBL_MAX's 309 digits, then `"]]`
+  CHECK(out.substr(out.size() - 3) == R"("]])");
+}
+
 TEST_CASE("JsonValue parses documents and reports the byte of an error", "[server][json]") {
   auto v = JsonValue::Parse(R"( {"s":"a\u00e9\ud83d\ude00","n":-1.5e3,"arr":[1,{"x":null}],"t":true} )");
   REQUIRE(v.ok());
