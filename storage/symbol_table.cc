@@ -19,24 +19,74 @@ namespace {
 
 constexpr uint32_t kShardBits = 4;
 constexpr uint32_t kShards = 1u << kShardBits;
-// Directory segment k holds kFirstSegment << k entries, so 22 segments address 2^28 symbols per
-// shard (all of the 32-bit id space) without ever moving an entry.
-constexpr uint32_t kFirstSegmentBits = 8;
-constexpr uint32_t kSegments = 22;
 constexpr size_t kMinBlock = 4096;
+constexpr size_t kMaxBlock = 64 * 1024;
 // A hash slot: local index + 1 in the low kLocalBits, a tag of the hash in the bits above. Locals
 // are below 2^28 anyway (ids are local << kShardBits | shard in 32 bits).
 constexpr uint32_t kLocalBits = 32 - kShardBits;
 constexpr uint32_t kLocalMask = (1u << kLocalBits) - 1;
 
 inline uint32_t Tag(uint64_t hash) { return static_cast<uint32_t>(hash >> 60) << kLocalBits; }
-constexpr size_t kMaxBlock = 64 * 1024;
 
-inline void SegmentOf(uint32_t local, uint32_t* seg, uint32_t* off) {
-  const uint32_t x = (local >> kFirstSegmentBits) + 1;
-  *seg = static_cast<uint32_t>(std::bit_width(x)) - 1;
-  *off = local - (((1u << *seg) - 1) << kFirstSegmentBits);
-}
+// Where a symbol's bytes are, in 4 bytes (a pointer would take 8): an arena block number and the
+// offset in it (blocks are at most kMaxBlock = 2^16 bytes), or, with the top bit set, the number of
+// a string too large for the blocks, which has an allocation of its own.
+constexpr uint32_t kLargeBit = 1u << 31;
+constexpr uint32_t kMaxBlocks = 1u << 15;  // block numbers below kLargeBit >> 16
+static_assert(kMaxBlock <= (1u << 16));
+
+// An append-only array whose entries are read without a lock: segment k holds
+// (1 << kFirstBits) << k entries and never moves once published (release store). Writers append
+// in index order under the shard's lock. A reader must have obtained the index from a writer's
+// result (any ordinary hand-off between threads), which orders the entry's store before its load.
+template <typename T, uint32_t kFirstBits, uint32_t kSegs>
+class SegmentedArray {
+ public:
+  SegmentedArray() = default;
+  SegmentedArray(const SegmentedArray&) = delete;
+  SegmentedArray& operator=(const SegmentedArray&) = delete;
+  ~SegmentedArray() {
+    for (auto& s : segs_) delete[] s.load(std::memory_order_relaxed);
+  }
+
+  // Entries addressable at all: (2^kSegs - 1) << kFirstBits.
+  static constexpr uint64_t kCapacity = ((uint64_t{1} << kSegs) - 1) << kFirstBits;
+
+  T Get(uint32_t i) const {
+    uint32_t seg, off;
+    Locate(i, &seg, &off);
+    return segs_[seg].load(std::memory_order_acquire)[off];
+  }
+  // REQUIRES: the writer's lock; i < kCapacity.
+  void Set(uint32_t i, T v) {
+    uint32_t seg, off;
+    Locate(i, &seg, &off);
+    T* segment = segs_[seg].load(std::memory_order_relaxed);
+    if (segment == nullptr) {
+      segment = new T[size_t{1} << (seg + kFirstBits)];
+      segs_[seg].store(segment, std::memory_order_release);
+    }
+    segment[off] = v;
+  }
+  size_t AllocatedBytes() const {
+    size_t n = 0;
+    for (uint32_t k = 0; k < kSegs; ++k) {
+      if (segs_[k].load(std::memory_order_relaxed) != nullptr) {
+        n += (size_t{1} << (k + kFirstBits)) * sizeof(T);
+      }
+    }
+    return n;
+  }
+
+ private:
+  static void Locate(uint32_t i, uint32_t* seg, uint32_t* off) {
+    const uint32_t x = (i >> kFirstBits) + 1;
+    *seg = static_cast<uint32_t>(std::bit_width(x)) - 1;
+    *off = i - (((1u << *seg) - 1) << kFirstBits);
+  }
+
+  std::atomic<T*> segs_[kSegs] = {};
+};
 
 inline std::string_view Decode(const char* p) {
   uint32_t len;
@@ -46,31 +96,36 @@ inline std::string_view Decode(const char* p) {
 
 }  // namespace
 
-// One shard: an arena of length-prefixed strings, a directory from local index to string and an
-// open-addressing hash set of local indexes. Readers of the directory take no lock: segments are
-// published with release stores and never move.
+// One shard: an arena of length-prefixed strings, a directory from local index to where its
+// string is (4 bytes each) and an open-addressing hash set of local indexes. Readers of the
+// directory and of the block tables take no lock (SegmentedArray).
 struct alignas(64) SymbolTable::Shard {
   mutable std::shared_mutex mu;
   // Slot: the top kTagBits bits of the hash above local + 1 (kLocalBits); 0 is empty. A probe
   // compares the string only when the tag matches (1 in 16 other symbols).
   std::vector<uint32_t> slots;
   uint32_t count = 0;
-  std::atomic<const char**> segments[kSegments] = {};
-  std::vector<std::unique_ptr<char[]>> blocks;
+  // local -> location (see kLargeBit); 21 segments of 256 << k cover all 2^28 locals.
+  SegmentedArray<uint32_t, 8, 21> dir;
+  SegmentedArray<char*, 4, 12> block_ptrs;  // block number -> block
+  SegmentedArray<char*, 4, 28> large_ptrs;  // large string number -> its allocation
+  uint32_t num_blocks = 0;
+  uint32_t num_large = 0;
+  std::vector<std::unique_ptr<char[]>> blocks;  // owns both kinds
   char* cur = nullptr;
   size_t left = 0;
   size_t next_block = kMinBlock;
   size_t arena_bytes = 0;
 
-  ~Shard() {
-    for (auto& s : segments) delete[] s.load(std::memory_order_relaxed);
-  }
+  static_assert(decltype(dir)::kCapacity >= kLocalMask);
+  static_assert(decltype(block_ptrs)::kCapacity >= kMaxBlocks);
+  static_assert(decltype(large_ptrs)::kCapacity >= kLargeBit);
 
-  const char* Entry(uint32_t local) const {
-    uint32_t seg, off;
-    SegmentOf(local, &seg, &off);
-    return segments[seg].load(std::memory_order_acquire)[off];
+  const char* Resolve(uint32_t loc) const {
+    if ((loc & kLargeBit) != 0) return large_ptrs.Get(loc & ~kLargeBit);
+    return block_ptrs.Get(loc >> 16) + (loc & 0xffff);
   }
+  const char* Entry(uint32_t local) const { return Resolve(dir.Get(local)); }
 
   // REQUIRES: mu held (shared or exclusive). Returns the local index or -1.
   int64_t Probe(std::string_view s, uint64_t hash) const {
@@ -106,47 +161,50 @@ struct alignas(64) SymbolTable::Shard {
     }
   }
 
-  const char* Store(std::string_view s) {
+  // 2^28 - 1 symbols, 2^15 blocks (2 GiB of short strings) or 2^31 large strings in one shard.
+  [[noreturn]] static void Full() {
+    assert(false && "SymbolTable: shard full");
+    std::abort();
+  }
+
+  // Copies s (length-prefixed) into the arena; returns its location.
+  uint32_t Store(std::string_view s) {
     const size_t need = detail::UvarintSize(static_cast<uint32_t>(s.size())) + s.size();
+    if (need > kMaxBlock / 4) {
+      // Large strings get an allocation of their own so the current block's tail is not wasted.
+      if (num_large >= kLargeBit) Full();
+      blocks.push_back(std::make_unique<char[]>(need));
+      arena_bytes += need;
+      char* p = blocks.back().get();
+      char* data = detail::PutUvarint32(p, static_cast<uint32_t>(s.size()));
+      std::memcpy(data, s.data(), s.size());
+      large_ptrs.Set(num_large, p);
+      return kLargeBit | num_large++;
+    }
     if (need > left) {
-      // Large strings get a block of their own so the current block's tail is not wasted.
-      const size_t size = need > kMaxBlock / 4 ? need : std::max(next_block, need);
+      if (num_blocks >= kMaxBlocks) Full();
+      const size_t size = std::max(next_block, need);
       blocks.push_back(std::make_unique<char[]>(size));
       arena_bytes += size;
-      if (size != need) {
-        cur = blocks.back().get();
-        left = size;
-        next_block = std::min(next_block * 2, kMaxBlock);
-      } else {
-        char* p = blocks.back().get();
-        char* data = detail::PutUvarint32(p, static_cast<uint32_t>(s.size()));
-        std::memcpy(data, s.data(), s.size());
-        return p;
-      }
+      cur = blocks.back().get();
+      left = size;
+      next_block = std::min(next_block * 2, kMaxBlock);
+      block_ptrs.Set(num_blocks++, cur);
     }
     char* p = cur;
     char* data = detail::PutUvarint32(p, static_cast<uint32_t>(s.size()));
     std::memcpy(data, s.data(), s.size());
+    const auto pos = static_cast<uint32_t>(p - block_ptrs.Get(num_blocks - 1));
     cur += need;
     left -= need;
-    return p;
+    return (num_blocks - 1) << 16 | pos;
   }
 
   // REQUIRES: mu held exclusively and s absent.
   uint32_t Insert(std::string_view s, uint64_t hash) {
     const uint32_t local = count;
-    if (local >= kLocalMask) {  // local + 1 must fit in the slot's kLocalBits
-      assert(false && "SymbolTable: shard full");
-      std::abort();
-    }
-    uint32_t seg, off;
-    SegmentOf(local, &seg, &off);
-    const char** segment = segments[seg].load(std::memory_order_relaxed);
-    if (segment == nullptr) {
-      segment = new const char*[size_t{1} << (seg + kFirstSegmentBits)];
-      segments[seg].store(segment, std::memory_order_release);
-    }
-    segment[off] = Store(s);
+    if (local >= kLocalMask) Full();  // local + 1 must fit in the slot's kLocalBits
+    dir.Set(local, Store(s));
     ++count;
     if (uint64_t{count} * 4 > slots.size() * 3) Grow();
     InsertSlot(hash, local);
@@ -154,13 +212,8 @@ struct alignas(64) SymbolTable::Shard {
   }
 
   size_t MemoryUsage() const {
-    size_t dir = 0;
-    for (uint32_t k = 0; k < kSegments; ++k) {
-      if (segments[k].load(std::memory_order_relaxed) != nullptr) {
-        dir += (size_t{1} << (k + kFirstSegmentBits)) * sizeof(const char*);
-      }
-    }
-    return arena_bytes + dir + slots.capacity() * sizeof(uint32_t) +
+    return arena_bytes + dir.AllocatedBytes() + block_ptrs.AllocatedBytes() +
+           large_ptrs.AllocatedBytes() + slots.capacity() * sizeof(uint32_t) +
            blocks.capacity() * sizeof(std::unique_ptr<char[]>);
   }
 };

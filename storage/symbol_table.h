@@ -4,10 +4,10 @@
 // (InternedLabels, 8 bytes per label pair) instead of copies of the strings.
 //
 // Memory per distinct symbol: the string bytes plus a 1-byte length prefix (2 bytes from 128
-// bytes on) in an arena block, an 8-byte pointer in the id directory and 4 bytes per hash slot
-// (local index and a 4-bit hash tag) at a load factor of 0.375..0.75, i.e. about 14-20 bytes of
-// overhead. Symbols are never removed; the
-// head drops a whole table when it rotates.
+// bytes on) in an arena block, 4 bytes in the id directory (the block number and offset) and 4
+// bytes per hash slot (local index and a 4-bit hash tag) at a load factor of 0.375..0.75, i.e.
+// about 10-15 bytes of overhead. Symbols are never removed; the head drops a whole table when it
+// rotates.
 
 #include <cstddef>
 #include <cstdint>

@@ -58,6 +58,26 @@ TEST_CASE("Many symbols: every one found, absent ones not (hash tags collide)",
   CHECK(t.size() == kN);
 }
 
+TEST_CASE("Large strings (own allocations) and arena blocks mixed", "[storage][symbols]") {
+  SymbolTable t;
+  std::vector<std::string> strs;
+  std::vector<uint32_t> ids;
+  for (int i = 0; i < 3000; ++i) {
+    // Every 100th string is larger than a quarter of the largest block (16 KiB), some larger than
+    // a whole block (64 KiB); the rest fill many blocks.
+    std::string s = std::to_string(i) + ":";
+    if (i % 100 == 0) s.append(i % 300 == 0 ? 70000 + i : 16385 + i, static_cast<char>('a' + i % 26));
+    else s.append(i % 50, 'x');
+    ids.push_back(t.Intern(s));
+    strs.push_back(std::move(s));
+  }
+  for (size_t i = 0; i < strs.size(); ++i) {
+    REQUIRE(t.Lookup(ids[i]) == strs[i]);
+    REQUIRE(t.Find(strs[i]) == ids[i]);
+  }
+  CHECK(t.MemoryUsage() > 30 * 16385);
+}
+
 TEST_CASE("Views stay valid while the table grows", "[storage][symbols]") {
   SymbolTable t;
   std::vector<std::string_view> views;
