@@ -13,69 +13,97 @@
 namespace vigil::storage::head {
 RefList& RefList::operator=(RefList&& o) noexcept {
   if (this != &o) {
-    if (cap_ != 0) std::free(data_.heap);
-    data_ = o.data_;
-    size_ = o.size_;
-    cap_ = o.cap_;
-    wide_ = o.wide_;
-    o.data_.heap = nullptr;
-    o.size_ = 0;
-    o.cap_ = 0;
-    o.wide_ = 0;
+    if (IsHeap()) std::free(heap());
+    word_ = o.word_;
+    o.word_ = 0;
   }
   return *this;
 }
 
 void RefList::Grow(size_t elem_size) {
   // A quarter more (at least 4), then whatever else fits in the malloc chunk of that size.
-  const size_t want = std::max<size_t>(size_t{cap_} + cap_ / 4, 4);
-  const size_t cap = (AllocSize(want * elem_size) - 8) / elem_size;
+  Heap* h = heap();
+  const size_t want = std::max<size_t>(size_t{h->cap} + h->cap / 4, 4);
+  const size_t cap = (AllocSize(sizeof(Heap) + want * elem_size) - 8 - sizeof(Heap)) / elem_size;
   if (cap > (size_t{1} << 31) - 1) throw std::length_error("postings list too long");
-  void* p;
-  if (cap_ == 0) {  // leaving the inline refs (narrow)
-    p = std::malloc(cap * elem_size);
-    if (p == nullptr) throw std::bad_alloc();
-    std::memcpy(p, data_.inline_refs, size_t{size_} * sizeof(uint32_t));
-  } else {
-    p = std::realloc(data_.heap, cap * elem_size);
-    if (p == nullptr) throw std::bad_alloc();
+  void* p = std::realloc(static_cast<void*>(h), sizeof(Heap) + cap * elem_size);
+  if (p == nullptr) throw std::bad_alloc();
+  h = static_cast<Heap*>(p);
+  h->cap = static_cast<uint32_t>(cap);
+  word_ = reinterpret_cast<uint64_t>(h);
+}
+
+void RefList::ToHeap(bool wide) {
+  const size_t n = size();
+  const SeriesRef refs[2] = {Inline(0), Inline(1)};
+  const size_t elem = wide ? sizeof(uint64_t) : sizeof(uint32_t);
+  const size_t cap = (AllocSize(sizeof(Heap) + 4 * elem) - 8 - sizeof(Heap)) / elem;
+  auto* h = static_cast<Heap*>(std::malloc(sizeof(Heap) + cap * elem));
+  if (h == nullptr) throw std::bad_alloc();
+  h->size = static_cast<uint32_t>(n);
+  h->cap = static_cast<uint32_t>(cap);
+  h->wide = wide ? 1 : 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (wide) {
+      h->Refs<uint64_t>()[i] = refs[i];
+    } else {
+      h->Refs<uint32_t>()[i] = static_cast<uint32_t>(refs[i]);
+    }
   }
-  data_.heap = p;
-  cap_ = static_cast<uint32_t>(cap);
+  word_ = reinterpret_cast<uint64_t>(h);
 }
 
 void RefList::Widen() {
-  const uint32_t* narrow = Data<uint32_t>();
-  const size_t cap = std::max<size_t>(size_, 1);
-  auto* wide = static_cast<uint64_t*>(std::malloc(cap * sizeof(uint64_t)));
-  if (wide == nullptr) throw std::bad_alloc();
-  std::copy(narrow, narrow + size_, wide);
-  if (cap_ != 0) std::free(data_.heap);
-  data_.heap = wide;
-  cap_ = static_cast<uint32_t>(cap);
-  wide_ = 1;
+  Heap* h = heap();
+  const size_t n = h->size;
+  const size_t cap = std::max<size_t>(n, 1);
+  auto* w = static_cast<Heap*>(std::malloc(sizeof(Heap) + cap * sizeof(uint64_t)));
+  if (w == nullptr) throw std::bad_alloc();
+  w->size = static_cast<uint32_t>(n);
+  w->cap = static_cast<uint32_t>(cap);
+  w->wide = 1;
+  std::copy(h->Refs<uint32_t>(), h->Refs<uint32_t>() + n, w->Refs<uint64_t>());
+  std::free(h);
+  word_ = reinterpret_cast<uint64_t>(w);
 }
 
 template <typename T>
 void RefList::InsertAs(SeriesRef ref) {
-  T* v = Data<T>();
-  size_t pos = size_;
-  if (size_ != 0 && v[size_ - 1] >= ref) {
-    pos = std::lower_bound(v, v + size_, ref) - v;
+  Heap* h = heap();
+  T* v = h->Refs<T>();
+  size_t pos = h->size;
+  if (h->size != 0 && v[h->size - 1] >= ref) {
+    pos = std::lower_bound(v, v + h->size, ref) - v;
     if (v[pos] == ref) return;
   }
-  if (size_ == Capacity()) {
+  if (h->size == h->cap) {
     Grow(sizeof(T));
-    v = Data<T>();
+    h = heap();
+    v = h->Refs<T>();
   }
-  std::memmove(v + pos + 1, v + pos, (size_ - pos) * sizeof(T));
+  std::memmove(v + pos + 1, v + pos, (h->size - pos) * sizeof(T));
   v[pos] = static_cast<T>(ref);
-  ++size_;
+  ++h->size;
 }
 
 void RefList::Insert(SeriesRef ref) {
-  if (!wide_ && ref > std::numeric_limits<uint32_t>::max()) Widen();
-  if (wide_) {
+  if (!IsHeap()) {
+    const size_t n = size();
+    if (n == 0 && ref < kInlineLimit) {
+      word_ = PackInline(ref, 0);
+      return;
+    }
+    if (n == 1 && Inline(0) == ref) return;
+    if (n == 1 && ref < kInlineLimit) {
+      const SeriesRef a = Inline(0);
+      word_ = a < ref ? PackInline(a, ref) : PackInline(ref, a);
+      return;
+    }
+    if (n == 2 && (Inline(0) == ref || Inline(1) == ref)) return;
+    ToHeap(ref > std::numeric_limits<uint32_t>::max());
+  }
+  if (!heap()->wide && ref > std::numeric_limits<uint32_t>::max()) Widen();
+  if (heap()->wide) {
     InsertAs<uint64_t>(ref);
   } else {
     InsertAs<uint32_t>(ref);
@@ -84,15 +112,25 @@ void RefList::Insert(SeriesRef ref) {
 
 template <typename T>
 void RefList::EraseAs(SeriesRef ref) {
-  T* v = Data<T>();
-  T* it = std::lower_bound(v, v + size_, ref);
-  if (it == v + size_ || *it != ref) return;
-  std::memmove(it, it + 1, (v + size_ - it - 1) * sizeof(T));
-  --size_;
+  Heap* h = heap();
+  T* v = h->Refs<T>();
+  T* it = std::lower_bound(v, v + h->size, ref);
+  if (it == v + h->size || *it != ref) return;
+  std::memmove(it, it + 1, (v + h->size - it - 1) * sizeof(T));
+  --h->size;
 }
 
 void RefList::Erase(SeriesRef ref) {
-  if (wide_) {
+  if (!IsHeap()) {
+    const size_t n = size();
+    if (n >= 1 && Inline(0) == ref) {
+      word_ = n == 2 ? PackInline(Inline(1), 0) : 0;
+    } else if (n == 2 && Inline(1) == ref) {
+      word_ = PackInline(Inline(0), 0);
+    }
+    return;
+  }
+  if (heap()->wide) {
     EraseAs<uint64_t>(ref);
   } else if (ref <= std::numeric_limits<uint32_t>::max()) {
     EraseAs<uint32_t>(ref);
@@ -104,7 +142,9 @@ void RefList::AppendTo(std::vector<SeriesRef>* out) const {
 }
 
 size_t RefList::AllocatedBytes() const {
-  return AllocSize(size_t{cap_} * (wide_ ? sizeof(uint64_t) : sizeof(uint32_t)));
+  if (!IsHeap()) return 0;
+  const Heap* h = heap();
+  return AllocSize(sizeof(Heap) + size_t{h->cap} * (h->wide ? sizeof(uint64_t) : sizeof(uint32_t)));
 }
 
 std::vector<SeriesRef> UnionPostings(std::span<const RefList* const> lists) {

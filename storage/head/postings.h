@@ -23,12 +23,13 @@
 
 namespace vigil::storage::head {
 
-// A sorted list of distinct series refs in 16 bytes plus one allocation. Refs take 4 bytes each
+// A sorted list of distinct series refs in 8 bytes plus one allocation. Refs take 4 bytes each
 // while every ref of the list fits in 32 bits (refs are dense from 1, so in practice always); the
-// first larger ref widens the list in place to 8 bytes per ref. Up to two 32-bit refs live inside
-// the object (no allocation): a label value carried by one series (an instance, a pod) costs no
-// list. Capacity grows by a quarter (and fills the malloc chunk it gets), not by doubling: a list
-// of every series wastes at most a fifth of its size. Thread safety: none (MemPostings' lock).
+// first larger ref widens the list in place to 8 bytes per ref. Up to two refs below 2^31 live
+// inside the object itself (no allocation): a label value carried by one series (an instance, a
+// pod) costs no list. Otherwise the object is a pointer to [size][capacity, width][refs...].
+// Capacity grows by a quarter (and fills the malloc chunk it gets), not by doubling: a list of every
+// series wastes at most a fifth of its size. Thread safety: none (MemPostings' lock).
 class RefList {
  public:
   class Iterator {
@@ -56,29 +57,36 @@ class RefList {
 
   RefList() = default;
   ~RefList() {
-    if (cap_ != 0) std::free(data_.heap);
+    if (IsHeap()) std::free(heap());
   }
-  RefList(RefList&& o) noexcept : data_(o.data_), size_(o.size_), cap_(o.cap_), wide_(o.wide_) {
-    o.data_.heap = nullptr;
-    o.size_ = 0;
-    o.cap_ = 0;
-    o.wide_ = 0;
-  }
+  RefList(RefList&& o) noexcept : word_(o.word_) { o.word_ = 0; }
   RefList& operator=(RefList&& o) noexcept;
   RefList(const RefList&) = delete;
   RefList& operator=(const RefList&) = delete;
 
-  size_t size() const { return size_; }
-  bool empty() const { return size_ == 0; }
-  SeriesRef operator[](size_t i) const { return wide_ ? Data<uint64_t>()[i] : Data<uint32_t>()[i]; }
+  size_t size() const {
+    if (IsHeap()) return heap()->size;
+    return word_ == 0 ? 0 : (word_ >> 32) != 0 ? 2 : 1;
+  }
+  bool empty() const { return word_ == 0 || size() == 0; }
+  SeriesRef operator[](size_t i) const {
+    if (!IsHeap()) return Inline(i);
+    const Heap* h = heap();
+    return h->wide ? h->Refs<uint64_t>()[i] : h->Refs<uint32_t>()[i];
+  }
   Iterator begin() const { return Iterator(this, 0); }
-  Iterator end() const { return Iterator(this, size_); }
+  Iterator end() const { return Iterator(this, size()); }
 
-  // Calls f with the refs as a sorted std::span of uint32_t or of uint64_t.
+  // Calls f with the refs as a sorted std::span of uint32_t or of uint64_t, valid during the call.
   template <typename F>
   decltype(auto) Visit(F&& f) const {
-    if (wide_) return f(std::span<const uint64_t>(Data<uint64_t>(), size_));
-    return f(std::span<const uint32_t>(Data<uint32_t>(), size_));
+    if (!IsHeap()) {
+      const uint32_t refs[2] = {static_cast<uint32_t>(Inline(0)), static_cast<uint32_t>(Inline(1))};
+      return f(std::span<const uint32_t>(refs, size()));
+    }
+    const Heap* h = heap();
+    if (h->wide) return f(std::span<const uint64_t>(h->Refs<uint64_t>(), h->size));
+    return f(std::span<const uint32_t>(h->Refs<uint32_t>(), h->size));
   }
 
   // Inserts ref in order; a no-op if present.
@@ -86,23 +94,35 @@ class RefList {
   // Removes ref if present (the capacity stays).
   void Erase(SeriesRef ref);
   void AppendTo(std::vector<SeriesRef>* out) const;
-  // Bytes malloc takes for the refs (AllocSize of the capacity).
+  // Bytes malloc takes for the refs (AllocSize of the block; 0 for inline refs).
   size_t AllocatedBytes() const;
 
  private:
-  static constexpr uint32_t kInline = 2;  // narrow refs held in data_ itself while cap_ == 0
+  // The heap block: 8-byte header, then cap refs (uint32_t or uint64_t).
+  struct Heap {
+    uint32_t size;
+    uint32_t cap : 31;
+    uint32_t wide : 1;  // refs are uint64_t (else uint32_t)
+    template <typename T>
+    T* Refs() {
+      return reinterpret_cast<T*>(this + 1);
+    }
+    template <typename T>
+    const T* Refs() const {
+      return reinterpret_cast<const T*>(this + 1);
+    }
+  };
+  static_assert(sizeof(Heap) == 8);
+  static constexpr SeriesRef kInlineLimit = SeriesRef{1} << 31;
 
-  // The refs: inline while cap_ == 0 (narrow lists only; a wide list always has a heap block).
-  template <typename T>
-  const T* Data() const {
-    return cap_ == 0 ? reinterpret_cast<const T*>(data_.inline_refs)
-                     : static_cast<const T*>(data_.heap);
-  }
-  template <typename T>
-  T* Data() {
-    return cap_ == 0 ? reinterpret_cast<T*>(data_.inline_refs) : static_cast<T*>(data_.heap);
-  }
-  uint32_t Capacity() const { return cap_ == 0 ? kInline : cap_; }
+  // word_: 0 (empty), or odd: inline refs (bit 0 set, the first ref in bits 1..31, the second, 0
+  // if none, in bits 32..62), or even: a Heap* (malloc's alignment keeps bit 0 clear).
+  bool IsHeap() const { return word_ != 0 && (word_ & 1) == 0; }
+  Heap* heap() const { return reinterpret_cast<Heap*>(word_); }
+  SeriesRef Inline(size_t i) const { return i == 0 ? (word_ >> 1) & 0x7fffffff : word_ >> 32; }
+  static uint64_t PackInline(SeriesRef a, SeriesRef b) { return 1 | a << 1 | b << 32; }
+  // Moves the inline refs to a heap block (narrow, or wide if `wide`).
+  void ToHeap(bool wide);
 
   template <typename T>
   void InsertAs(SeriesRef ref);
@@ -112,16 +132,9 @@ class RefList {
   void Grow(size_t elem_size);
   void Widen();
 
-  union Storage {
-    void* heap;  // when cap_ != 0: cap_ refs (uint32_t or uint64_t)
-    uint32_t inline_refs[kInline];
-  };
-  Storage data_{nullptr};
-  uint32_t size_ = 0;
-  uint32_t cap_ : 31 = 0;
-  uint32_t wide_ : 1 = 0;  // data_ holds uint64_t refs (else uint32_t)
+  uint64_t word_ = 0;
 };
-static_assert(sizeof(RefList) == 16);
+static_assert(sizeof(RefList) == 8);
 
 class MemPostings {
  public:
@@ -167,6 +180,7 @@ class MemPostings {
     uint32_t value;
     RefList refs;
   };
+  static_assert(sizeof(PairList) == 16);
   using ListSet = std::vector<const RefList*>;
 
   static uint64_t Key(uint32_t name, uint32_t value) { return uint64_t{name} << 32 | value; }

@@ -147,6 +147,29 @@ TEST_CASE("head: postings lists of one or two refs need no allocation", "[storag
   CHECK(refs(w) == V{2, SeriesRef{1} << 40});
   const head::RefList* lists[] = {&assigned, &w};
   CHECK(head::UnionPostings(lists) == V{2, 6, SeriesRef{1} << 40});
+  // Inline refs are below 2^31; from there on (still 32-bit) a list takes a block.
+  const SeriesRef edge = (SeriesRef{1} << 31) - 1;
+  head::RefList e;
+  e.Insert(edge);
+  e.Insert(edge - 1);
+  CHECK(e.AllocatedBytes() == 0);
+  CHECK(refs(e) == V{edge - 1, edge});
+  e.Erase(edge - 1);
+  CHECK(refs(e) == V{edge});
+  e.Insert(edge + 1);
+  CHECK(e.AllocatedBytes() > 0);
+  CHECK(refs(e) == V{edge, edge + 1});
+  head::RefList f;
+  f.Insert(edge + 2);
+  CHECK(f.AllocatedBytes() > 0);
+  f.Insert(5);
+  f.Erase(edge + 2);
+  CHECK(refs(f) == V{5});
+  f.Erase(5);
+  CHECK(f.empty());
+  CHECK(f.begin() == f.end());
+  const head::RefList* edges[] = {&e, &f, &w};
+  CHECK(head::UnionPostings(edges) == V{2, edge, edge + 1, SeriesRef{1} << 40});
 }
 
 TEST_CASE("head: postings select series whose refs exceed 32 bits", "[storage][head]") {
