@@ -214,6 +214,14 @@ class ResetSums {
     }
     return std::isfinite(hi) && std::isfinite(lo);
   }
+  // Frees the sums of a long series (the sums of each thread are kept between series).
+  void ReleaseIfLarge(size_t max_samples) {
+    if (count_.capacity() > max_samples) {
+      count_ = {};
+      hi_ = {};
+      lo_ = {};
+    }
+  }
   // The sum of the corrections of the resets at samples a+1 .. b (each adds the value before it);
   // false when there is none.
   bool Sum(size_t a, size_t b, double* sum) const {
@@ -605,6 +613,7 @@ Result<Value> EvalRangeFunction(Evaluator& ev, const Call& c, const RangeFunctio
           ++count;
         }
         batch.Flush();
+        sums.ReleaseIfLarge(size_t{1} << 18);  // 5 MiB
         *produced = count;
         return;
       }

@@ -109,6 +109,17 @@ Status DecodeSeries(storage::SampleIterator* it, int64_t min_t, int64_t max_t, b
   return it->status();
 }
 
+// A thread keeps its decoding buffer between series and queries, unless it grew past this many
+// samples (4 MiB): one long series must not pin its size on every thread for good.
+constexpr size_t kMaxRetainedSamples = size_t{1} << 18;
+
+void ReleaseIfLarge(RawSeries* rs) {
+  if (rs->ts.capacity() > kMaxRetainedSamples) {
+    rs->ts = {};
+    rs->vs = {};
+  }
+}
+
 // Fewest series worth handing to another thread.
 constexpr size_t kMinSeriesPerThread = 16;
 
@@ -162,11 +173,13 @@ Status Evaluator::Scan(const VectorSelector& vs, int64_t min_t, int64_t max_t, b
     if (!work) {
       g.series[i].ts.assign(rs.ts.begin(), rs.ts.end());
       g.series[i].vs.assign(rs.vs.begin(), rs.vs.end());
+      ReleaseIfLarge(&rs);
       return;
     }
     rs.labels = std::move(g.series[i].labels);
     work(rs, i);
     g.series[i].labels = std::move(rs.labels);
+    ReleaseIfLarge(&rs);
   };
   auto finish = [&](Group& g) -> Status {
     for (size_t i = 0; i < g.series.size(); ++i) {

@@ -244,6 +244,39 @@ TEST_CASE("rate() and increase() of a range query agree with each step's instant
   }
 }
 
+// A series longer than what a thread keeps of its decoding buffers (2^18 samples): the buffers are
+// released after it and grown again by the next query, which must answer the same.
+TEST_CASE("A series longer than the kept buffers answers the same twice", "[query][engine]") {
+  MemStorage s;
+  const int64_t n = 300000;
+  double v = 0;
+  for (int64_t k = 0; k < n; ++k) {
+    v = k % 1000 == 999 ? 1 : v + 0.5;  // resets now and then
+    s.Add(L({{"__name__", "long_total"}}), k * 1000, v);
+  }
+  EngineOptions o;
+  o.parallelism = 1;
+  Engine engine(o);
+  auto a = engine.RangeQuery(s, "rate(long_total[10m])", 0, n * 1000, 3600000);
+  auto b = engine.RangeQuery(s, "rate(long_total[10m])", 0, n * 1000, 3600000);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK(Dump(*a) == Dump(*b));
+  const auto& m = std::get<MatrixValue>(a->value);
+  REQUIRE(m.size() == 1);
+  REQUIRE(m[0].points.size() > 80);
+  for (size_t k = 0; k < m[0].points.size(); k += 10) {
+    auto i = engine.InstantQuery(s, "rate(long_total[10m])", m[0].points[k].t);
+    REQUIRE(i.ok());
+    const auto& vec = std::get<VectorValue>(i->value);
+    REQUIRE(vec.size() == 1);
+    CHECK(std::bit_cast<uint64_t>(vec[0].point.v) == std::bit_cast<uint64_t>(m[0].points[k].v));
+  }
+  auto c = engine.InstantQuery(s, "count_over_time(long_total[400000s])", n * 1000);
+  REQUIRE(c.ok());
+  CHECK(std::get<VectorValue>(c->value).at(0).point.v == static_cast<double>(n));
+}
+
 // 600 series (so that series are decoded and windows slid on several threads): counters with
 // resets, noisy gauges, stale markers and gaps, under two metric names, one of which does not look
 // like a counter.
