@@ -227,30 +227,40 @@ Result<VectorSteps> Evaluator::EvalVectorSelector(const VectorSelector& vs, bool
   if (range_.n == 0) return out;
   const int64_t first_end = (at ? *at : range_.start) - off;
   const int64_t last_end = (at ? *at : range_.end) - off;
-  VIGIL_ASSIGN_OR_RETURN(std::vector<RawSeries> raw,
-                         Load(vs, first_end - lookback + 1, last_end, /*keep_stale=*/true));
+  // Each series' steps are found on the thread that decoded it, from its buffer (no copy of the
+  // raw samples); kept in series order.
+  std::vector<StepSeries> results(kScanGroup);
+  std::vector<uint64_t> counts(kScanGroup);
   uint64_t produced = 0;
-  for (RawSeries& rs : raw) {
-    StepSeries s;
-    s.Init(range_.n);
-    size_t j = 0;
-    const size_t m = rs.ts.size();
-    bool any = false;
-    for (size_t i = 0; i < range_.n; ++i) {
-      const int64_t t = (at ? *at : range_.T(i)) - off;
-      while (j < m && rs.ts[j] <= t) ++j;
-      if (j == 0) continue;
-      const size_t k = j - 1;
-      if (rs.ts[k] <= t - lookback || IsStaleNaN(rs.vs[k])) continue;
-      s.ok[i] = 1;
-      s.v[i] = timestamps ? static_cast<double>(rs.ts[k]) / 1000.0 : rs.vs[k];
-      any = true;
-      ++produced;
-    }
-    if (!any) continue;
-    s.labels = std::move(rs.labels);
-    out.series.push_back(std::move(s));
-  }
+  VIGIL_RETURN_IF_ERROR(Scan(
+      vs, first_end - lookback + 1, last_end, /*keep_stale=*/true,
+      [&](RawSeries& rs, size_t slot) {
+        StepSeries& s = results[slot];
+        s.Init(range_.n);
+        size_t j = 0;
+        const size_t m = rs.ts.size();
+        uint64_t count = 0;
+        for (size_t i = 0; i < range_.n; ++i) {
+          const int64_t t = (at ? *at : range_.T(i)) - off;
+          while (j < m && rs.ts[j] <= t) ++j;
+          if (j == 0) continue;
+          const size_t k = j - 1;
+          if (rs.ts[k] <= t - lookback || IsStaleNaN(rs.vs[k])) continue;
+          s.ok[i] = 1;
+          s.v[i] = timestamps ? static_cast<double>(rs.ts[k]) / 1000.0 : rs.vs[k];
+          ++count;
+        }
+        counts[slot] = count;
+      },
+      [&](RawSeries& rs, size_t slot) {
+        if (counts[slot] == 0) return Status::OK();
+        produced += counts[slot];
+        StepSeries& s = results[slot];
+        s.labels = std::move(rs.labels);
+        s.drop_name = false;
+        out.series.push_back(std::move(s));
+        return Status::OK();
+      }));
   VIGIL_RETURN_IF_ERROR(AddSamples(produced));
   return out;
 }
