@@ -203,13 +203,32 @@ std::string Labels::ToString() const {
 }
 
 std::strong_ordering operator<=>(const Labels& a, const Labels& b) {
-  auto ia = a.begin(), ib = b.begin();
-  const auto ea = a.end(), eb = b.end();
-  for (; ia != ea && ib != eb; ++ia, ++ib) {
+  // Sets compared in a sort mostly share their first labels. The encodings agree byte for byte up
+  // to the first difference, so every label that ends before it is the same in both and lies at
+  // the same offset: skip those without comparing their strings, then compare label by label.
+  const std::string_view ea = a.Encoded(), eb = b.Encoded();
+  const size_t common = std::min(ea.size(), eb.size());
+  const size_t diff = static_cast<size_t>(
+      std::mismatch(ea.begin(), ea.begin() + static_cast<ptrdiff_t>(common), eb.begin()).first - ea.begin());
+  if (diff == ea.size() && diff == eb.size()) return std::strong_ordering::equal;
+  const char* const base = ea.data();
+  size_t offset = 0;
+  while (offset < ea.size()) {
+    uint32_t len;
+    const char* p = detail::GetUvarint32Unchecked(base + offset, &len);
+    p = detail::GetUvarint32Unchecked(p + len, &len);
+    const size_t next = static_cast<size_t>(p + len - base);
+    if (next > diff) break;
+    offset = next;
+  }
+  Labels::const_iterator ia(ea.data() + offset, ea.data() + ea.size());
+  Labels::const_iterator ib(eb.data() + offset, eb.data() + eb.size());
+  const auto end_a = a.end(), end_b = b.end();
+  for (; ia != end_a && ib != end_b; ++ia, ++ib) {
     if (auto c = ia->name <=> ib->name; c != 0) return c;
     if (auto c = ia->value <=> ib->value; c != 0) return c;
   }
-  if (ia == ea) return ib == eb ? std::strong_ordering::equal : std::strong_ordering::less;
+  if (ia == end_a) return ib == end_b ? std::strong_ordering::equal : std::strong_ordering::less;
   return std::strong_ordering::greater;
 }
 

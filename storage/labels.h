@@ -63,6 +63,7 @@ class Labels {
 
    private:
     friend class Labels;
+    friend std::strong_ordering operator<=>(const Labels& a, const Labels& b);
     const_iterator(const char* pos, const char* end) : end_(end) { Load(pos); }
     void Load(const char* pos);
 

@@ -3,6 +3,9 @@
 
 #include <re2/re2.h>
 
+#include <string_view>
+#include <unordered_set>
+
 #include "query/eval/functions.h"
 #include "query/parser/text.h"
 
@@ -82,6 +85,20 @@ std::string Expand(const re2::RE2& re, std::string_view repl,
 }  // namespace
 
 Result<VectorSteps> MergeSameLabels(VectorSteps in, size_t steps) {
+  {
+    // Usually every label set is distinct already: then there is nothing to merge, and the series
+    // go out as they are (what the merge below would build, without copying each of them).
+    std::unordered_set<std::string_view> seen;
+    seen.reserve(in.series.size());
+    bool distinct = true;
+    for (const StepSeries& s : in.series) {
+      if (!seen.insert(s.labels.Encoded()).second) {
+        distinct = false;
+        break;
+      }
+    }
+    if (distinct) return in;
+  }
   OutputBuilder ob(steps);
   for (StepSeries& s : in.series) {
     size_t idx = ob.Series(s.labels, s.drop_name);

@@ -184,6 +184,50 @@ TEST_CASE("Comparison is lexicographic by pairs as in Prometheus", "[storage][la
   CHECK(L({{"x", "ab"}}) < L({{"x", "b"}}));
 }
 
+// The comparison skips the labels the two encodings share byte for byte; it must still order as
+// the pairs do, also where one value is a prefix of the other, lengths need two varint bytes, or
+// the first difference lies in a length byte.
+TEST_CASE("Comparison agrees with comparing the pairs over random sets", "[storage][labels]") {
+  std::mt19937_64 rng(3);
+  auto random_string = [&](size_t max_len) {
+    std::string s(rng() % (max_len + 1), 'a');
+    for (char& c : s) c = static_cast<char>("aab\x01z\xff"[rng() % 6]);
+    return s;
+  };
+  auto random_set = [&] {
+    std::vector<Label> pairs;
+    std::vector<std::string> store;
+    store.reserve(16);
+    const char* names[] = {"__name__", "a", "b", "instance", "job", "z"};
+    for (const char* name : names) {
+      if (rng() % 3 == 0) continue;
+      store.push_back(rng() % 8 == 0 ? std::string(130 + rng() % 3, 'v') : random_string(4));
+      if (store.back().empty()) store.back() = "v";
+      pairs.push_back({name, store.back()});
+    }
+    return std::make_pair(Labels::FromPairs(pairs), std::vector<std::pair<std::string, std::string>>(
+                                                        [&] {
+                                                          std::vector<std::pair<std::string, std::string>> v;
+                                                          for (const Label& l : pairs) v.emplace_back(l.name, l.value);
+                                                          return v;
+                                                        }()));
+  };
+  std::vector<std::pair<Labels, std::vector<std::pair<std::string, std::string>>>> sets;
+  for (int i = 0; i < 300; ++i) sets.push_back(random_set());
+  size_t less = 0, equal = 0;
+  for (const auto& [la, pa] : sets) {
+    for (const auto& [lb, pb] : sets) {
+      const std::strong_ordering got = la <=> lb;
+      const std::strong_ordering want = pa <=> pb;
+      REQUIRE(got == want);
+      less += got == std::strong_ordering::less;
+      equal += got == std::strong_ordering::equal;
+    }
+  }
+  CHECK(less > 10000);
+  CHECK(equal >= 300);
+}
+
 TEST_CASE("ToString writes PromQL notation with escapes", "[storage][labels]") {
   CHECK(Labels::FromPairs({{"__name__", "up"}, {"job", "api"}, {"path", "/x"}}).ToString() ==
         R"(up{job="api",path="/x"})");
