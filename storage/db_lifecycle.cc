@@ -308,10 +308,17 @@ Status DbImpl::Snapshot(const std::string& dir) {
   }
   const int64_t min_t = head_->MinTime(), max_t = head_->MaxTime();
   if (min_t <= max_t) {
+    // The head goes out as few blocks as the compactor would leave: cut at the second compaction
+    // range (6 h by default), not at every block range. A head crossing 2 h boundaries would
+    // otherwise give a snapshot more, smaller blocks (an index each, chunks cut at the boundary)
+    // than the same data once compacted; like Prometheus' snapshot, which writes its head as one
+    // block.
+    const std::vector<int64_t> ranges = CompactionRanges(options_.block_range_ms, options_.retention_ms);
+    const int64_t range = ranges.size() > 1 ? ranges[1] : options_.block_range_ms;
     WriteBlockOptions wo;
-    wo.min_time = AlignDown(min_t, options_.block_range_ms);
+    wo.min_time = AlignDown(min_t, options_.block_range_ms);  // where the blocks end, usually
     wo.max_time = max_t == INT64_MAX ? max_t : max_t + 1;
-    wo.split_range_ms = options_.block_range_ms;
+    wo.split_range_ms = range;
     wo.chunk_samples = options_.chunk_target_samples;
     wo.clock = clock_;
     std::unique_ptr<Querier> q = head_->NewQuerier(INT64_MIN, INT64_MAX);

@@ -276,5 +276,25 @@ TEST_CASE("Db::Snapshot writes a directory that opens with every committed sampl
   CHECK(ReadAll(*snap) == model.Range(INT64_MIN, 2899));
 }
 
+TEST_CASE("Db::Snapshot writes the head as blocks of the second compaction range", "[storage][db][lifecycle]") {
+  auto fs = NewMemFileSystem();
+  Model model;
+  DbOptions o = SmallOptions(fs.get());
+  o.retention_ms = 100 * kRange;  // compaction ranges kRange, 3 kRange, ...
+  auto db = Db::Open(o, "/db").value();
+  // The head spans kRange .. 5.5 kRange: four block ranges, across the 3 kRange boundary.
+  Fill(*db, model, 3, kRange, 5 * kRange + kRange / 2, 50);
+  REQUIRE(db->Snapshot("/snap").ok());
+  auto snap = Db::Open(o, "/snap").value();
+  CHECK(ReadAll(*snap) == model.Range(INT64_MIN, INT64_MAX));
+  std::vector<std::pair<int64_t, int64_t>> ranges;
+  for (const auto& b : snap->Blocks()) ranges.emplace_back(b.min_time, b.max_time);
+  std::sort(ranges.begin(), ranges.end());
+  // Cut at 3 kRange only: [kRange, 3 kRange) and [3 kRange, 5.5 kRange - ...].
+  REQUIRE(ranges.size() == 2);
+  CHECK(ranges[0] == std::make_pair(kRange, 3 * kRange));
+  CHECK(ranges[1].first == 3 * kRange);
+}
+
 }  // namespace
 }  // namespace vigil::storage
