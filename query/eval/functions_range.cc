@@ -23,27 +23,9 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr size_t kMinSeriesPerThread = 16;
 
 // Prometheus' extrapolation of result, the window's last value minus its first plus every
-// counter reset's correction, to the window's edges (and per second for rate).
-bool Extrapolate(const Window& w, bool counter, bool rate, double result, double* out) {
-  const size_t last = w.n - 1;
-  const double range_start = static_cast<double>(w.end - w.range_ms);
-  double to_start = (static_cast<double>(w.ts[0]) - range_start) / 1000;
-  double to_end = static_cast<double>(w.end - w.ts[last]) / 1000;
-  const double sampled = static_cast<double>(w.ts[last] - w.ts[0]) / 1000;
-  const double avg_between = sampled / static_cast<double>(last);
-  const double threshold = avg_between * 1.1;
-  if (to_start >= threshold) to_start = avg_between / 2;
-  if (counter) {
-    double to_zero = to_start;
-    if (result > 0 && w.vs[0] >= 0) to_zero = sampled * (w.vs[0] / result);
-    if (to_zero < to_start) to_start = to_zero;
-  }
-  if (to_end >= threshold) to_end = avg_between / 2;
-  double factor = (sampled + to_start + to_end) / sampled;
-  if (rate) factor /= static_cast<double>(w.range_ms) / 1000;
-  *out = result * factor;
-  return true;
-}
+// counter reset's correction, to the window's edges (and per second for rate): one window of
+// ExtrapolationBatch below, which holds the arithmetic.
+bool Extrapolate(const Window& w, bool counter, bool rate, double result, double* out);
 
 bool ExtrapolatedRate(const Window& w, bool counter, bool rate, double* out) {
   if (w.n < 2) return false;
@@ -171,6 +153,13 @@ bool AnyDecrease(const double* v, size_t n) {
   bool found = any[0] != 0 || any[1] != 0;
   for (; i < n; ++i) found |= v[i] < v[i - 1];
   return found;
+}
+
+bool Extrapolate(const Window& w, bool counter, bool rate, double result, double* out) {
+  ExtrapolationBatch one(counter, rate, w.range_ms);
+  one.Add(w.ts, w.n, w.end, w.range_ms, w.vs[0], result, out);
+  one.Flush();
+  return true;
 }
 
 // rate() and increase() over the many overlapping windows of a range query: the counter-reset
@@ -585,20 +574,22 @@ Result<Value> EvalRangeFunction(Evaluator& ev, const Call& c, const RangeFunctio
   }
   // Slides the windows of one series into s; counts the steps with a value.
   MatrixSteps m;
-  const bool running_resets = f.kernel == &Rate || f.kernel == &Increase;
+  // rate(), increase() and delta() slide their windows in batches (delta() sums no resets).
+  const bool extrapolated = f.kernel == &Rate || f.kernel == &Increase || f.kernel == &Delta;
+  const bool counter = f.kernel != &Delta;
   const auto slide = [&](const RawSeries& rs, StepSeries* s, uint8_t* had_window, uint64_t* produced) {
     double args[2] = {0, 0};
     s->Init(n);
     const size_t total = rs.ts.size();
     WindowCursor cursor{rs.ts.data(), total};
     uint64_t count = 0;
-    if (running_resets && n > 1) {
+    if (extrapolated && n > 1) {
       thread_local ResetSums sums;
       // Counters seldom reset: without any reset in the series there is nothing to sum.
       const double* v = rs.vs.data();
-      const bool resets = AnyDecrease(v, total);
+      const bool resets = counter && AnyDecrease(v, total);
       if (!resets || sums.Build(v, total)) {
-        ExtrapolationBatch batch(/*counter=*/true, f.kernel == &Rate, m.range_ms);
+        ExtrapolationBatch batch(counter, f.kernel == &Rate, m.range_ms);
         for (size_t i = 0; i < n; ++i) {
           const int64_t end = m.WindowEnd(r.T(i));
           if (!cursor.Advance(end, m.range_ms)) continue;

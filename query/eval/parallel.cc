@@ -77,24 +77,13 @@ void ParallelFor(size_t n, size_t parts, size_t min_per_part, const std::functio
     fn(0, n);
     return;
   }
-  std::mutex mu;
-  std::condition_variable done_cv;
-  size_t pending = parts - 1;
+  // Contiguous ranges, the first `extra` one longer; the calling thread and the pool take them.
   const size_t per = n / parts, extra = n % parts;
-  size_t begin = per + (extra > 0 ? 1 : 0);
-  const size_t first_end = begin;
-  for (size_t p = 1; p < parts; ++p) {
-    const size_t end = begin + per + (p < extra ? 1 : 0);
-    Pool::Get().Submit([&, begin, end] {
-      fn(begin, end);
-      std::lock_guard<std::mutex> lock(mu);
-      if (--pending == 0) done_cv.notify_one();
-    });
-    begin = end;
-  }
-  fn(0, first_end);
-  std::unique_lock<std::mutex> lock(mu);
-  done_cv.wait(lock, [&] { return pending == 0; });
+  ParallelJob job(parts, parts, [&](size_t p) {
+    const size_t begin = p * per + std::min(p, extra);
+    fn(begin, begin + per + (p < extra ? 1 : 0));
+  });
+  job.Join();
 }
 
 struct ParallelJob::State {

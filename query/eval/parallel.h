@@ -16,7 +16,7 @@ namespace vigil::query::eval {
 size_t ParallelismFor(int requested);
 
 // Calls fn(begin, end) on contiguous ranges covering [0, n), at most `parts` of them, each at
-// least `min_per_part` long; the calling thread runs the first range, pool threads the others.
+// least `min_per_part` long, taken by the calling thread and pool threads (a ParallelJob).
 // Returns when every range is done. fn must not call ParallelFor. With parts <= 1 or n small
 // it is simply fn(0, n) on the calling thread.
 void ParallelFor(size_t n, size_t parts, size_t min_per_part, const std::function<void(size_t, size_t)>& fn);
