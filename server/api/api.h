@@ -9,6 +9,7 @@
 //
 // Thread safety: handlers may run concurrently; the Api keeps no per-request state.
 
+#include <chrono>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -71,6 +72,9 @@ class Api {
   const RangeCache* range_cache() const { return range_cache_.get(); }
 
  private:
+  // A rendered answer from the query cache (RangeCache::FindBody).
+  void RespondCached(HttpResponse* resp, const std::string& body, const char* kind,
+                     std::chrono::steady_clock::time_point started);
   void Query(HttpRequest& req, HttpResponse* resp);
   void QueryRange(HttpRequest& req, HttpResponse* resp);
   void FormatQuery(HttpRequest& req, HttpResponse* resp);

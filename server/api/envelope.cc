@@ -79,6 +79,17 @@ void RespondSuccess(HttpResponse* resp, std::string_view data_json, const Annota
   w.EndObject();
 }
 
+void RespondQueryResult(HttpResponse* resp, const query::QueryResult& r, const Annotations& notes) {
+  resp->status = 200;
+  resp->content_type = "application/json";
+  resp->body.clear();
+  JsonWriter w(&resp->body);
+  w.BeginObject().Key("status").String("success").Key("data");
+  WriteQueryData(&w, r);
+  WriteNotes(&w, notes);
+  w.EndObject();
+}
+
 void WriteLabels(JsonWriter* w, const storage::Labels& ls) {
   w->BeginObject();
   for (const auto& l : ls) w->Key(l.name).String(l.value);

@@ -70,6 +70,17 @@ Result<query::ExprPtr> ParseQueryText(std::string_view text, const query::Engine
 
 }  // namespace
 
+void Api::RespondCached(HttpResponse* resp, const std::string& body, const char* kind,
+                        std::chrono::steady_clock::time_point started) {
+  resp->status = 200;
+  resp->content_type = "application/json";
+  resp->body = body;
+  if (metrics_ != nullptr) {
+    metrics_->ObserveQuery(kind, "success",
+                           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
+}
+
 void Api::Query(HttpRequest& req, HttpResponse* resp) {
   auto t = TimeParam(req, "time", NowMs());
   if (!t.ok()) return RespondApiError(resp, ApiErrorType::kBadData, t.status().message());
@@ -86,10 +97,16 @@ void Api::Query(HttpRequest& req, HttpResponse* resp) {
     return engine.InstantQuery(queryable_, text, *t, &ctx);
   };
   // The generation is read before the query runs, as for range queries.
+  const bool use_cache = range_cache_ != nullptr && req.Param("nocache").value_or("") != "1";
+  const uint64_t generation = use_cache ? db_->LateWriteGeneration() : 0;
+  std::string body_key;
+  if (use_cache && RangeCache::Cacheable(**parsed)) {
+    body_key = RangeCache::RequestKey("query", text, *t, *t, 0, opts->lookback_delta_ms);
+    if (auto body = range_cache_->FindBody(body_key, generation)) return RespondCached(resp, *body, "instant", started);
+  }
   Result<query::QueryResult> r =
-      range_cache_ != nullptr && req.Param("nocache").value_or("") != "1"
-          ? range_cache_->Instant(text, **parsed, *t, opts->lookback_delta_ms, db_->LateWriteGeneration(), run)
-          : run();
+      use_cache ? range_cache_->Instant(text, **parsed, *t, opts->lookback_delta_ms, generation, run)
+                : run();
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!r.ok()) {
     ApiErrorType type = ClassifyQueryError(r.status());
@@ -97,10 +114,11 @@ void Api::Query(HttpRequest& req, HttpResponse* resp) {
     return RespondApiError(resp, type, r.status().message());
   }
   if (metrics_ != nullptr) metrics_->ObserveQuery("instant", "success", secs);
-  std::string data;
-  JsonWriter w(&data);
-  WriteQueryData(&w, *r);
-  RespondSuccess(resp, data, ToAnnotations(*r));
+  RespondQueryResult(resp, *r, ToAnnotations(*r));
+  if (!body_key.empty()) {
+    range_cache_->KeepBody(std::move(body_key), generation, *t,
+                           std::make_shared<const std::string>(resp->body));
+  }
 }
 
 void Api::QueryRange(HttpRequest& req, HttpResponse* resp) {
@@ -139,11 +157,17 @@ void Api::QueryRange(HttpRequest& req, HttpResponse* resp) {
     return engine.RangeQuery(queryable_, text, s, e, *step, &ctx);
   };
   // Read before the query runs: a late write during it makes what it computes uncacheable.
+  const bool use_cache = range_cache_ != nullptr && req.Param("nocache").value_or("") != "1";
+  const uint64_t generation = use_cache ? db_->LateWriteGeneration() : 0;
+  std::string body_key;
+  if (use_cache && RangeCache::Cacheable(**parsed)) {
+    body_key = RangeCache::RequestKey("query_range", text, *start, *end, *step, opts->lookback_delta_ms);
+    if (auto body = range_cache_->FindBody(body_key, generation)) return RespondCached(resp, *body, "range", started);
+  }
   Result<query::QueryResult> r =
-      range_cache_ != nullptr && req.Param("nocache").value_or("") != "1"
-          ? range_cache_->Query(text, **parsed, *start, *end, *step, opts->lookback_delta_ms,
-                                db_->LateWriteGeneration(), run)
-          : run(*start, *end);
+      use_cache ? range_cache_->Query(text, **parsed, *start, *end, *step, opts->lookback_delta_ms,
+                                      generation, run)
+                : run(*start, *end);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!r.ok()) {
     ApiErrorType type = ClassifyQueryError(r.status());
@@ -151,10 +175,13 @@ void Api::QueryRange(HttpRequest& req, HttpResponse* resp) {
     return RespondApiError(resp, type, r.status().message());
   }
   if (metrics_ != nullptr) metrics_->ObserveQuery("range", "success", secs);
-  std::string data;
-  JsonWriter w(&data);
-  WriteQueryData(&w, *r);
-  RespondSuccess(resp, data, ToAnnotations(*r));
+  RespondQueryResult(resp, *r, ToAnnotations(*r));
+  if (!body_key.empty()) {
+    // The newest step of the grid: start + k*step <= end.
+    const int64_t newest = *start + (*end - *start) / *step * *step;
+    range_cache_->KeepBody(std::move(body_key), generation, newest,
+                           std::make_shared<const std::string>(resp->body));
+  }
 }
 
 void Api::FormatQuery(HttpRequest& req, HttpResponse* resp) {

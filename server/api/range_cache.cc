@@ -254,6 +254,53 @@ void RangeCache::Store(Entry e) {
   }
 }
 
+std::string RangeCache::RequestKey(std::string_view endpoint, std::string_view text,
+                                   int64_t start_ms, int64_t end_ms, int64_t step_ms,
+                                   int64_t lookback_ms) {
+  std::string key = "body";
+  key += '\0';
+  key += endpoint;
+  key += '\0';
+  key += text;
+  key += '\0';
+  key += std::to_string(start_ms) + ":" + std::to_string(end_ms) + ":" + std::to_string(step_ms) +
+         ":" + std::to_string(lookback_ms);
+  return key;
+}
+
+std::shared_ptr<const std::string> RangeCache::FindBody(const std::string& request_key,
+                                                        uint64_t generation) {
+  if (options_.max_bytes == 0) return nullptr;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = by_key_.find(request_key);
+  if (it == by_key_.end()) return nullptr;
+  Entry& e = *it->second;
+  if (e.generation != generation || e.body == nullptr) {
+    bytes_ -= e.bytes;
+    lru_.erase(it->second);
+    by_key_.erase(it);
+    return nullptr;
+  }
+  ++stats_.hits;
+  lru_.splice(lru_.begin(), lru_, it->second);
+  return e.body;
+}
+
+void RangeCache::KeepBody(std::string request_key, uint64_t generation, int64_t newest_step_ms,
+                          std::shared_ptr<const std::string> body) {
+  if (options_.max_bytes == 0 || body == nullptr ||
+      newest_step_ms > clock_->NowMillis() - options_.min_age_ms) {
+    return;
+  }
+  Entry e;
+  e.key = std::move(request_key);
+  e.generation = generation;
+  e.start = e.end = newest_step_ms;
+  e.bytes = body->size() + e.key.size() + sizeof(Entry);
+  e.body = std::move(body);
+  if (e.bytes <= options_.max_bytes / 4) Store(std::move(e));
+}
+
 RangeCache::Stats RangeCache::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   Stats s = stats_;

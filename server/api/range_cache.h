@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <list>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -74,6 +75,18 @@ class RangeCache {
   Result<query::QueryResult> Instant(std::string_view text, const query::Expr& expr, int64_t t_ms,
                                      int64_t lookback_ms, uint64_t generation, const InstantRunFn& run);
 
+  // Rendered answers. A request whose every step is at least `min_age_ms` old can keep the bytes
+  // of its whole response, so that asking it again (a dashboard reloaded, a second viewer, a
+  // panel pinned to a past incident) copies them instead of joining steps and writing JSON again.
+  // `request_key` must name everything the response depends on (RequestKey below); the same
+  // generation rule applies. Callers check Cacheable() first.
+  static std::string RequestKey(std::string_view endpoint, std::string_view text, int64_t start_ms,
+                                int64_t end_ms, int64_t step_ms, int64_t lookback_ms);
+  std::shared_ptr<const std::string> FindBody(const std::string& request_key, uint64_t generation);
+  // Keeps `body` when `newest_step_ms` is at least `min_age_ms` old (else does nothing).
+  void KeepBody(std::string request_key, uint64_t generation, int64_t newest_step_ms,
+                std::shared_ptr<const std::string> body);
+
   Stats stats() const;
 
  private:
@@ -84,6 +97,7 @@ class RangeCache {
     query::MatrixValue matrix;
     std::vector<query::Annotation> annotations;
     std::optional<query::QueryResult> instant;  // instant entries: the whole answer
+    std::shared_ptr<const std::string> body;    // rendered answers: the response body
     size_t bytes = 0;
   };
   using List = std::list<Entry>;  // most recently used first

@@ -226,4 +226,49 @@ TEST_CASE("query cache: instant queries at old times are kept whole, recent ones
 }
 
 }  // namespace
+TEST_CASE("query cache: rendered answers are kept for old steps only, per request and generation",
+          "[server][cache]") {
+  ManualClock clock(10 * kHour);
+  RangeCache::Options o;
+  o.max_bytes = 1 << 20;
+  RangeCache cache(o, &clock);
+  const std::string key =
+      RangeCache::RequestKey("query_range", "sum(x)", 8 * kHour, 9 * kHour, kMin, 5 * kMin);
+  CHECK(cache.FindBody(key, 1) == nullptr);
+  cache.KeepBody(key, 1, 9 * kHour, std::make_shared<const std::string>("{\"status\":\"success\"}"));
+  auto body = cache.FindBody(key, 1);
+  REQUIRE(body != nullptr);
+  CHECK(*body == "{\"status\":\"success\"}");
+  CHECK(cache.stats().hits == 1);
+  CHECK(cache.stats().entries == 1);
+  // Every part of the request is in the key.
+  CHECK(cache.FindBody(RangeCache::RequestKey("query", "sum(x)", 8 * kHour, 9 * kHour, kMin, 5 * kMin), 1) == nullptr);
+  CHECK(cache.FindBody(RangeCache::RequestKey("query_range", "sum(x) ", 8 * kHour, 9 * kHour, kMin, 5 * kMin), 1) == nullptr);
+  CHECK(cache.FindBody(RangeCache::RequestKey("query_range", "sum(x)", 8 * kHour + kMin, 9 * kHour, kMin, 5 * kMin), 1) == nullptr);
+  CHECK(cache.FindBody(RangeCache::RequestKey("query_range", "sum(x)", 8 * kHour, 9 * kHour - kMin, kMin, 5 * kMin), 1) == nullptr);
+  CHECK(cache.FindBody(RangeCache::RequestKey("query_range", "sum(x)", 8 * kHour, 9 * kHour, 2 * kMin, 5 * kMin), 1) == nullptr);
+  CHECK(cache.FindBody(RangeCache::RequestKey("query_range", "sum(x)", 8 * kHour, 9 * kHour, kMin, 6 * kMin), 1) == nullptr);
+  // Another generation: never served, and the entry is dropped.
+  CHECK(cache.FindBody(key, 2) == nullptr);
+  CHECK(cache.stats().entries == 0);
+  CHECK(cache.FindBody(key, 1) == nullptr);
+  // A newest step within the minimum age is never kept.
+  const std::string recent =
+      RangeCache::RequestKey("query", "sum(x)", 10 * kHour - 4 * kMin, 10 * kHour - 4 * kMin, 0, 5 * kMin);
+  cache.KeepBody(recent, 1, 10 * kHour - 4 * kMin, std::make_shared<const std::string>("b"));
+  CHECK(cache.FindBody(recent, 1) == nullptr);
+  // Bodies count against the memory bound.
+  for (int i = 0; i < 20; ++i) {
+    cache.KeepBody(RangeCache::RequestKey("query", "x" + std::to_string(i), kHour, kHour, 0, 5 * kMin), 1,
+                   kHour, std::make_shared<const std::string>(200 << 10, 'x'));
+    CHECK(cache.stats().bytes <= o.max_bytes);
+  }
+  CHECK(cache.stats().entries >= 1);
+  CHECK(cache.stats().entries < 20);
+  // A disabled cache keeps nothing.
+  RangeCache off({0, 5 * kMin}, &clock);
+  off.KeepBody(key, 1, kHour, std::make_shared<const std::string>("b"));
+  CHECK(off.FindBody(key, 1) == nullptr);
+}
+
 }  // namespace vigil::server
