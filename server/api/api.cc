@@ -88,6 +88,26 @@ void Api::Register(Router* router) {
     resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
     resp->body = metrics_ != nullptr ? metrics_->Render() : std::string();
   });
+
+  // Probes answer on the I/O thread what needs no work: query answers the cache holds (and bad
+  // parameters), fixed answers.
+  for (const char* method : {"GET", "POST"}) {
+    router->SetProbe(method, "/api/v1/query",
+                     [this](HttpRequest& req, HttpResponse* resp) { return InstantQuery(req, resp, true); });
+    router->SetProbe(method, "/api/v1/query_range",
+                     [this](HttpRequest& req, HttpResponse* resp) { return RangeQuery(req, resp, true); });
+  }
+  for (const char* path : {"/-/healthy", "/-/ready", "/api/v1/status/buildinfo", "/api/v1/rules",
+                           "/api/v1/alerts"}) {
+    for (const Router::Route& r : router->routes()) {
+      if (r.method != "GET" || r.pattern != path) continue;
+      router->SetProbe("GET", path, [h = r.handler](HttpRequest& req, HttpResponse* resp) {
+        h(req, resp);
+        return true;
+      });
+      break;
+    }
+  }
 }
 
 }  // namespace vigil::server

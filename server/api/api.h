@@ -76,6 +76,10 @@ class Api {
   void RespondCached(HttpResponse* resp, const std::string& body, const char* kind,
                      std::chrono::steady_clock::time_point started);
   void Query(HttpRequest& req, HttpResponse* resp);
+  // Instant and range queries. probe: only answer what needs no evaluation (bad parameters, an
+  // answer kept by the query cache), returning false when the query must run (router.h Probe).
+  bool InstantQuery(HttpRequest& req, HttpResponse* resp, bool probe);
+  bool RangeQuery(HttpRequest& req, HttpResponse* resp, bool probe);
   void QueryRange(HttpRequest& req, HttpResponse* resp);
   void FormatQuery(HttpRequest& req, HttpResponse* resp);
   void ParseQuery(HttpRequest& req, HttpResponse* resp);

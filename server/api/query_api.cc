@@ -81,29 +81,36 @@ void Api::RespondCached(HttpResponse* resp, const std::string& body, const char*
   }
 }
 
-void Api::Query(HttpRequest& req, HttpResponse* resp) {
+void Api::Query(HttpRequest& req, HttpResponse* resp) { InstantQuery(req, resp, false); }
+void Api::QueryRange(HttpRequest& req, HttpResponse* resp) { RangeQuery(req, resp, false); }
+
+bool Api::InstantQuery(HttpRequest& req, HttpResponse* resp, bool probe) {
   auto t = TimeParam(req, "time", NowMs());
-  if (!t.ok()) return RespondApiError(resp, ApiErrorType::kBadData, t.status().message());
+  if (!t.ok()) return RespondApiError(resp, ApiErrorType::kBadData, t.status().message()), true;
   auto opts = QueryOptions(req, options_.engine);
-  if (!opts.ok()) return RespondApiError(resp, ApiErrorType::kBadData, opts.status().message());
+  if (!opts.ok()) return RespondApiError(resp, ApiErrorType::kBadData, opts.status().message()), true;
   std::string text(req.Param("query").value_or(""));
   auto parsed = ParseQueryText(text, *opts, false);
-  if (!parsed.ok()) return RespondApiError(resp, ApiErrorType::kBadData, parsed.status().message());
-  query::Engine engine(*opts);
-  query::QueryContext ctx;
-  auto started = std::chrono::steady_clock::now();
-  const auto run = [&] {
-    ScopedCancelLink link(req.client_gone.get(), &ctx.cancelled);
-    return engine.InstantQuery(queryable_, text, *t, &ctx);
-  };
-  // The generation is read before the query runs, as for range queries.
+  if (!parsed.ok()) return RespondApiError(resp, ApiErrorType::kBadData, parsed.status().message()), true;
   const bool use_cache = range_cache_ != nullptr && req.Param("nocache").value_or("") != "1";
+  if (probe && (!use_cache || !RangeCache::Cacheable(**parsed))) return false;
+  auto started = std::chrono::steady_clock::now();
+  // The generation is read before the query runs, as for range queries.
   const uint64_t generation = use_cache ? db_->LateWriteGeneration() : 0;
   std::string body_key;
   if (use_cache && RangeCache::Cacheable(**parsed)) {
     body_key = RangeCache::RequestKey("query", text, *t, *t, 0, opts->lookback_delta_ms);
-    if (auto body = range_cache_->FindBody(body_key, generation)) return RespondCached(resp, *body, "instant", started);
+    if (auto body = range_cache_->FindBody(body_key, generation)) {
+      return RespondCached(resp, *body, "instant", started), true;
+    }
   }
+  if (probe) return false;
+  query::Engine engine(*opts);
+  query::QueryContext ctx;
+  const auto run = [&] {
+    ScopedCancelLink link(req.client_gone.get(), &ctx.cancelled);
+    return engine.InstantQuery(queryable_, text, *t, &ctx);
+  };
   Result<query::QueryResult> r =
       use_cache ? range_cache_->Instant(text, **parsed, *t, opts->lookback_delta_ms, generation, run)
                 : run();
@@ -111,7 +118,7 @@ void Api::Query(HttpRequest& req, HttpResponse* resp) {
   if (!r.ok()) {
     ApiErrorType type = ClassifyQueryError(r.status());
     if (metrics_ != nullptr) metrics_->ObserveQuery("instant", ApiErrorTypeName(type), secs);
-    return RespondApiError(resp, type, r.status().message());
+    return RespondApiError(resp, type, r.status().message()), true;
   }
   if (metrics_ != nullptr) metrics_->ObserveQuery("instant", "success", secs);
   RespondQueryResult(resp, *r, ToAnnotations(*r));
@@ -119,11 +126,13 @@ void Api::Query(HttpRequest& req, HttpResponse* resp) {
     range_cache_->KeepBody(std::move(body_key), generation, *t,
                            std::make_shared<const std::string>(resp->body));
   }
+  return true;
 }
 
-void Api::QueryRange(HttpRequest& req, HttpResponse* resp) {
+bool Api::RangeQuery(HttpRequest& req, HttpResponse* resp, bool probe) {
   auto bad = [resp](const Status& st) {
     RespondApiError(resp, ApiErrorType::kBadData, st.message());
+    return true;
   };
   auto start_v = req.Param("start").value_or("");
   auto start = ParseApiTime(start_v);
@@ -148,22 +157,25 @@ void Api::QueryRange(HttpRequest& req, HttpResponse* resp) {
   std::string text(req.Param("query").value_or(""));
   auto parsed = ParseQueryText(text, *opts, true);
   if (!parsed.ok()) return bad(parsed.status());
-
-  query::Engine engine(*opts);
-  query::QueryContext ctx;
-  auto started = std::chrono::steady_clock::now();
-  const auto run = [&](int64_t s, int64_t e) {
-    ScopedCancelLink link(req.client_gone.get(), &ctx.cancelled);
-    return engine.RangeQuery(queryable_, text, s, e, *step, &ctx);
-  };
-  // Read before the query runs: a late write during it makes what it computes uncacheable.
   const bool use_cache = range_cache_ != nullptr && req.Param("nocache").value_or("") != "1";
+  if (probe && (!use_cache || !RangeCache::Cacheable(**parsed))) return false;
+  auto started = std::chrono::steady_clock::now();
+  // Read before the query runs: a late write during it makes what it computes uncacheable.
   const uint64_t generation = use_cache ? db_->LateWriteGeneration() : 0;
   std::string body_key;
   if (use_cache && RangeCache::Cacheable(**parsed)) {
     body_key = RangeCache::RequestKey("query_range", text, *start, *end, *step, opts->lookback_delta_ms);
-    if (auto body = range_cache_->FindBody(body_key, generation)) return RespondCached(resp, *body, "range", started);
+    if (auto body = range_cache_->FindBody(body_key, generation)) {
+      return RespondCached(resp, *body, "range", started), true;
+    }
   }
+  if (probe) return false;
+  query::Engine engine(*opts);
+  query::QueryContext ctx;
+  const auto run = [&](int64_t s, int64_t e) {
+    ScopedCancelLink link(req.client_gone.get(), &ctx.cancelled);
+    return engine.RangeQuery(queryable_, text, s, e, *step, &ctx);
+  };
   Result<query::QueryResult> r =
       use_cache ? range_cache_->Query(text, **parsed, *start, *end, *step, opts->lookback_delta_ms,
                                       generation, run)
@@ -172,7 +184,7 @@ void Api::QueryRange(HttpRequest& req, HttpResponse* resp) {
   if (!r.ok()) {
     ApiErrorType type = ClassifyQueryError(r.status());
     if (metrics_ != nullptr) metrics_->ObserveQuery("range", ApiErrorTypeName(type), secs);
-    return RespondApiError(resp, type, r.status().message());
+    return RespondApiError(resp, type, r.status().message()), true;
   }
   if (metrics_ != nullptr) metrics_->ObserveQuery("range", "success", secs);
   RespondQueryResult(resp, *r, ToAnnotations(*r));
@@ -182,6 +194,7 @@ void Api::QueryRange(HttpRequest& req, HttpResponse* resp) {
     range_cache_->KeepBody(std::move(body_key), generation, newest,
                            std::make_shared<const std::string>(resp->body));
   }
+  return true;
 }
 
 void Api::FormatQuery(HttpRequest& req, HttpResponse* resp) {

@@ -5,6 +5,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
@@ -68,9 +69,6 @@ class SessionBase {
   virtual ~SessionBase() = default;
   // Called when the server stops: close now if waiting for a request.
   virtual void OnServerStop() = 0;
-  // Called when the shutdown grace period ran out: a running handler sees its client as gone
-  // (queries return Cancelled at their next check).
-  virtual void CancelInFlight() = 0;
 };
 
 }  // namespace
@@ -108,7 +106,63 @@ class HttpServer::Impl {
   uint16_t port = 0;
   bool tls = false;
 
+  // Requests whose handler runs, watched for a client that closes its connection: every
+  // kDisconnectPollMs an I/O thread peeks at each socket, and fires the request's signal when
+  // the peer has closed it. Polling (instead of an asynchronous wait per request) costs nothing
+  // per request and needs nothing from the connection's own event loop.
+  uint64_t Watch(int fd, std::shared_ptr<ClientGoneSignal> signal) {
+    std::lock_guard<std::mutex> lock(watch_mu_);
+    const uint64_t id = ++watch_next_;
+    watched_.emplace(id, Watched{fd, std::move(signal)});
+    if (!poll_armed_ && !watch_stopped_) {
+      poll_armed_ = true;
+      ArmPollLocked();
+    }
+    return id;
+  }
+  // Must be called before the socket closes (the poller peeks at the descriptor).
+  void Unwatch(uint64_t id) {
+    std::lock_guard<std::mutex> lock(watch_mu_);
+    watched_.erase(id);
+  }
+  // Shutdown: every running handler sees its client as gone.
+  void FireAllWatched() {
+    std::lock_guard<std::mutex> lock(watch_mu_);
+    for (auto& [id, w] : watched_) w.signal->Fire();
+  }
+
  private:
+  static constexpr int kDisconnectPollMs = 50;
+  struct Watched {
+    int fd;
+    std::shared_ptr<ClientGoneSignal> signal;
+  };
+  void ArmPollLocked() {
+    poll_timer_.expires_after(std::chrono::milliseconds(kDisconnectPollMs));
+    poll_timer_.async_wait([this](beast::error_code ec) { OnPoll(ec); });
+  }
+  void OnPoll(beast::error_code ec) {
+    std::lock_guard<std::mutex> lock(watch_mu_);
+    if (ec || watch_stopped_) {
+      poll_armed_ = false;
+      return;
+    }
+    for (auto& [id, w] : watched_) {
+      if (w.signal->fired()) continue;
+      char b;
+      ssize_t n = ::recv(w.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+      // n > 0: the client sent more (a pipelined request); it is still there.
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        w.signal->Fire();
+      }
+    }
+    if (watched_.empty()) {
+      poll_armed_ = false;
+    } else {
+      ArmPollLocked();
+    }
+  }
+
   void DoAccept();
   void OnAccept(beast::error_code ec, tcp::socket socket);
 
@@ -120,9 +174,21 @@ class HttpServer::Impl {
   std::condition_variable cv_;
   std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions_;
   std::optional<ssl::context> ssl_ctx_;
-  net::io_context ioc_;
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
+  // One io_context per I/O thread, each run by its thread alone (connections are spread over
+  // them as they are accepted): a connection's reads, probes and writes never move between
+  // threads, and no thread wakes another to hand the event loop over. ioc_ is the first; it also
+  // runs the listener and the disconnect poller.
+  net::io_context ioc_{1};
+  std::vector<std::unique_ptr<net::io_context>> more_iocs_;
+  size_t next_ioc_ = 0;  // accept handler only
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> work_;
   tcp::acceptor acceptor_;
+  net::steady_timer poll_timer_{ioc_};
+  std::mutex watch_mu_;  // guards the four below and poll_timer_
+  std::unordered_map<uint64_t, Watched> watched_;
+  uint64_t watch_next_ = 0;
+  bool poll_armed_ = false;
+  bool watch_stopped_ = false;
   std::unique_ptr<net::thread_pool> workers_;
   std::vector<std::thread> io_threads_;
   std::atomic<bool> started_{false};
@@ -134,7 +200,7 @@ class HttpServer::Impl {
 namespace {
 
 // One connection. Stream is beast::tcp_stream or beast::ssl_stream<beast::tcp_stream>. All
-// member functions except the handler body run on the connection's strand.
+// member functions except the handler body run on the connection's I/O thread.
 template <class Stream>
 class Session final : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
@@ -160,13 +226,6 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       } else {
         self->DoRead();
       }
-    });
-  }
-
-  void CancelInFlight() override {
-    auto self = this->shared_from_this();
-    net::post(stream_.get_executor(), [self] {
-      if (self->state_ == State::kHandling && self->client_gone_) self->client_gone_->Fire();
     });
   }
 
@@ -289,11 +348,12 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       req->headers.emplace_back(Lower(SV(f.name_string())), std::string(f.value()));
     }
     req->body = std::move(msg.body());
-    {
+    if (remote_address_.empty()) {
       beast::error_code rec;
       auto ep = Lowest().socket().remote_endpoint(rec);
-      if (!rec) req->remote_address = ep.address().to_string() + ":" + std::to_string(ep.port());
+      if (!rec) remote_address_ = ep.address().to_string() + ":" + std::to_string(ep.port());
     }
+    req->remote_address = remote_address_;
 
     std::string_view target = req->target;
     size_t q = target.find('?');
@@ -378,32 +438,46 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
                     handler_name_);
     }
 
-    // Hand the request to a worker; watch the connection for a client that gives up.
     state_ = State::kHandling;
+    // The route's probe may answer here, on this I/O thread (a cached query answer, a fixed one).
+    if (route->probe) {
+      HttpResponse resp;
+      bool answered = false;
+      try {
+        answered = route->probe(*req, &resp);
+      } catch (const std::exception& e) {
+        VIGIL_LOG(ERROR) << "probe of " << handler_name_ << " threw: " << e.what();
+        answered = false;
+        resp = HttpResponse();
+      }
+      if (answered) return Write(std::move(resp));
+    }
+    // Run the handler on a worker; watch the connection for a client that gives up.
     Lowest().expires_never();
-    client_gone_ = std::make_shared<ClientGoneSignal>();
-    req->client_gone = client_gone_;
-    WatchDisconnect();
+    auto gone = std::make_shared<ClientGoneSignal>();
+    req->client_gone = gone;
+    const uint64_t watch = server_->Watch(Lowest().socket().native_handle(), std::move(gone));
+    const Handler* handler = &route->handler;
     server_->queued.fetch_add(1);
     auto self = this->shared_from_this();
-    const Handler* handler = &route->handler;
-    net::post(server_->workers(), [self, req, handler] {
+    net::post(server_->workers(), [self, req, handler, watch] {
       auto resp = std::make_shared<HttpResponse>();
-      try {
-        (*handler)(*req, resp.get());
-      } catch (const std::exception& e) {
-        VIGIL_LOG(ERROR) << "handler " << self->handler_name_ << " threw: " << e.what();
-        *resp = HttpResponse();
-        resp->status = 500;
-        resp->body = ErrorEnvelope("internal", std::string("internal error: ") + e.what());
-      }
+      self->RunHandler(*handler, *req, resp.get());
       self->server_->queued.fetch_sub(1);
-      net::post(self->stream_.get_executor(), [self, resp] {
-        beast::error_code ec;
-        self->Lowest().socket().cancel(ec);  // ends WatchDisconnect
-        self->Write(std::move(*resp));
-      });
+      self->server_->Unwatch(watch);
+      net::post(self->stream_.get_executor(), [self, resp] { self->Write(std::move(*resp)); });
     });
+  }
+
+  void RunHandler(const Handler& handler, HttpRequest& req, HttpResponse* resp) {
+    try {
+      handler(req, resp);
+    } catch (const std::exception& e) {
+      VIGIL_LOG(ERROR) << "handler " << handler_name_ << " threw: " << e.what();
+      *resp = HttpResponse();
+      resp->status = 500;
+      resp->body = ErrorEnvelope("internal", std::string("internal error: ") + e.what());
+    }
   }
 
   // A response decided before any handler ran; the connection stays usable.
@@ -413,19 +487,6 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     resp.status = status;
     resp.body = ErrorEnvelope(type, message);
     Write(std::move(resp));
-  }
-
-  void WatchDisconnect() {
-    auto self = this->shared_from_this();
-    Lowest().socket().async_wait(tcp::socket::wait_read, [self](beast::error_code ec) {
-      if (ec || self->state_ != State::kHandling) return;
-      char b;
-      ssize_t n = ::recv(self->Lowest().socket().native_handle(), &b, 1, MSG_PEEK | MSG_DONTWAIT);
-      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
-        self->client_gone_->Fire();
-      }
-      // n > 0: the client sent more (a pipelined request); it is still there.
-    });
   }
 
   void Write(HttpResponse resp) {
@@ -528,7 +589,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   unsigned version_ = 11;
   std::string allow_;
   std::string handler_name_;
-  std::shared_ptr<ClientGoneSignal> client_gone_;
+  std::string remote_address_;
   std::chrono::steady_clock::time_point started_;
 };
 
@@ -572,17 +633,22 @@ Status HttpServer::Impl::Start() {
     return Status::IOError("cannot start HTTP server on " + where + ": " + e.what());
   }
   workers_ = std::make_unique<net::thread_pool>(std::max(1, options_.worker_threads));
-  work_.emplace(ioc_.get_executor());
-  DoAccept();
-  for (int i = 0; i < std::max(1, options_.io_threads); ++i) {
-    io_threads_.emplace_back([this] { ioc_.run(); });
+  for (int i = 1; i < std::max(1, options_.io_threads); ++i) {
+    more_iocs_.push_back(std::make_unique<net::io_context>(1));
   }
+  work_.push_back(net::make_work_guard(ioc_));
+  for (auto& c : more_iocs_) work_.push_back(net::make_work_guard(*c));
+  DoAccept();
+  io_threads_.emplace_back([this] { ioc_.run(); });
+  for (auto& c : more_iocs_) io_threads_.emplace_back([ctx = c.get()] { ctx->run(); });
   running_ = true;
   return Status::OK();
 }
 
 void HttpServer::Impl::DoAccept() {
-  acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket s) {
+  const size_t n = next_ioc_++ % (more_iocs_.size() + 1);
+  net::io_context& ctx = n == 0 ? ioc_ : *more_iocs_[n - 1];
+  acceptor_.async_accept(ctx.get_executor(), [this](beast::error_code ec, tcp::socket s) {
     OnAccept(ec, std::move(s));
   });
 }
@@ -638,15 +704,21 @@ void HttpServer::Impl::Stop() {
       }
     }
   }
-  for (auto& s : live) s->CancelInFlight();
   live.clear();
+  FireAllWatched();
   if (!io_threads_.empty()) {
     // Give cancelled handlers a moment to answer before the I/O threads stop.
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait_for(lock, std::chrono::milliseconds(1000), [this] { return sessions_.empty(); });
   }
-  work_.reset();
+  {
+    std::lock_guard<std::mutex> lock(watch_mu_);
+    watch_stopped_ = true;
+    poll_timer_.cancel();
+  }
+  work_.clear();
   ioc_.stop();
+  for (auto& c : more_iocs_) c->stop();
   for (auto& t : io_threads_) t.join();
   io_threads_.clear();
   workers_->join();

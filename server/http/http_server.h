@@ -2,8 +2,10 @@
 
 // Vigil's HTTP/1.1 server (Boost.Beast over Asio), plain or TLS.
 //
-// - I/O runs on `io_threads` threads; handlers run on a separate pool of `worker_threads`, so a
-//   long query never stalls other connections' reads and writes.
+// - I/O runs on `io_threads` threads, each with its own event loop; a connection stays on the
+//   thread that accepted it. Handlers run on a separate pool of `worker_threads`, so a long query
+//   never stalls other connections' reads and writes. A route's probe (router.h) may answer on
+//   the I/O thread first, without the two thread hand-offs (cached query answers, health checks).
 // - Keep-alive with an idle timeout; a read timeout for a request once it started; a write
 //   timeout for the response.
 // - Bodies over max_body_bytes (as sent, and again after gzip inflation) get 413 and the
@@ -11,8 +13,8 @@
 //   the handler runs; other encodings (snappy) are left to the handler.
 // - Responses are gzip-compressed when the client's Accept-Encoding allows it.
 // - Form-encoded POST bodies are merged into HttpRequest::params (body first, as Go does).
-// - While a handler runs, the server watches the connection; when the client closes it,
-//   HttpRequest::client_gone becomes true (queries stop early).
+// - While a handler runs, the server watches the connection (a peek every 50 ms); when the
+//   client closes it, HttpRequest::client_gone becomes true (queries stop early).
 // - With an Authenticator, every route requires a bearer token with the route's scope: 401 when
 //   the token is missing or unknown, 403 when its scopes do not cover the route.
 // - Stop(): closes the listener, closes idle keep-alive connections, lets in-flight requests

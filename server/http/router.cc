@@ -17,10 +17,21 @@ void Router::Register(std::string_view method, std::string_view pattern, Handler
     if (r.method == method && r.pattern == pattern) {
       r.handler = std::move(handler);
       r.scope = scope;
+      r.probe = nullptr;  // it answered for the replaced handler
       return;
     }
   }
-  routes_.push_back({std::string(method), std::string(pattern), std::move(handler), scope});
+  routes_.push_back({std::string(method), std::string(pattern), std::move(handler), scope, {}});
+}
+
+bool Router::SetProbe(std::string_view method, std::string_view pattern, Probe probe) {
+  for (Route& r : routes_) {
+    if (r.method == method && r.pattern == pattern) {
+      r.probe = std::move(probe);
+      return true;
+    }
+  }
+  return false;
 }
 
 bool Router::MatchPattern(std::string_view pattern, std::string_view path, ParamList* params) {

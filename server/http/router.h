@@ -29,6 +29,12 @@ std::string_view ScopeName(Scope s);  // "read", "write", "admin"
 // caught by the server and answered 500.
 using Handler = std::function<void(HttpRequest& req, HttpResponse* resp)>;
 
+// Runs on the I/O thread that read the request, before the handler: answers at once when it can
+// (returns true), else returns false with *resp untouched and the handler runs on a worker. It
+// must not block and must take microseconds (a cache lookup, a fixed answer): it saves the two
+// thread hand-offs of the worker pool. req.client_gone is not set yet.
+using Probe = std::function<bool(HttpRequest& req, HttpResponse* resp)>;
+
 class Router {
  public:
   struct Route {
@@ -36,10 +42,15 @@ class Router {
     std::string pattern;  // also the `handler` label of vigil_http_requests_total
     Handler handler;
     Scope scope = Scope::kRead;
+    Probe probe;  // may be empty
   };
 
   void Register(std::string_view method, std::string_view pattern, Handler handler,
                 Scope scope = Scope::kRead);
+
+  // Adds a probe to a registered route (after Register(); registering the route again drops it).
+  // Returns false when no such route exists.
+  bool SetProbe(std::string_view method, std::string_view pattern, Probe probe);
 
   // The route for method and path; fills *path_params. nullptr when none matches; then
   // *path_known tells whether another method would match (405 rather than 404).

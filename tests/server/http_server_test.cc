@@ -48,6 +48,7 @@ struct Fixture {
   std::unique_ptr<HttpServer> server;
   std::atomic<int> gone_seen{0};
   std::atomic<int> handled{0};
+  std::atomic<int> probed{0};
 
   explicit Fixture(HttpServerOptions o = {}) {
     router.Register("POST", "/echo", [this](HttpRequest& req, HttpResponse* resp) {
@@ -77,6 +78,19 @@ struct Fixture {
       resp->body = R"({"slow":true})";
     });
     router.Register("GET", "/read", [](HttpRequest&, HttpResponse* resp) { resp->body = "{}"; });
+    router.Register("GET", "/probed", [this](HttpRequest&, HttpResponse* resp) {
+      ++handled;
+      resp->body = R"({"by":"handler"})";
+    });
+    // Answers ?fast=1 on the I/O thread, throws on ?fast=throw, leaves the rest to the handler.
+    router.SetProbe("GET", "/probed", [this](HttpRequest& req, HttpResponse* resp) {
+      auto fast = req.Param("fast").value_or("");
+      if (fast == "throw") throw std::runtime_error("probe failed");
+      if (fast != "1") return false;
+      ++probed;
+      resp->body = R"({"by":"probe"})";
+      return true;
+    });
     router.Register("POST", "/write", [](HttpRequest&, HttpResponse* resp) { resp->status = 204; resp->body.clear(); }, Scope::kWrite);
     router.Register("POST", "/admin", [](HttpRequest&, HttpResponse* resp) { resp->body = "{}"; }, Scope::kAdmin);
     o.address = "127.0.0.1";
@@ -232,6 +246,77 @@ TEST_CASE("A client that disconnects while its request runs is noticed", "[serve
   }
   sig.Link(&b);  // linking after the fact sets the flag at once
   CHECK(b.load());
+}
+
+TEST_CASE("A route's probe answers on the I/O thread, or leaves the request to the handler",
+          "[server][http]") {
+  HttpServerOptions o;
+  o.io_threads = 1;  // both connections below share one event loop
+  Fixture f(o);
+  auto c = f.Client();
+  auto r = c.Get("/probed?fast=1");
+  REQUIRE(r.ok());
+  CHECK(r->body == R"({"by":"probe"})");
+  CHECK(f.probed.load() == 1);
+  CHECK(f.handled.load() == 0);
+  for (const char* target : {"/probed", "/probed?fast=throw"}) {
+    CAPTURE(target);
+    r = c.Get(target);
+    REQUIRE(r.ok());
+    CHECK(r->status == 200);
+    CHECK(r->body == R"({"by":"handler"})");
+  }
+  CHECK(f.handled.load() == 2);
+  CHECK(f.probed.load() == 1);
+
+  // A handler running on a worker does not hold up a probe answer on the same event loop.
+  std::atomic<bool> slow_done{false};
+  bool slow_ok = false;
+  std::thread t([&] {
+    HttpClient slow("127.0.0.1", f.server->port());
+    auto sr = slow.Get("/slow");  // 300 ms on a worker
+    slow_ok = sr.ok() && sr->status == 200;
+    slow_done = true;
+  });
+  std::this_thread::sleep_for(50ms);
+  auto fast = f.Client().Get("/probed?fast=1");
+  CHECK(fast.ok());
+  CHECK_FALSE(slow_done.load());
+  t.join();
+  CHECK(slow_ok);
+
+  // Registering a route again drops its probe (it belonged to the replaced handler).
+  Router router;
+  router.Register("GET", "/x", [](HttpRequest&, HttpResponse*) {});
+  CHECK(router.SetProbe("GET", "/x", [](HttpRequest&, HttpResponse*) { return true; }));
+  CHECK_FALSE(router.SetProbe("GET", "/y", [](HttpRequest&, HttpResponse*) { return true; }));
+  CHECK(router.routes()[0].probe != nullptr);
+  router.Register("GET", "/x", [](HttpRequest&, HttpResponse*) {});
+  CHECK(router.routes()[0].probe == nullptr);
+}
+
+TEST_CASE("Connections spread over several event loops all get their answers", "[server][http]") {
+  HttpServerOptions o;
+  o.io_threads = 3;
+  Fixture f(o);
+  std::vector<std::thread> ts;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 6; ++i) {
+    ts.emplace_back([&, i] {
+      auto c = f.Client();
+      for (int k = 0; k < 20; ++k) {
+        auto r = k % 2 == 0 ? c.Get("/probed?fast=1") : c.Get("/params/c" + std::to_string(i) + "/x?a=" + std::to_string(k));
+        if (r.ok() && r->status == 200 &&
+            (k % 2 == 0 ? r->body == R"({"by":"probe"})"
+                        : r->body == "c" + std::to_string(i) + "|" + std::to_string(k))) {
+          ++ok;
+        }
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  CHECK(ok.load() == 120);
+  CHECK(f.probed.load() == 60);
 }
 
 TEST_CASE("Stop lets in-flight requests finish and refuses new connections", "[server][http]") {
