@@ -11,6 +11,7 @@
 #include "server/native/native_server.h"
 #include "storage/base/file_system.h"
 #include "storage/base/logging.h"
+#include "storage/block/piece_cache.h"
 #include "storage/file_names.h"
 
 namespace vigil::server {
@@ -36,12 +37,22 @@ Result<std::unique_ptr<Vigild>> Vigild::Start(const VigildConfig& config, const 
   dbo.retention_ms = config.retention_time_ms;
   dbo.retention_bytes = config.retention_size_bytes;
   dbo.late_write_ms = config.query_cache_min_age_ms;  // the range cache's invalidation threshold
+  storage::block::SharedPieceCache::Instance().SetCapacity(config.storage_piece_cache_bytes);
   VIGIL_ASSIGN_OR_RETURN(v->db_, storage::Db::Open(dbo, config.data_dir));
   storage::DbStats stats = v->db_->Stats();
   VIGIL_LOG(INFO) << "opened " << config.data_dir << ": " << stats.head_series << " series, "
                   << stats.wal_replayed_samples << " samples replayed from the WAL";
 
   v->metrics_ = std::make_unique<ServerMetrics>(v->db_.get());
+  v->metrics_->registry().AddCollector([](MetricsWriter* w) {
+    const auto s = storage::block::SharedPieceCache::Instance().stats();
+    w->Single("vigil_storage_piece_cache_hits_total", "counter",
+              "Block pieces found decompressed in the shared piece cache.", static_cast<double>(s.hits));
+    w->Single("vigil_storage_piece_cache_misses_total", "counter",
+              "Block pieces looked up in the shared piece cache and not found.", static_cast<double>(s.misses));
+    w->Single("vigil_storage_piece_cache_bytes", "gauge",
+              "Memory held by the shared piece cache.", static_cast<double>(s.bytes));
+  });
 
   // Metric metadata from remote write, kept in <data>/metadata (saved at most every 5 s).
   v->metadata_ = std::make_unique<ingest::MetadataStore>();

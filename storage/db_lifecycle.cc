@@ -7,6 +7,7 @@
 
 #include "storage/base/logging.h"
 #include "storage/block/block_querier.h"
+#include "storage/block/piece_cache.h"
 #include "storage/compact/merge_querier.h"
 #include "storage/compact/planner.h"
 #include "storage/compact/write_block.h"
@@ -164,6 +165,7 @@ Status DbImpl::FinishTruncation(int64_t wait_ms) {
 }
 
 Status DbImpl::CompactOnce(bool force, bool* did) {
+  block::PieceCacheBypass bypass;  // reads every piece once: keep the shared cache for queries
   *did = false;
   const BlockList blocks = CurrentBlocks();
   std::vector<const BlockMeta*> metas;
@@ -277,6 +279,7 @@ Status DbImpl::DeleteSeries(std::span<const Matcher> matchers, int64_t min_t, in
 }
 
 Status DbImpl::CleanTombstones() {
+  block::PieceCacheBypass bypass;  // reads every piece once: keep the shared cache for queries
   std::lock_guard<std::mutex> lock(lifecycle_mu_);
   for (const auto& b : CurrentBlocks()) {
     if (b->reader()->tombstones()->empty()) continue;
@@ -297,6 +300,7 @@ Status DbImpl::CleanTombstones() {
 }
 
 Status DbImpl::Snapshot(const std::string& dir) {
+  block::PieceCacheBypass bypass;  // reads every piece once: keep the shared cache for queries
   std::lock_guard<std::mutex> lock(lifecycle_mu_);
   VIGIL_RETURN_IF_ERROR(CreateDirsDurably(fs_, dir));
   VIGIL_ASSIGN_OR_RETURN(std::vector<std::string> existing, fs_->ListDir(dir));

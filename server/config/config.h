@@ -39,6 +39,7 @@ struct VigildConfig {
 
   int64_t retention_time_ms = 15ll * 24 * 3600 * 1000;  // 0: keep forever
   uint64_t retention_size_bytes = 0;                     // 0: no size limit
+  uint64_t storage_piece_cache_bytes = 64ull << 20;     // storage/block/piece_cache.h
   storage::WalSyncPolicy wal_sync = storage::WalSyncPolicy::kInterval;
   int64_t wal_sync_interval_ms = 1000;
   int64_t out_of_order_window_ms = 3600'000;

@@ -7,7 +7,6 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -27,6 +26,7 @@
 #include "server/auth/auth.h"
 #include "server/http/gzip.h"
 #include "server/http/json.h"
+#include "server/http/worker_pool.h"
 #include "storage/base/logging.h"
 
 namespace vigil::server {
@@ -85,7 +85,7 @@ class HttpServer::Impl {
 
   const HttpServerOptions& options() const { return options_; }
   const Router* router() const { return router_; }
-  net::thread_pool& workers() { return *workers_; }
+  WorkerPool& workers() { return *workers_; }
   bool stopping() const { return stopping_.load(); }
 
   void AddSession(SessionBase* s, std::weak_ptr<SessionBase> w) {
@@ -189,7 +189,7 @@ class HttpServer::Impl {
   uint64_t watch_next_ = 0;
   bool poll_armed_ = false;
   bool watch_stopped_ = false;
-  std::unique_ptr<net::thread_pool> workers_;
+  std::unique_ptr<WorkerPool> workers_;
   std::vector<std::thread> io_threads_;
   std::atomic<bool> started_{false};
   std::atomic<bool> stopping_{false};
@@ -460,7 +460,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     const Handler* handler = &route->handler;
     server_->queued.fetch_add(1);
     auto self = this->shared_from_this();
-    net::post(server_->workers(), [self, req, handler, watch] {
+    server_->workers().Post([self, req, handler, watch] {
       auto resp = std::make_shared<HttpResponse>();
       self->RunHandler(*handler, *req, resp.get());
       self->server_->queued.fetch_sub(1);
@@ -632,7 +632,7 @@ Status HttpServer::Impl::Start() {
   } catch (const std::exception& e) {
     return Status::IOError("cannot start HTTP server on " + where + ": " + e.what());
   }
-  workers_ = std::make_unique<net::thread_pool>(std::max(1, options_.worker_threads));
+  workers_ = std::make_unique<WorkerPool>(options_.worker_threads);
   for (int i = 1; i < std::max(1, options_.io_threads); ++i) {
     more_iocs_.push_back(std::make_unique<net::io_context>(1));
   }
@@ -721,7 +721,7 @@ void HttpServer::Impl::Stop() {
   for (auto& c : more_iocs_) c->stop();
   for (auto& t : io_threads_) t.join();
   io_threads_.clear();
-  workers_->join();
+  workers_->Join();
 }
 
 HttpServer::HttpServer(HttpServerOptions options, const Router* router)

@@ -3,8 +3,8 @@
 // Vigil's HTTP/1.1 server (Boost.Beast over Asio), plain or TLS.
 //
 // - I/O runs on `io_threads` threads, each with its own event loop; a connection stays on the
-//   thread that accepted it. Handlers run on a separate pool of `worker_threads`, so a long query
-//   never stalls other connections' reads and writes. A route's probe (router.h) may answer on
+//   thread that accepted it. Handlers run on a separate pool of `worker_threads` (the thread idle
+//   last first: worker_pool.h), so a long query never stalls other connections' reads and writes. A route's probe (router.h) may answer on
 //   the I/O thread first, without the two thread hand-offs (cached query answers, health checks).
 // - Keep-alive with an idle timeout; a read timeout for a request once it started; a write
 //   timeout for the response.
