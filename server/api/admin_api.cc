@@ -63,6 +63,16 @@ void Api::CleanTombstones(HttpRequest&, HttpResponse* resp) {
   resp->body.clear();
 }
 
+void Api::CompactNow(HttpRequest&, HttpResponse* resp) {
+  Status st = db_->Compact();
+  if (!st.ok()) {
+    return RespondApiError(resp, ApiErrorType::kInternal, "compaction: " + st.message());
+  }
+  resp->status = 204;
+  resp->content_type.clear();
+  resp->body.clear();
+}
+
 void Api::Snapshot(HttpRequest& req, HttpResponse* resp) {
   if (auto skip = req.Param("skip_head"); skip && (*skip == "true" || *skip == "1")) {
     return RespondApiError(resp, ApiErrorType::kBadData,

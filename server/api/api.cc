@@ -69,6 +69,7 @@ void Api::Register(Router* router) {
     router->Register(method, "/api/v1/admin/tsdb/clean_tombstones", bind(&Api::CleanTombstones),
                      Scope::kAdmin);
     router->Register(method, "/api/v1/admin/tsdb/snapshot", bind(&Api::Snapshot), Scope::kAdmin);
+    router->Register(method, "/api/v1/admin/tsdb/compact", bind(&Api::CompactNow), Scope::kAdmin);
   }
 
   router->Register("GET", "/-/healthy", [](HttpRequest&, HttpResponse* resp) {

@@ -76,6 +76,9 @@ class Api {
   void RespondCached(HttpResponse* resp, const std::string& body, const char* kind,
                      std::chrono::steady_clock::time_point started);
   void Query(HttpRequest& req, HttpResponse* resp);
+  // POST /api/v1/admin/tsdb/compact: the whole head written as blocks, then every compaction
+  // the blocks allow, without waiting for their ranges to end (Db::Compact()).
+  void CompactNow(HttpRequest& req, HttpResponse* resp);
   // Instant and range queries. probe: only answer what needs no evaluation (bad parameters, an
   // answer kept by the query cache), returning false when the query must run (router.h Probe).
   bool InstantQuery(HttpRequest& req, HttpResponse* resp, bool probe);
