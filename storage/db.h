@@ -40,6 +40,12 @@ struct DbOptions {
   int64_t out_of_order_window_ms = 60 * 60 * 1000;
   // Samples per head chunk before it is cut (Vigil targets 120; hard cap 240).
   uint32_t chunk_target_samples = 120;
+  // Samples per chunk in blocks written by compaction (and compacted snapshots), at most 240.
+  // Longer chunks amortise each chunk's header and give zstd pieces more series to find
+  // repetition across: on the telemetry dataset's 6 h, 240 instead of 120 takes a compacted block
+  // from 0.677 to 0.652 bytes/sample; a query then decodes up to 240 samples at each end of its
+  // range instead of 120.
+  uint32_t compacted_chunk_samples = 240;
   // Re-encode each head chunk with the adaptive encoder when it is cut (about half the memory of
   // Gorilla on real telemetry, at the cost of append and replay speed). Off keeps Gorilla chunks
   // in the head; blocks are always written with the adaptive encoder.
@@ -140,6 +146,11 @@ class Db {
   // every block copied, and the head's samples (tombstones applied) written as blocks, so that
   // Db::Open(dir) serves everything that was committed before the call. No WAL is copied.
   virtual Status Snapshot(const std::string& dir) = 0;
+  // The same copy, settled: blocks and head merged and written anew as blocks of the largest
+  // compaction range (chunks of compacted_chunk_samples), as compaction would leave them over
+  // time; the live database is not changed. Rewrites everything: for backups that should be
+  // small and for measuring settled bytes on disk.
+  virtual Status SnapshotCompacted(const std::string& dir) = 0;
   // Persists the whole head as blocks, runs compaction until nothing is left to merge, and
   // applies retention. For tests, benchmarks and admin; normally the background thread does this
   // in smaller steps. Blocks appenders and queriers only for the instants it swaps block lists.

@@ -36,6 +36,7 @@ class DbImpl final : public Db {
   Status DeleteSeries(std::span<const Matcher> matchers, int64_t min_t, int64_t max_t) override;
   Status CleanTombstones() override;
   Status Snapshot(const std::string& dir) override;
+  Status SnapshotCompacted(const std::string& dir) override;
   Status Compact() override;
   std::vector<BlockInfo> Blocks() const override;
   uint64_t LateWriteGeneration() const override {

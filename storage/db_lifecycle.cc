@@ -190,7 +190,7 @@ Status DbImpl::CompactOnce(bool force, bool* did) {
     wo.compaction_level = std::max(wo.compaction_level, b->meta().compaction_level + 1);
     wo.sources.push_back(b->meta().id);
   }
-  wo.chunk_samples = options_.chunk_target_samples;
+  wo.chunk_samples = options_.compacted_chunk_samples;
   wo.clock = clock_;
   std::vector<std::unique_ptr<Querier>> sources;
   for (const auto& b : group) sources.push_back(NewBlockQuerier(b->reader(), wo.min_time, wo.max_time - 1));
@@ -326,6 +326,36 @@ Status DbImpl::Snapshot(const std::string& dir) {
     wo.chunk_samples = options_.chunk_target_samples;
     wo.clock = clock_;
     std::unique_ptr<Querier> q = head_->NewQuerier(INT64_MIN, INT64_MAX);
+    VIGIL_RETURN_IF_ERROR(WriteBlocks(fs_, dir, q.get(), wo).status());
+  }
+  return fs_->SyncDir(dir);
+}
+
+Status DbImpl::SnapshotCompacted(const std::string& dir) {
+  block::PieceCacheBypass bypass;  // reads every piece once: keep the shared cache for queries
+  std::lock_guard<std::mutex> lock(lifecycle_mu_);
+  VIGIL_RETURN_IF_ERROR(CreateDirsDurably(fs_, dir));
+  VIGIL_ASSIGN_OR_RETURN(std::vector<std::string> existing, fs_->ListDir(dir));
+  if (!existing.empty()) return Status::AlreadyExists("snapshot directory " + dir + " is not empty");
+  int64_t min_t = head_->MinTime(), max_t = head_->MaxTime();
+  int level = 1;
+  for (const auto& b : CurrentBlocks()) {
+    min_t = std::min(min_t, b->meta().min_time);
+    max_t = std::max(max_t, b->meta().max_time - 1);
+    level = std::max(level, b->meta().compaction_level);
+  }
+  if (min_t <= max_t) {
+    const std::vector<int64_t> ranges = CompactionRanges(options_.block_range_ms, options_.retention_ms);
+    WriteBlockOptions wo;
+    wo.min_time = AlignDown(min_t, ranges.back());
+    wo.max_time = max_t == INT64_MAX ? max_t : max_t + 1;
+    wo.split_range_ms = ranges.back();
+    wo.chunk_samples = options_.compacted_chunk_samples;
+    wo.compaction_level = level + 1;
+    wo.clock = clock_;
+    // Blocks and head merged as queries see them (tombstones applied, the newest copy of a
+    // repeated timestamp).
+    VIGIL_ASSIGN_OR_RETURN(std::unique_ptr<Querier> q, NewQuerier(INT64_MIN, INT64_MAX));
     VIGIL_RETURN_IF_ERROR(WriteBlocks(fs_, dir, q.get(), wo).status());
   }
   return fs_->SyncDir(dir);

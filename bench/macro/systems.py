@@ -573,23 +573,19 @@ class Vigil(System):
         return self.base() + "/api/v1/write"
 
     def flush_and_compact(self):
-        # Settle the blocks first, as VictoriaMetrics' force_merge does: the head written as blocks
-        # and every compaction run, also in ranges not yet ended. Without it the snapshot holds
-        # whatever 2 h blocks the load left behind, and bytes/sample depends on where the data
-        # falls against the block boundaries at that time of day (telemetry 0.64-0.70).
-        cstatus, cbody = http("POST", self.base() + "/api/v1/admin/tsdb/compact")
-        compacted = cstatus == 204
-        status, body = http("POST", self.base() + "/api/v1/admin/tsdb/snapshot")
+        # A settled snapshot, as VictoriaMetrics is force-merged: blocks and head merged and
+        # written anew as compaction leaves them over time (Db::SnapshotCompacted). A plain
+        # snapshot holds whatever 2 h blocks the load left behind, and bytes/sample then depends
+        # on where the data falls against block boundaries at that time of day (telemetry
+        # 0.65-0.70). The live database is left as the load left it, for the queries.
+        status, body = http("POST", self.base() + "/api/v1/admin/tsdb/snapshot?compact=true")
         self.snapshot = None
         if status == 200:
             self.snapshot = os.path.join(self.workdir, "data", "snapshots",
                                          json.loads(body)["data"]["name"])
-            first = ("POST /api/v1/admin/tsdb/compact (Db::Compact: the head written as blocks, "
-                     "every compaction run), then " if compacted else
-                     f"(no compact API: HTTP {cstatus}: {cbody[:80]!r}) ")
-            return (first + "POST /api/v1/admin/tsdb/snapshot (Db::Snapshot: every block copied "
-                    "and the head written as blocks); bytes = the snapshot folder (blocks only, no "
-                    "WAL), as for Prometheus")
+            return ("POST /api/v1/admin/tsdb/snapshot?compact=true (Db::SnapshotCompacted: blocks "
+                    "and head merged and written as blocks of the largest compaction range); "
+                    "bytes = the snapshot folder (blocks only, no WAL)")
         loud_note = (f"no snapshot API (HTTP {status}: {body[:120]!r}); bytes = the data folder as "
                      "it is, WAL included")
         return loud_note

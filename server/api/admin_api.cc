@@ -78,9 +78,18 @@ void Api::Snapshot(HttpRequest& req, HttpResponse* resp) {
     return RespondApiError(resp, ApiErrorType::kBadData,
                            "skip_head is not supported: a Vigil snapshot always holds the head");
   }
+  bool compact = false;
+  if (auto c = req.Param("compact"); c && !c->empty()) {
+    if (*c == "true" || *c == "1") {
+      compact = true;
+    } else if (*c != "false" && *c != "0") {
+      return RespondApiError(resp, ApiErrorType::kBadData,
+                             "invalid parameter \"compact\": want true or false, got \"" + std::string(*c) + "\"");
+    }
+  }
   std::string name = SnapshotName();
   std::string dir = storage::JoinPath(storage::JoinPath(options_.data_dir, storage::kSnapshotsDirName), name);
-  Status st = db_->Snapshot(dir);
+  Status st = compact ? db_->SnapshotCompacted(dir) : db_->Snapshot(dir);
   if (st.ok() && options_.metadata != nullptr) {
     // The metric metadata goes along, so vigild --data-dir <snapshot> serves it too.
     st = WriteFileAtomic(DefaultFileSystem(), storage::JoinPath(dir, storage::kMetricMetadataFileName),

@@ -177,9 +177,10 @@ class HttpServer::Impl {
   // One io_context per I/O thread, each run by its thread alone (connections are spread over
   // them as they are accepted): a connection's reads, probes and writes never move between
   // threads, and no thread wakes another to hand the event loop over. ioc_ is the first; it also
-  // runs the listener and the disconnect poller.
-  net::io_context ioc_{1};
+  // runs the listener and the disconnect poller. more_iocs_ is declared first so that it is
+  // destroyed last: an accept still pending in ioc_ holds a socket of one of them.
   std::vector<std::unique_ptr<net::io_context>> more_iocs_;
+  net::io_context ioc_{1};
   size_t next_ioc_ = 0;  // accept handler only
   std::vector<net::executor_work_guard<net::io_context::executor_type>> work_;
   tcp::acceptor acceptor_;

@@ -236,6 +236,19 @@ TEST_CASE("Admin API: delete_series, clean_tombstones, snapshot", "[server][admi
   r = c.PostForm("/api/v1/admin/tsdb/snapshot", "skip_head=true");
   REQUIRE(r.ok());
   CHECK(r->status == 400);
+  // compact=true: a settled copy that opens with the same data.
+  r = c.PostForm("/api/v1/admin/tsdb/snapshot", "compact=true");
+  REQUIRE(r.ok());
+  REQUIRE(r->status == 200);
+  VigildConfig cc = ts.config;
+  cc.data_dir = ts.config.data_dir + "/snapshots/" + Json(r->body)["data"]["name"].str();
+  auto compacted = Vigild::Start(cc, testing::TestBuild());
+  REQUIRE(compacted.ok());
+  HttpClient cc_client("127.0.0.1", (*compacted)->http_port());
+  CHECK(Range(cc_client, "a", 0, 15) == "0:1 15:1 | 15:3");
+  r = c.PostForm("/api/v1/admin/tsdb/snapshot", "compact=maybe");
+  REQUIRE(r.ok());
+  CHECK(r->status == 400);
 }
 
 TEST_CASE("Admin API: compact writes the head as blocks and merges them; answers unchanged",

@@ -296,5 +296,38 @@ TEST_CASE("Db::Snapshot writes the head as blocks of the second compaction range
   CHECK(ranges[1].first == 3 * kRange);
 }
 
+TEST_CASE("Db::SnapshotCompacted writes blocks and head as blocks of the largest range",
+          "[storage][db][lifecycle]") {
+  auto fs = NewMemFileSystem();
+  Model model;
+  DbOptions o = SmallOptions(fs.get());
+  o.retention_ms = 100 * kRange;  // compaction ranges kRange and 3 kRange (12 kRange > the cap)
+  auto db = Db::Open(o, "/db").value();
+  Fill(*db, model, 3, kRange, 3 * kRange, 50);
+  REQUIRE(db->Compact().ok());  // blocks
+  Fill(*db, model, 3, 3 * kRange, 5 * kRange + kRange / 2, 50);  // and a head
+  const size_t live_blocks = db->Blocks().size();
+  REQUIRE(live_blocks >= 1);
+  REQUIRE(db->SnapshotCompacted("/snap").ok());
+  CHECK(db->SnapshotCompacted("/snap").code() == StatusCode::kAlreadyExists);
+  CHECK(db->Blocks().size() == live_blocks);  // the live database is untouched
+  CHECK(ReadAll(*db) == model.Range(INT64_MIN, INT64_MAX));
+  auto snap = Db::Open(o, "/snap").value();
+  CHECK(ReadAll(*snap) == model.Range(INT64_MIN, INT64_MAX));
+  // kRange .. 5.5 kRange in blocks of the largest range, 3 kRange: [0, 3 kRange) and
+  // [3 kRange, ...).
+  std::vector<std::pair<int64_t, int64_t>> ranges;
+  for (const auto& b : snap->Blocks()) ranges.emplace_back(b.min_time, b.max_time);
+  std::sort(ranges.begin(), ranges.end());
+  REQUIRE(ranges.size() == 2);
+  CHECK(ranges[0].first == 0);
+  CHECK(ranges[0].second == 3 * kRange);
+  CHECK(ranges[1].first == 3 * kRange);
+  // Empty database: an empty snapshot that opens.
+  auto empty = Db::Open(o, "/empty").value();
+  REQUIRE(empty->SnapshotCompacted("/snap2").ok());
+  CHECK(Db::Open(o, "/snap2").value()->Blocks().empty());
+}
+
 }  // namespace
 }  // namespace vigil::storage
