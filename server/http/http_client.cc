@@ -62,6 +62,11 @@ class HttpClient::Impl {
       return Status::Unavailable("connect " + host_ + ":" + std::to_string(port_) + ": " +
                                  ec.message());
     }
+    // A request's headers and body go out as separate writes: without this the body of a POST
+    // can wait for the server's delayed ACK (up to 40 ms).
+    beast::error_code nodelay_ec;
+    (options_.tls ? beast::get_lowest_layer(*tls_).socket() : plain_->socket())
+        .set_option(tcp::no_delay(true), nodelay_ec);
     return Status::OK();
   }
 
