@@ -87,6 +87,13 @@ class CompactXorAppender {
 // smallest of all encodings (adaptive) or the given one. Returns the encoding used: EncodeChunkAs
 // falls back to kXor when `enc` cannot hold the values exactly (e.g. kConstant for two values).
 Encoding EncodeChunk(std::span<const int64_t> ts, std::span<const double> vs, std::string* out);
+// How hard the adaptive choice looks. kQuick tries fewer integer-series modes (delta and grid with
+// the median step; compression/docs/int_series.md): about half the planning work for chunks that
+// may come out a little larger, such as the head's closed chunks, which live in memory until the
+// block writer plans them again with kSmallest. The bytes are decoded the same way.
+enum class ChunkEffort : uint8_t { kSmallest, kQuick };
+Encoding EncodeChunkWith(ChunkEffort effort, std::span<const int64_t> ts, std::span<const double> vs,
+                         std::string* out);
 Encoding EncodeChunkAs(Encoding enc, std::span<const int64_t> ts, std::span<const double> vs,
                        std::string* out);
 

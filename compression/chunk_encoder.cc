@@ -26,7 +26,7 @@ struct ValuePlan {
 
 // `xor_value_bits`: XorValueBits(vs) if the caller has it, else UINT64_MAX.
 std::optional<ValuePlan> PlanValues(Encoding enc, std::span<const double> vs,
-                                    uint64_t xor_value_bits = UINT64_MAX) {
+                                    uint64_t xor_value_bits = UINT64_MAX, bool quick = false) {
   ValuePlan p;
   p.encoding = enc;
   std::vector<uint64_t> ints;
@@ -37,12 +37,12 @@ std::optional<ValuePlan> PlanValues(Encoding enc, std::span<const double> vs,
       return p;
     case Encoding::kIntDoubleDelta:
       if (!detail::ToIntegers(vs, &ints)) return std::nullopt;
-      p.ints = detail::PlanIntSeries(ints);
+      p.ints = detail::PlanIntSeries(ints, quick);
       p.bits = p.ints.bits;
       return p;
     case Encoding::kDecimal:
       if (!detail::ToDecimal(vs, &p.scale, &ints)) return std::nullopt;
-      p.ints = detail::PlanIntSeries(ints);
+      p.ints = detail::PlanIntSeries(ints, quick);
       p.bits = 4 + p.ints.bits;
       return p;
     case Encoding::kXorColumnar:
@@ -88,8 +88,14 @@ void CheckArguments([[maybe_unused]] std::span<const int64_t> ts,
 }  // namespace
 
 Encoding EncodeChunk(std::span<const int64_t> ts, std::span<const double> vs, std::string* out) {
+  return EncodeChunkWith(ChunkEffort::kSmallest, ts, vs, out);
+}
+
+Encoding EncodeChunkWith(ChunkEffort effort, std::span<const int64_t> ts, std::span<const double> vs,
+                         std::string* out) {
   CheckArguments(ts, vs);
-  const IntSeriesPlan ts_plan = detail::PlanIntSeries(detail::AsUnsigned(ts));
+  const bool quick = effort == ChunkEffort::kQuick;
+  const IntSeriesPlan ts_plan = detail::PlanIntSeries(detail::AsUnsigned(ts), quick);
   // Candidates from the fastest to decode to the slowest; a later one must be strictly smaller.
   std::optional<ValuePlan> best;
   // kXor's size is its timestamp part plus the kXorColumnar value column: counted once.
@@ -100,7 +106,7 @@ Encoding EncodeChunk(std::span<const int64_t> ts, std::span<const double> vs, st
                        Encoding::kXorColumnar}) {
     // An integral chunk is a decimal chunk of scale 0: kIntDoubleDelta is the same minus 4 bits.
     if (enc == Encoding::kDecimal && integral) continue;
-    std::optional<ValuePlan> p = PlanValues(enc, vs, xor_value_bits);
+    std::optional<ValuePlan> p = PlanValues(enc, vs, xor_value_bits, quick);
     if (!p) continue;
     if (enc == Encoding::kIntDoubleDelta) integral = true;
     uint64_t bytes = ChunkBytes(ts_plan.bits + p->bits);

@@ -118,7 +118,7 @@ WidthChoice ChooseWidth(std::span<const uint64_t> u) {
 
 }  // namespace
 
-IntSeriesPlan PlanIntSeries(std::span<const uint64_t> xs) {
+IntSeriesPlan PlanIntSeries(std::span<const uint64_t> xs, bool quick) {
   IntSeriesPlan plan;
   const size_t n = xs.size();
   plan.first = xs[0];
@@ -157,6 +157,7 @@ IntSeriesPlan PlanIntSeries(std::span<const uint64_t> xs) {
       {SeriesMode::kGrid, 0},
       {SeriesMode::kDod, xs[1] - xs[0]},
   };
+  const size_t num_candidates = quick ? 2 : 4;
   // Residuals of candidate c into out[0, m).
   const auto residuals = [xs, n](const Candidate& c, uint64_t* out) {
     switch (c.mode) {
@@ -186,7 +187,7 @@ IntSeriesPlan PlanIntSeries(std::span<const uint64_t> xs) {
   u.resize(m);
   uint64_t best_bits = UINT64_MAX;
   const Candidate* best = nullptr;
-  for (const Candidate& c : candidates) {
+  for (const Candidate& c : std::span<const Candidate>(candidates, num_candidates)) {
     // Delta mode with no residual at all (a regular grid, a steady counter, a constant) cannot be
     // beaten: every other candidate is then exact only with the same step (grid, dod) or a zero
     // one that delta mode has too (a constant), and a later candidate must be strictly smaller.

@@ -36,7 +36,9 @@ struct IntSeriesPlan {
 };
 
 // Chooses the cheapest mode and width for `xs` (1 <= n <= 65535 values, as wrapped uint64).
-IntSeriesPlan PlanIntSeries(std::span<const uint64_t> xs);
+// `quick`: only delta and grid with the median step are tried (not a zero-step grid, not
+// delta-of-delta), about half the work, for chunks that live in memory for a few hours.
+IntSeriesPlan PlanIntSeries(std::span<const uint64_t> xs, bool quick = false);
 void WriteIntSeries(const IntSeriesPlan& plan, BitWriter& w);
 
 }  // namespace vigil::compression::detail

@@ -146,6 +146,37 @@ TEST_CASE("Every encoding and the adaptive choice round-trip random samples bit-
   }
 }
 
+TEST_CASE("Quick adaptive chunks round-trip and stay close to the smallest",
+          "[compression][adaptive][property]") {
+  std::mt19937_64 rng(77);
+  size_t quick_total = 0, smallest_total = 0;
+  for (int round = 0; round < 700; ++round) {
+    const size_t n = round % 50 == 0 ? 1 : 1 + rng() % 400;
+    std::vector<int64_t> ts = testing::RandomTimestamps(rng, n, round % 5);
+    std::vector<double> vs = testing::RandomValues(rng, n, (round / 5) % 7);
+    std::string quick, smallest, adaptive;
+    EncodeChunkWith(ChunkEffort::kQuick, ts, vs, &quick);
+    EncodeChunkWith(ChunkEffort::kSmallest, ts, vs, &smallest);
+    EncodeChunk(ts, vs, &adaptive);
+    CHECK(smallest == adaptive);  // EncodeChunk is the full search
+    INFO("n " << n << " round " << round);
+    bool ok = false;
+    testing::Samples s = DecodeAll(quick, 1 + rng() % 1024, &ok);
+    REQUIRE(ok);
+    REQUIRE(s.ts == ts);
+    REQUIRE(testing::Bits(s.vs) == testing::Bits(vs));
+    // Never smaller than the full search, never bigger than kXor.
+    std::string xor_chunk;
+    EncodeChunkAs(Encoding::kXor, ts, vs, &xor_chunk);
+    CHECK(quick.size() >= smallest.size());
+    CHECK(quick.size() <= xor_chunk.size());
+    quick_total += quick.size();
+    smallest_total += smallest.size();
+  }
+  // Over these shapes the quick search gives up little.
+  CHECK(quick_total <= smallest_total * 105 / 100);
+}
+
 TEST_CASE("Decimal scales up to the maximum round-trip", "[compression][decimal]") {
   std::mt19937_64 rng(5);
   for (int scale = 0; scale <= 15; ++scale) {
