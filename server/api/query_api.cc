@@ -68,6 +68,10 @@ Result<query::ExprPtr> ParseQueryText(std::string_view text, const query::Engine
   return std::move(*expr);
 }
 
+// Probes run on an I/O thread, where parsing a query of megabytes (POST bodies may be that large)
+// would hold up every other connection of that thread; such queries go to a worker.
+constexpr size_t kMaxProbedQueryBytes = 16 << 10;
+
 }  // namespace
 
 void Api::RespondCached(HttpResponse* resp, const std::string& body, const char* kind,
@@ -90,6 +94,7 @@ bool Api::InstantQuery(HttpRequest& req, HttpResponse* resp, bool probe) {
   auto opts = QueryOptions(req, options_.engine);
   if (!opts.ok()) return RespondApiError(resp, ApiErrorType::kBadData, opts.status().message()), true;
   std::string text(req.Param("query").value_or(""));
+  if (probe && text.size() > kMaxProbedQueryBytes) return false;  // parsed on a worker instead
   auto parsed = ParseQueryText(text, *opts, false);
   if (!parsed.ok()) return RespondApiError(resp, ApiErrorType::kBadData, parsed.status().message()), true;
   const bool use_cache = range_cache_ != nullptr && req.Param("nocache").value_or("") != "1";
@@ -155,6 +160,7 @@ bool Api::RangeQuery(HttpRequest& req, HttpResponse* resp, bool probe) {
   auto opts = QueryOptions(req, options_.engine);
   if (!opts.ok()) return bad(opts.status());
   std::string text(req.Param("query").value_or(""));
+  if (probe && text.size() > kMaxProbedQueryBytes) return false;  // parsed on a worker instead
   auto parsed = ParseQueryText(text, *opts, true);
   if (!parsed.ok()) return bad(parsed.status());
   const bool use_cache = range_cache_ != nullptr && req.Param("nocache").value_or("") != "1";

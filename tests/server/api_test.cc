@@ -395,6 +395,19 @@ TEST_CASE("Range query cache: repeated and sliding queries answer as uncached on
     return r->body;
   };
   const int64_t ti = base + 3'600'000;
+  // A query text too long to parse on an I/O thread: answered by the handler, cached the same.
+  {
+    const std::string long_text = "sum by (job) (rate(req_total[5m]))" + std::string(20 << 10, ' ');
+    std::string first_long;
+    for (int i = 0; i < 2; ++i) {
+      auto r = c.PostForm("/api/v1/query", "query=" + UrlEncode(long_text) + "&time=" + std::to_string(ti / 1000));
+      REQUIRE(r.ok());
+      REQUIRE(r->status == 200);
+      if (i == 0) first_long = r->body;
+      CHECK(r->body == first_long);
+    }
+    CHECK(Json(first_long)["data"]["result"].size() == 3);
+  }
   const uint64_t hits_before = ts.server->api()->range_cache()->stats().hits;
   const std::string i1 = instant(ti, false);
   CHECK(instant(ti, false) == i1);
