@@ -299,12 +299,22 @@ Status DbImpl::CleanTombstones() {
   return Status::OK();
 }
 
+namespace {
+
+// Creates `dir` (durably) for a snapshot; AlreadyExists when it holds anything.
+Status CreateEmptySnapshotDir(FileSystem* fs, const std::string& dir) {
+  VIGIL_RETURN_IF_ERROR(CreateDirsDurably(fs, dir));
+  VIGIL_ASSIGN_OR_RETURN(std::vector<std::string> existing, fs->ListDir(dir));
+  if (!existing.empty()) return Status::AlreadyExists("snapshot directory " + dir + " is not empty");
+  return Status::OK();
+}
+
+}  // namespace
+
 Status DbImpl::Snapshot(const std::string& dir) {
   block::PieceCacheBypass bypass;  // reads every piece once: keep the shared cache for queries
   std::lock_guard<std::mutex> lock(lifecycle_mu_);
-  VIGIL_RETURN_IF_ERROR(CreateDirsDurably(fs_, dir));
-  VIGIL_ASSIGN_OR_RETURN(std::vector<std::string> existing, fs_->ListDir(dir));
-  if (!existing.empty()) return Status::AlreadyExists("snapshot directory " + dir + " is not empty");
+  VIGIL_RETURN_IF_ERROR(CreateEmptySnapshotDir(fs_, dir));
   for (const auto& b : CurrentBlocks()) {
     const std::string tmp = JoinPath(dir, b->meta().id + std::string(kTmpSuffix));
     VIGIL_RETURN_IF_ERROR(CopyTree(fs_, b->reader()->dir(), tmp));
@@ -334,9 +344,7 @@ Status DbImpl::Snapshot(const std::string& dir) {
 Status DbImpl::SnapshotCompacted(const std::string& dir) {
   block::PieceCacheBypass bypass;  // reads every piece once: keep the shared cache for queries
   std::lock_guard<std::mutex> lock(lifecycle_mu_);
-  VIGIL_RETURN_IF_ERROR(CreateDirsDurably(fs_, dir));
-  VIGIL_ASSIGN_OR_RETURN(std::vector<std::string> existing, fs_->ListDir(dir));
-  if (!existing.empty()) return Status::AlreadyExists("snapshot directory " + dir + " is not empty");
+  VIGIL_RETURN_IF_ERROR(CreateEmptySnapshotDir(fs_, dir));
   int64_t min_t = head_->MinTime(), max_t = head_->MaxTime();
   int level = 1;
   for (const auto& b : CurrentBlocks()) {

@@ -48,9 +48,7 @@ void Api::DeleteSeries(HttpRequest& req, HttpResponse* resp) {
                              "error deleting series: " + st.message());
     }
   }
-  resp->status = 204;
-  resp->content_type.clear();
-  resp->body.clear();
+  RespondNoContent(resp);
 }
 
 void Api::CleanTombstones(HttpRequest&, HttpResponse* resp) {
@@ -58,9 +56,7 @@ void Api::CleanTombstones(HttpRequest&, HttpResponse* resp) {
   if (!st.ok()) {
     return RespondApiError(resp, ApiErrorType::kInternal, "error cleaning tombstones: " + st.message());
   }
-  resp->status = 204;
-  resp->content_type.clear();
-  resp->body.clear();
+  RespondNoContent(resp);
 }
 
 void Api::CompactNow(HttpRequest&, HttpResponse* resp) {
@@ -68,9 +64,7 @@ void Api::CompactNow(HttpRequest&, HttpResponse* resp) {
   if (!st.ok()) {
     return RespondApiError(resp, ApiErrorType::kInternal, "compaction: " + st.message());
   }
-  resp->status = 204;
-  resp->content_type.clear();
-  resp->body.clear();
+  RespondNoContent(resp);
 }
 
 void Api::Snapshot(HttpRequest& req, HttpResponse* resp) {

@@ -72,9 +72,11 @@ class Api {
   const RangeCache* range_cache() const { return range_cache_.get(); }
 
  private:
-  // A rendered answer from the query cache (RangeCache::FindBody).
-  void RespondCached(HttpResponse* resp, const std::string& body, const char* kind,
-                     std::chrono::steady_clock::time_point started);
+  // For a cacheable `expr`: sets *body_key to `key` (for RangeCache::KeepBody once answered) and
+  // sends the rendered answer the query cache keeps under it, if any (true).
+  bool SendKeptAnswer(const query::Expr& expr, std::string key, uint64_t generation, const char* kind,
+                      std::chrono::steady_clock::time_point started, HttpResponse* resp,
+                      std::string* body_key);
   void Query(HttpRequest& req, HttpResponse* resp);
   // POST /api/v1/admin/tsdb/compact: the whole head written as blocks, then every compaction
   // the blocks allow, without waiting for their ranges to end (Db::Compact()).

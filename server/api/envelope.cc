@@ -79,6 +79,12 @@ void RespondSuccess(HttpResponse* resp, std::string_view data_json, const Annota
   w.EndObject();
 }
 
+void RespondNoContent(HttpResponse* resp) {
+  resp->status = 204;
+  resp->content_type.clear();
+  resp->body.clear();
+}
+
 void RespondQueryResult(HttpResponse* resp, const query::QueryResult& r, const Annotations& notes) {
   resp->status = 200;
   resp->content_type = "application/json";

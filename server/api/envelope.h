@@ -47,6 +47,9 @@ void RespondApiError(HttpResponse* resp, ApiErrorType type, std::string_view mes
 // data_json: the already encoded value of "data".
 void RespondSuccess(HttpResponse* resp, std::string_view data_json, const Annotations& notes = {});
 
+// 204 No Content (writes and admin actions that succeeded).
+void RespondNoContent(HttpResponse* resp);
+
 // The success envelope around a query result, written straight into the response body.
 void RespondQueryResult(HttpResponse* resp, const query::QueryResult& r, const Annotations& notes);
 

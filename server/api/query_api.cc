@@ -74,15 +74,21 @@ constexpr size_t kMaxProbedQueryBytes = 16 << 10;
 
 }  // namespace
 
-void Api::RespondCached(HttpResponse* resp, const std::string& body, const char* kind,
-                        std::chrono::steady_clock::time_point started) {
+bool Api::SendKeptAnswer(const query::Expr& expr, std::string key, uint64_t generation,
+                         const char* kind, std::chrono::steady_clock::time_point started,
+                         HttpResponse* resp, std::string* body_key) {
+  if (!RangeCache::Cacheable(expr)) return false;
+  *body_key = std::move(key);
+  std::shared_ptr<const std::string> body = range_cache_->FindBody(*body_key, generation);
+  if (body == nullptr) return false;
   resp->status = 200;
   resp->content_type = "application/json";
-  resp->body = body;
+  resp->body = *body;
   if (metrics_ != nullptr) {
     metrics_->ObserveQuery(kind, "success",
                            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   }
+  return true;
 }
 
 void Api::Query(HttpRequest& req, HttpResponse* resp) { InstantQuery(req, resp, false); }
@@ -103,11 +109,9 @@ bool Api::InstantQuery(HttpRequest& req, HttpResponse* resp, bool probe) {
   // The generation is read before the query runs, as for range queries.
   const uint64_t generation = use_cache ? db_->LateWriteGeneration() : 0;
   std::string body_key;
-  if (use_cache && RangeCache::Cacheable(**parsed)) {
-    body_key = RangeCache::RequestKey("query", text, *t, *t, 0, opts->lookback_delta_ms);
-    if (auto body = range_cache_->FindBody(body_key, generation)) {
-      return RespondCached(resp, *body, "instant", started), true;
-    }
+  if (use_cache && SendKeptAnswer(**parsed, RangeCache::RequestKey("query", text, *t, *t, 0, opts->lookback_delta_ms),
+                                  generation, "instant", started, resp, &body_key)) {
+    return true;
   }
   if (probe) return false;
   query::Engine engine(*opts);
@@ -169,11 +173,10 @@ bool Api::RangeQuery(HttpRequest& req, HttpResponse* resp, bool probe) {
   // Read before the query runs: a late write during it makes what it computes uncacheable.
   const uint64_t generation = use_cache ? db_->LateWriteGeneration() : 0;
   std::string body_key;
-  if (use_cache && RangeCache::Cacheable(**parsed)) {
-    body_key = RangeCache::RequestKey("query_range", text, *start, *end, *step, opts->lookback_delta_ms);
-    if (auto body = range_cache_->FindBody(body_key, generation)) {
-      return RespondCached(resp, *body, "range", started), true;
-    }
+  if (use_cache && SendKeptAnswer(**parsed, RangeCache::RequestKey("query_range", text, *start, *end, *step,
+                                                                   opts->lookback_delta_ms),
+                                  generation, "range", started, resp, &body_key)) {
+    return true;
   }
   if (probe) return false;
   query::Engine engine(*opts);

@@ -1,5 +1,6 @@
 #include "server/api/write_api.h"
 
+#include "server/api/envelope.h"
 #include "server/http/json.h"
 
 namespace vigil::server {
@@ -90,12 +91,7 @@ void WriteApi::LineProtocol(HttpRequest& req, HttpResponse* resp, bool v2) {
   auto precision = ingest::ParsePrecision(req.Param("precision").value_or(""));
   if (!precision.ok()) return error(400, "invalid", precision.status().message());
   ingest::IngestOutcome o = ingest::IngestLineProtocol(*db_, req.body, *precision, options_);
-  if (o.ok()) {
-    resp->status = 204;
-    resp->content_type.clear();
-    resp->body.clear();
-    return;
-  }
+  if (o.ok()) return RespondNoContent(resp);
   std::string_view code = "invalid";
   switch (o.code) {
     case ingest::IngestCode::kTooLarge: code = "request too large"; break;
