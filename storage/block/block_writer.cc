@@ -1,5 +1,8 @@
 #include "storage/block/block_writer.h"
 
+#include <algorithm>
+#include <unordered_map>
+
 #include "storage/block/block_id.h"
 #include "storage/block/chunks.h"
 #include "storage/block/index_writer.h"
@@ -65,20 +68,75 @@ Status BlockWriter::AddSeries(const Labels& labels, std::span<const ChunkMeta> c
   IndexSeries s;
   s.labels = labels;
   s.chunks.reserve(chunks.size());
-  for (const ChunkMeta& c : chunks) {
-    Result<ChunkRef> ref = chunks_->Write(c.data);
-    if (!ref.ok()) {
-      status_ = ref.status();
-      return status_;
+  if (options_.chunk_compression == compression::BlockCodec::kNone) {
+    for (const ChunkMeta& c : chunks) {
+      Result<ChunkRef> ref = chunks_->Write(c.data);
+      if (!ref.ok()) {
+        status_ = ref.status();
+        return status_;
+      }
+      s.chunks.push_back({c.min_t, c.max_t, c.num_samples, *ref, {}});
+      stats_.samples += c.num_samples;
     }
-    s.chunks.push_back({c.min_t, c.max_t, c.num_samples, *ref, {}});
-    stats_.samples += c.num_samples;
+  } else {
+    const std::string_view name = labels.MetricName();
+    if (name != group_name_ || pending_bytes_.size() >= kMaxGroupBytes) {
+      if (Status st = FlushGroup(); !st.ok()) {
+        status_ = st;
+        return status_;
+      }
+      group_name_.assign(name);
+    }
+    // FNV-1a over the chunk times: equal for series scraped together.
+    uint64_t h = 14695981039346656037ull;
+    auto mix = [&h](uint64_t v) {
+      for (int b = 0; b < 64; b += 8) h = (h ^ ((v >> b) & 0xff)) * 1099511628211ull;
+    };
+    const size_t first_byte = pending_bytes_.size();
+    const size_t first_size = pending_sizes_.size();
+    for (const ChunkMeta& c : chunks) {
+      mix(static_cast<uint64_t>(c.min_t));
+      mix(static_cast<uint64_t>(c.max_t));
+      mix(c.num_samples);
+      pending_bytes_.append(c.data);
+      pending_sizes_.push_back(static_cast<uint32_t>(c.data.size()));
+      s.chunks.push_back({c.min_t, c.max_t, c.num_samples, 0, {}});  // ref set by FlushGroup
+      stats_.samples += c.num_samples;
+    }
+    pending_.push_back({series_.size(), h, first_byte, first_size});
   }
   stats_.chunks += chunks.size();
   ++stats_.series;
   min_t_ = std::min(min_t_, chunks.front().min_t);
   max_t_ = std::max(max_t_, chunks.back().max_t);
   series_.push_back(std::move(s));
+  return Status::OK();
+}
+
+Status BlockWriter::FlushGroup() {
+  if (pending_.empty()) return Status::OK();
+  // Groups in the order of their first member; members in label order.
+  std::unordered_map<uint64_t, size_t> rank;
+  std::vector<std::pair<size_t, size_t>> order;  // (group rank, position in pending_)
+  order.reserve(pending_.size());
+  for (size_t i = 0; i < pending_.size(); ++i) {
+    const size_t r = rank.try_emplace(pending_[i].times, rank.size()).first->second;
+    order.emplace_back(r, i);
+  }
+  std::sort(order.begin(), order.end());
+  for (const auto& [r, i] : order) {
+    const PendingSeries& p = pending_[i];
+    size_t byte = p.first_byte;
+    size_t size_index = p.first_size;
+    for (ChunkMeta& c : series_[p.index].chunks) {
+      const uint32_t size = pending_sizes_[size_index++];
+      VIGIL_ASSIGN_OR_RETURN(c.ref, chunks_->Write(std::string_view(pending_bytes_).substr(byte, size)));
+      byte += size;
+    }
+  }
+  pending_.clear();
+  pending_bytes_.clear();
+  pending_sizes_.clear();
   return Status::OK();
 }
 
@@ -90,6 +148,7 @@ Status BlockWriter::WriteSmallFile(const std::string& path, std::string_view dat
 }
 
 Status BlockWriter::Publish(BlockMeta* meta) {
+  VIGIL_RETURN_IF_ERROR(FlushGroup());
   VIGIL_RETURN_IF_ERROR(chunks_->Finish());
   block::IndexWriterOptions index_options;
   index_options.series_compression = options_.index_compression;

@@ -72,7 +72,7 @@ class BlockWriter {
   BlockWriter(const BlockWriter&) = delete;
   BlockWriter& operator=(const BlockWriter&) = delete;
 
-  // Adds a series and its chunks (their bytes are copied to the chunk files during the call).
+  // Adds a series and its chunks (their bytes are copied during the call).
   // REQUIRES, else InvalidArgument: labels non-empty and greater than the previous series';
   // chunks non-empty with min_t <= max_t, num_samples > 0, sorted by time and disjoint
   // (chunk[i].max_t < chunk[i+1].min_t), inside the options' range if set. A series without
@@ -90,6 +90,27 @@ class BlockWriter {
   BlockWriter(FileSystem* fs, std::string parent_dir, BlockWriterOptions options, std::string id);
   Status Publish(BlockMeta* meta);
   Status WriteSmallFile(const std::string& path, std::string_view data);
+  // Writes the pending series' chunks, series that share chunk times next to each other.
+  Status FlushGroup();
+
+  // Compressed segments (version 2) only: the series of one metric name are held back, up to
+  // kMaxGroupBytes of chunk bytes, and written grouped by their chunk times (min_t, max_t and
+  // sample count of every chunk). Series scraped together (one target's counters, a histogram's
+  // buckets) then sit next to each other in the pieces, and the piece compressor stores their
+  // identical timestamp columns once. Order inside a group and between groups (by first member)
+  // stays the label order; a series' chunks stay together. The index is unaffected: it stores a
+  // ref per chunk.
+  struct PendingSeries {
+    size_t index;       // into series_
+    uint64_t times;     // hash of the chunk times
+    size_t first_byte;  // into pending_bytes_
+    size_t first_size;  // into pending_sizes_
+  };
+  static constexpr size_t kMaxGroupBytes = 4 << 20;
+  std::vector<PendingSeries> pending_;
+  std::string pending_bytes_;
+  std::vector<uint32_t> pending_sizes_;  // per chunk
+  std::string group_name_;
 
   FileSystem* fs_;
   std::string parent_dir_;
