@@ -5,6 +5,7 @@
 
 #include "query/eval/evaluator.h"
 #include "query/eval/functions.h"
+#include "query/eval/parallel.h"
 #include "storage/db.h"
 
 namespace vigil::query {
@@ -72,7 +73,9 @@ storage::Labels FinalLabels(const eval::StepSeries& s) {
 
 }  // namespace
 
-Engine::Engine(EngineOptions options) : options_(std::move(options)) {}
+Engine::Engine(EngineOptions options) : options_(std::move(options)) {
+  if (eval::ParallelismFor(options_.parallelism) > 1) eval::StartParallelPool();
+}
 
 Result<QueryResult> Engine::InstantQuery(Queryable& storage, std::string_view expr, int64_t t_ms,
                                          QueryContext* ctx) const {

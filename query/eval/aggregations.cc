@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "query/eval/evaluator.h"
+#include "query/eval/functions.h"
 #include "query/eval/helpers.h"
 #include "query/parser/text.h"
 
@@ -171,6 +172,83 @@ struct KHeap {
   }
 };
 
+// The labels of the group a series with labels `l` belongs to (none without by / without).
+Result<storage::Labels> GroupLabels(const Aggregate& a, const storage::Labels& l,
+                                    storage::LabelsBuilder& lb) {
+  if (a.without) {
+    lb.Reset(l);
+    for (const std::string& name : a.grouping) lb.Del(name);
+    lb.Del(storage::kMetricNameLabel);
+    return lb.Build();
+  }
+  if (a.grouping.empty()) return storage::Labels();
+  lb.Reset();
+  for (const storage::Label& x : l) {
+    if (std::find(a.grouping.begin(), a.grouping.end(), x.name) != a.grouping.end()) {
+      lb.Add(x.name, x.value);
+    }
+  }
+  return lb.Build();
+}
+
+// Groups in order of first appearance, keyed by their labels' encoding.
+struct Groups {
+  std::unordered_map<std::string, uint32_t> index;
+  std::vector<storage::Labels> labels;
+  std::vector<uint8_t> drop;
+
+  // The group of a series with labels `l`; *added when it is new.
+  Result<uint32_t> Of(const Aggregate& a, const storage::Labels& l, bool drop_name,
+                      storage::LabelsBuilder& lb, bool* added) {
+    VIGIL_ASSIGN_OR_RETURN(storage::Labels g, GroupLabels(a, l, lb));
+    auto [it, inserted] = index.try_emplace(std::string(g.Encoded()), static_cast<uint32_t>(labels.size()));
+    if (inserted) {
+      labels.push_back(std::move(g));
+      drop.push_back(0);
+    }
+    if (drop_name) drop[it->second] = 1;
+    if (added != nullptr) *added = inserted;
+    return it->second;
+  }
+};
+
+// Aggregations whose groups need only one accumulator per step, fed series by series.
+bool Foldable(AggregateOp op) {
+  switch (op) {
+    case AggregateOp::kSum:
+    case AggregateOp::kAvg:
+    case AggregateOp::kCount:
+    case AggregateOp::kMin:
+    case AggregateOp::kMax:
+    case AggregateOp::kGroup:
+    case AggregateOp::kStddev:
+    case AggregateOp::kStdvar:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// One output series per group from its row of accumulators (groups without a value left out).
+VectorSteps GroupResults(AggregateOp op, const Groups& groups, const std::vector<Acc>& acc, size_t n) {
+  VectorSteps kept;
+  for (size_t g = 0; g < groups.labels.size(); ++g) {
+    const Acc* row = acc.data() + g * n;
+    StepSeries out;
+    for (size_t i = 0; i < n; ++i) {
+      if (!row[i].seen) continue;
+      if (out.v.empty()) out.Init(n);
+      out.ok[i] = 1;
+      out.v[i] = AccResult(op, row[i]);
+    }
+    if (out.v.empty()) continue;
+    out.labels = groups.labels[g];
+    out.drop_name = groups.drop[g];
+    kept.series.push_back(std::move(out));
+  }
+  return kept;
+}
+
 std::string FormatFloatF(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
@@ -228,42 +306,68 @@ Result<Value> Evaluator::EvalAggregate(const Aggregate& a) {
         break;
     }
   }
+  // sum, avg, ... directly over a range function (`sum by (job) (rate(x[5m]))`): each series the
+  // function makes is folded into its group's accumulators as soon as it is made, in the order
+  // the function returns them, so every accumulator sees the same values in the same order as in
+  // the series-major loop below, and the function's series are never all held at once. Gives up
+  // (and evaluates the usual way) when the groups' accumulators would pass the budget.
+  const Expr* inner = a.expr.get();
+  while (inner->kind == ExprKind::kParen) inner = inner->As<Paren>().expr.get();
+  if (Foldable(a.op) && inner->kind == ExprKind::kCall) {
+    const Call& call = inner->As<Call>();
+    if (const RangeFunction* rf = LookupRangeFunction(call.func->name)) {
+      VIGIL_RETURN_IF_ERROR(Check());
+      // What a fallback must undo: the work done so far is done again.
+      const uint64_t samples_before = st_->samples, loaded_before = st_->samples_loaded;
+      const size_t annotations_before = st_->annotations.size();
+      Groups groups;
+      std::vector<Acc> acc;
+      storage::LabelsBuilder lb;
+      bool over_budget = false;
+      uint64_t folded = 0;
+      const StepSeriesSink fold = [&](StepSeries& s) -> Status {
+        if ((folded++ & 63) == 0) VIGIL_RETURN_IF_ERROR(Check());
+        bool added = false;
+        VIGIL_ASSIGN_OR_RETURN(uint32_t g, groups.Of(a, s.labels, s.drop_name, lb, &added));
+        if (added) {
+          if (groups.labels.size() * n * sizeof(Acc) > kSeriesMajorBudget) {
+            over_budget = true;
+            return Status::Cancelled("aggregation groups over the fold budget");
+          }
+          acc.resize(groups.labels.size() * n);
+        }
+        Acc* row = acc.data() + size_t{g} * n;
+        for (size_t i = 0; i < n; ++i) {
+          if (s.ok[i]) AccAdd(a.op, row[i], s.v[i]);
+        }
+        return Status::OK();
+      };
+      Result<Value> r = EvalRangeFunction(*this, call, *rf, &fold);
+      if (!over_budget) {
+        if (!r.ok()) return r.status();
+        VectorSteps kept = GroupResults(a.op, groups, acc, n);
+        VIGIL_RETURN_IF_ERROR(AddSamples(kept.series.size() * n));
+        return Value(std::move(kept));
+      }
+      st_->samples = samples_before;
+      st_->samples_loaded = loaded_before;
+      st_->annotations.resize(annotations_before);
+    }
+  }
+
   VIGIL_ASSIGN_OR_RETURN(VectorSteps in, EvalVector(*a.expr));
 
   // Group of each input series, groups in order of first appearance.
   std::vector<uint32_t> group_of(in.series.size());
-  std::vector<storage::Labels> group_labels;
-  std::vector<uint8_t> group_drop;
+  Groups groups;
   {
-    std::unordered_map<std::string, uint32_t> index;
     storage::LabelsBuilder lb;
     for (size_t k = 0; k < in.series.size(); ++k) {
-      const StepSeries& s = in.series[k];
-      storage::Labels g;
-      if (a.without) {
-        lb.Reset(s.labels);
-        for (const std::string& name : a.grouping) lb.Del(name);
-        lb.Del(storage::kMetricNameLabel);
-        VIGIL_ASSIGN_OR_RETURN(g, lb.Build());
-      } else if (!a.grouping.empty()) {
-        lb.Reset();
-        for (const storage::Label& l : s.labels) {
-          if (std::find(a.grouping.begin(), a.grouping.end(), l.name) != a.grouping.end()) {
-            lb.Add(l.name, l.value);
-          }
-        }
-        VIGIL_ASSIGN_OR_RETURN(g, lb.Build());
-      }
-      auto [it, inserted] =
-          index.try_emplace(std::string(g.Encoded()), static_cast<uint32_t>(group_labels.size()));
-      if (inserted) {
-        group_labels.push_back(std::move(g));
-        group_drop.push_back(0);
-      }
-      group_of[k] = it->second;
-      if (s.drop_name) group_drop[it->second] = 1;
+      VIGIL_ASSIGN_OR_RETURN(group_of[k], groups.Of(a, in.series[k].labels, in.series[k].drop_name, lb, nullptr));
     }
   }
+  const std::vector<storage::Labels>& group_labels = groups.labels;
+  const std::vector<uint8_t>& group_drop = groups.drop;
   const size_t ng = group_labels.size();
 
   switch (a.op) {

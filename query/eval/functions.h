@@ -3,6 +3,7 @@
 // Function families of the evaluator. Internal to query/.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -33,7 +34,14 @@ struct RangeFunction {
 };
 
 const RangeFunction* LookupRangeFunction(std::string_view name);
-Result<Value> EvalRangeFunction(Evaluator& ev, const Call& c, const RangeFunction& f);
+// Receives the series a range function produces, one at a time, in the order EvalRangeFunction
+// would return them. The series is only lent: its buffers are reused for a later series once the
+// sink returns. An error stops the evaluation and is returned as is.
+using StepSeriesSink = std::function<Status(StepSeries&)>;
+// With a sink, every series goes to it and the result is an empty vector: an aggregation over a
+// range function folds each series in as it is made instead of holding all of them.
+Result<Value> EvalRangeFunction(Evaluator& ev, const Call& c, const RangeFunction& f,
+                                const StepSeriesSink* sink = nullptr);
 
 // functions_models.cc: Vigil's forecast and anomaly-band functions (query/docs/vigil-functions.md).
 bool VigilForecast(const Window& w, const double* args, double* out);

@@ -63,6 +63,8 @@ class Pool {
 
 }  // namespace
 
+void StartParallelPool() { Pool::Get(); }
+
 size_t ParallelismFor(int requested) {
   if (requested == 1) return 1;
   const size_t cores = Cores();

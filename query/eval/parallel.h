@@ -15,6 +15,11 @@ namespace vigil::query::eval {
 // ranges ParallelFor splits into, 1 meaning serial.
 size_t ParallelismFor(int requested);
 
+// Starts the pool's threads now instead of at the first parallel query (idempotent). A query
+// engine calls it when it is built, so that the first query after a start does not pay for the
+// thread's creation and its first allocations.
+void StartParallelPool();
+
 // Calls fn(begin, end) on contiguous ranges covering [0, n), at most `parts` of them, each at
 // least `min_per_part` long, taken by the calling thread and pool threads (a ParallelJob).
 // Returns when every range is done. fn must not call ParallelFor. With parts <= 1 or n small
