@@ -3,7 +3,10 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
+#include <cstdint>
+#include <cstring>
 
 #include "storage/labels/encoding.h"
 #include "storage/labels/quote.h"
@@ -202,14 +205,35 @@ std::string Labels::ToString() const {
   return out;
 }
 
+namespace {
+
+// Index of the first byte where a[0, n) and b[0, n) differ, or n: eight bytes per step. Label
+// sets that are sorted or merged share long prefixes (`__name__`, the metric name, the job...).
+size_t FirstDifference(const char* a, const char* b, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x, y;
+    std::memcpy(&x, a + i, 8);
+    std::memcpy(&y, b + i, 8);
+    if (x != y) {
+      const uint64_t d = x ^ y;
+      if constexpr (std::endian::native == std::endian::little) return i + static_cast<size_t>(std::countr_zero(d)) / 8;
+      return i + static_cast<size_t>(std::countl_zero(d)) / 8;
+    }
+  }
+  while (i < n && a[i] == b[i]) ++i;
+  return i;
+}
+
+}  // namespace
+
 std::strong_ordering operator<=>(const Labels& a, const Labels& b) {
   // Sets compared in a sort mostly share their first labels. The encodings agree byte for byte up
   // to the first difference, so every label that ends before it is the same in both and lies at
   // the same offset: skip those without comparing their strings, then compare label by label.
   const std::string_view ea = a.Encoded(), eb = b.Encoded();
   const size_t common = std::min(ea.size(), eb.size());
-  const size_t diff = static_cast<size_t>(
-      std::mismatch(ea.begin(), ea.begin() + static_cast<ptrdiff_t>(common), eb.begin()).first - ea.begin());
+  const size_t diff = FirstDifference(ea.data(), eb.data(), common);
   if (diff == ea.size() && diff == eb.size()) return std::strong_ordering::equal;
   const char* const base = ea.data();
   size_t offset = 0;
