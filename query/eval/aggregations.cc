@@ -229,26 +229,6 @@ bool Foldable(AggregateOp op) {
   }
 }
 
-// One output series per group from its row of accumulators (groups without a value left out).
-VectorSteps GroupResults(AggregateOp op, const Groups& groups, const std::vector<Acc>& acc, size_t n) {
-  VectorSteps kept;
-  for (size_t g = 0; g < groups.labels.size(); ++g) {
-    const Acc* row = acc.data() + g * n;
-    StepSeries out;
-    for (size_t i = 0; i < n; ++i) {
-      if (!row[i].seen) continue;
-      if (out.v.empty()) out.Init(n);
-      out.ok[i] = 1;
-      out.v[i] = AccResult(op, row[i]);
-    }
-    if (out.v.empty()) continue;
-    out.labels = groups.labels[g];
-    out.drop_name = groups.drop[g];
-    kept.series.push_back(std::move(out));
-  }
-  return kept;
-}
-
 std::string FormatFloatF(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
@@ -307,51 +287,88 @@ Result<Value> Evaluator::EvalAggregate(const Aggregate& a) {
     }
   }
   // sum, avg, ... directly over a range function (`sum by (job) (rate(x[5m]))`): each series the
-  // function makes is folded into its group's accumulators as soon as it is made, in the order
-  // the function returns them, so every accumulator sees the same values in the same order as in
-  // the series-major loop below, and the function's series are never all held at once. Gives up
-  // (and evaluates the usual way) when the groups' accumulators would pass the budget.
+  // function makes is folded into its group's row of per-step accumulators as soon as it is made,
+  // in the order the function returns them, so every accumulator sees the same values in the
+  // same order as in the series-major loop below, and the function's series are never all held
+  // at once. Groups that first appear once the rows would pass the budget get no row: their
+  // series are held and summed step by step at the end, as the loop below does, each group still
+  // in series order. Nothing is evaluated twice.
   const Expr* inner = a.expr.get();
   while (inner->kind == ExprKind::kParen) inner = inner->As<Paren>().expr.get();
   if (Foldable(a.op) && inner->kind == ExprKind::kCall) {
     const Call& call = inner->As<Call>();
     if (const RangeFunction* rf = LookupRangeFunction(call.func->name)) {
       VIGIL_RETURN_IF_ERROR(Check());
-      // What a fallback must undo: the work done so far is done again.
-      const uint64_t samples_before = st_->samples, loaded_before = st_->samples_loaded;
-      const size_t annotations_before = st_->annotations.size();
       Groups groups;
-      std::vector<Acc> acc;
+      std::vector<Acc> acc;  // rows of n accumulators for groups [0, rows)
+      size_t rows = 0;
+      bool rows_full = false;
+      VectorSteps held;             // series of groups without a row, in series order
+      std::vector<uint32_t> held_group;
       storage::LabelsBuilder lb;
-      bool over_budget = false;
       uint64_t folded = 0;
       const StepSeriesSink fold = [&](StepSeries& s) -> Status {
         if ((folded++ & 63) == 0) VIGIL_RETURN_IF_ERROR(Check());
         bool added = false;
         VIGIL_ASSIGN_OR_RETURN(uint32_t g, groups.Of(a, s.labels, s.drop_name, lb, &added));
-        if (added) {
-          if (groups.labels.size() * n * sizeof(Acc) > kSeriesMajorBudget) {
-            over_budget = true;
-            return Status::Cancelled("aggregation groups over the fold budget");
+        if (added && !rows_full) {
+          if ((rows + 1) * n * sizeof(Acc) <= kSeriesMajorBudget) {
+            ++rows;
+            acc.resize(rows * n);
+          } else {
+            rows_full = true;  // this group and every later one are held
           }
-          acc.resize(groups.labels.size() * n);
         }
-        Acc* row = acc.data() + size_t{g} * n;
-        for (size_t i = 0; i < n; ++i) {
-          if (s.ok[i]) AccAdd(a.op, row[i], s.v[i]);
+        if (g < rows) {
+          Acc* row = acc.data() + size_t{g} * n;
+          for (size_t i = 0; i < n; ++i) {
+            if (s.ok[i]) AccAdd(a.op, row[i], s.v[i]);
+          }
+          return Status::OK();
         }
+        StepSeries copy;
+        copy.v = s.v;
+        copy.ok = s.ok;
+        held.series.push_back(std::move(copy));
+        held_group.push_back(g);
         return Status::OK();
       };
-      Result<Value> r = EvalRangeFunction(*this, call, *rf, &fold);
-      if (!over_budget) {
-        if (!r.ok()) return r.status();
-        VectorSteps kept = GroupResults(a.op, groups, acc, n);
-        VIGIL_RETURN_IF_ERROR(AddSamples(kept.series.size() * n));
-        return Value(std::move(kept));
+      VIGIL_RETURN_IF_ERROR(EvalRangeFunction(*this, call, *rf, &fold).status());
+      const size_t ng = groups.labels.size();
+      std::vector<StepSeries> out(ng);
+      for (size_t g = 0; g < ng; ++g) out[g].Init(n);
+      for (size_t g = 0; g < rows; ++g) {
+        const Acc* row = acc.data() + g * n;
+        for (size_t i = 0; i < n; ++i) {
+          if (!row[i].seen) continue;
+          out[g].ok[i] = 1;
+          out[g].v[i] = AccResult(a.op, row[i]);
+        }
       }
-      st_->samples = samples_before;
-      st_->samples_loaded = loaded_before;
-      st_->annotations.resize(annotations_before);
+      if (!held.series.empty()) {
+        std::vector<Acc> step_acc(ng - rows);
+        for (size_t i = 0; i < n; ++i) {
+          if ((i & 63) == 0) VIGIL_RETURN_IF_ERROR(Check());
+          for (Acc& x : step_acc) x.seen = false;
+          for (size_t k = 0; k < held.series.size(); ++k) {
+            if (held.series[k].ok[i]) AccAdd(a.op, step_acc[held_group[k] - rows], held.series[k].v[i]);
+          }
+          for (size_t g = rows; g < ng; ++g) {
+            if (!step_acc[g - rows].seen) continue;
+            out[g].ok[i] = 1;
+            out[g].v[i] = AccResult(a.op, step_acc[g - rows]);
+          }
+        }
+      }
+      VectorSteps kept;
+      for (size_t g = 0; g < ng; ++g) {
+        if (out[g].Empty()) continue;
+        out[g].labels = groups.labels[g];
+        out[g].drop_name = groups.drop[g];
+        kept.series.push_back(std::move(out[g]));
+      }
+      VIGIL_RETURN_IF_ERROR(AddSamples(kept.series.size() * n));
+      return Value(std::move(kept));
     }
   }
 

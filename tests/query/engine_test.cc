@@ -181,7 +181,7 @@ std::string Dump(const QueryResult& r) {
 // sum, avg, ... directly over a range function fold each series into its group as it is made
 // (aggregations.cc); `(f(...) * 1)` takes the usual path, all series first. Same bits, same
 // annotations, same samples loaded — also when the groups pass the fold budget midway and the
-// query is evaluated again the usual way.
+// later groups' series are held and summed step by step.
 TEST_CASE("Aggregations folded over a range function answer as over all its series",
           "[query][engine]") {
   MemStorage s;
@@ -189,7 +189,8 @@ TEST_CASE("Aggregations folded over a range function answer as over all its seri
   for (int i = 0; i < 40; ++i) {
     // Counters with resets, a gauge (rate() over it: the counter annotation), a stale gap.
     const std::string name = i % 10 == 9 ? "y" : "x_total";
-    auto ls = L({{"__name__", name}, {"job", "j" + std::to_string(i % 3)}, {"i", std::to_string(i)}});
+    auto ls = L({{"__name__", name}, {"job", "j" + std::to_string(i % 3)}, {"i", std::to_string(i)},
+                 {"k", std::to_string(i % 35)}});
     double v = 0;
     for (int k = 0; k < 400; ++k) {
       if (i % 7 == 3 && k > 100 && k < 130) continue;
@@ -221,17 +222,21 @@ TEST_CASE("Aggregations folded over a range function answer as over all its seri
       }
     }
   }
-  // 40 groups x 15001 steps of 40-byte accumulators pass the 16 MiB fold budget at the 28th group.
-  for (const std::string& agg : {std::string("sum"), std::string("max")}) {
-    const std::string folded = agg + " by (i) (rate({__name__=~\"x_total|y\"}[5m]))";
-    const std::string usual = agg + " by (i) (rate({__name__=~\"x_total|y\"}[5m]) * 1)";
-    INFO(folded);
-    auto a = engine.RangeQuery(s, folded, 0, 6000000, 400);
-    auto b = engine.RangeQuery(s, usual, 0, 6000000, 400);
-    REQUIRE(a.ok());
-    REQUIRE(b.ok());
-    CHECK(std::get<MatrixValue>(a->value).size() == 40);
-    CHECK(Dump(*a) == Dump(*b));
+  // 15001 steps of 40-byte accumulators: 27 groups' rows fit in the 16 MiB fold budget. By (i):
+  // 40 groups, the last 13 held. By (k) (i % 35, groups first met in label order "0", "1", "10",
+  // ...): 35 groups, some with a row still receiving series after the budget is passed.
+  for (const std::string& agg : {std::string("sum"), std::string("max"), std::string("avg")}) {
+    for (const auto& [by, groups] : {std::pair<std::string, size_t>{"i", 40}, {"k", 35}}) {
+      const std::string folded = agg + " by (" + by + ") (rate({__name__=~\"x_total|y\"}[5m]))";
+      const std::string usual = agg + " by (" + by + ") (rate({__name__=~\"x_total|y\"}[5m]) * 1)";
+      INFO(folded);
+      auto a = engine.RangeQuery(s, folded, 0, 6000000, 400);
+      auto b = engine.RangeQuery(s, usual, 0, 6000000, 400);
+      REQUIRE(a.ok());
+      REQUIRE(b.ok());
+      CHECK(std::get<MatrixValue>(a->value).size() == groups);
+      CHECK(Dump(*a) == Dump(*b));
+    }
   }
 }
 
