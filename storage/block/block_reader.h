@@ -34,6 +34,9 @@ class BlockReader {
   // The bytes of the chunk at `ref` (frame bounds and checksum checked), valid while the reader
   // lives and the returned ChunkData (which may own the decompressed piece holding them) is kept.
   Result<block::ChunkData> Chunk(ChunkRef ref) const { return chunks_.Chunk(ref); }
+  // Chunk pieces of compressed segments, and how many this reader has decompressed so far.
+  size_t chunk_pieces() const { return chunks_.num_pieces(); }
+  uint64_t chunk_pieces_decompressed() const { return chunks_.pieces_decompressed(); }
 
   // The current tombstones; the snapshot stays valid while the caller holds it.
   std::shared_ptr<const TombstoneMap> tombstones() const;

@@ -80,7 +80,9 @@ Status BlockWriter::AddSeries(const Labels& labels, std::span<const ChunkMeta> c
     }
   } else {
     const std::string_view name = labels.MetricName();
-    if (name != group_name_ || pending_bytes_.size() >= kMaxGroupBytes) {
+    size_t bytes = 0;
+    for (const ChunkMeta& c : chunks) bytes += c.data.size();
+    if (name != group_name_ || pending_bytes_.size() + bytes > kMaxGroupBytes) {
       if (Status st = FlushGroup(); !st.ok()) {
         status_ = st;
         return status_;

@@ -94,7 +94,7 @@ class BlockWriter {
   Status FlushGroup();
 
   // Compressed segments (version 2) only: the series of one metric name are held back, up to
-  // kMaxGroupBytes of chunk bytes, and written grouped by their chunk times (min_t, max_t and
+  // about kMaxGroupBytes of chunk bytes, and written grouped by their chunk times (min_t, max_t and
   // sample count of every chunk). Series scraped together (one target's counters, a histogram's
   // buckets) then sit next to each other in the pieces, and the piece compressor stores their
   // identical timestamp columns once. Order inside a group and between groups (by first member)
@@ -106,7 +106,12 @@ class BlockWriter {
     size_t first_byte;  // into pending_bytes_
     size_t first_size;  // into pending_sizes_
   };
-  static constexpr size_t kMaxGroupBytes = 4 << 20;
+  // A reader walks a group's series in label order, which sweeps the group's pieces once per
+  // series of a target; the group must fit in the pieces a ChunkReader keeps (with room for the
+  // partial pieces at its ends and one more series), or each sweep decompresses them all again
+  // (compaction reads without the shared cache). 12 pieces: 768 KiB.
+  static constexpr size_t kMaxGroupBytes = (block::kChunkPieceCacheSize - 4) * block::kPieceSize;
+  static_assert(kMaxGroupBytes >= 8 * block::kPieceSize);
   std::vector<PendingSeries> pending_;
   std::string pending_bytes_;
   std::vector<uint32_t> pending_sizes_;  // per chunk

@@ -128,6 +128,8 @@ Status ChunkWriter::Finish() {
 
 ChunkReader::ChunkReader() : cache_(std::make_unique<PieceCache>(kChunkPieceCacheSize)) {}
 ChunkReader::~ChunkReader() = default;
+uint64_t ChunkReader::pieces_decompressed() const { return cache_->puts(); }
+
 ChunkReader::ChunkReader(ChunkReader&&) noexcept = default;
 ChunkReader& ChunkReader::operator=(ChunkReader&&) noexcept = default;
 

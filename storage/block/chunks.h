@@ -91,6 +91,14 @@ class ChunkReader {
   Result<uint64_t> Verify() const;
 
   size_t num_segments() const { return segments_.size(); }
+  // Version 2 pieces in all segments.
+  size_t num_pieces() const {
+    size_t n = 0;
+    for (const Segment& s : segments_) n += s.pieces.size();
+    return n;
+  }
+  // Version 2 pieces decompressed so far by this reader.
+  uint64_t pieces_decompressed() const;
 
  private:
   struct Segment {

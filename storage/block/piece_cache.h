@@ -83,11 +83,16 @@ class PieceCache {
     return shared;
   }
 
-  // Caches `piece` under `key`, dropping the least recently used piece when full.
+  // Caches `piece` under `key`, dropping the least recently used piece when full. Readers call it
+  // for every piece they decompress.
   void Put(uint64_t key, std::shared_ptr<const std::string> piece) {
+    puts_.fetch_add(1, std::memory_order_relaxed);
     if (!PieceCacheBypass::Active()) SharedPieceCache::Instance().Put(owner_, key, piece);
     PutLocal(key, std::move(piece));
   }
+
+  // Pieces decompressed so far (Put calls).
+  uint64_t puts() const { return puts_.load(std::memory_order_relaxed); }
 
  private:
   void PutLocal(uint64_t key, std::shared_ptr<const std::string> piece) {
@@ -100,6 +105,7 @@ class PieceCache {
   const uint64_t owner_;
   std::mutex mu_;
   std::vector<std::pair<uint64_t, std::shared_ptr<const std::string>>> entries_;
+  std::atomic<uint64_t> puts_{0};
 };
 
 // An empty string to decompress a piece into, with the capacity of a piece dropped earlier when

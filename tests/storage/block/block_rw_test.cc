@@ -7,6 +7,7 @@
 #include <random>
 
 #include "storage/base/mem_file_system.h"
+#include "storage/block/piece_cache.h"
 #include "storage/block/tombstones.h"
 #include "storage/series_ref.h"
 #include "tests/storage/block/block_test_util.h"
@@ -213,17 +214,17 @@ constexpr int kTargets = 200, kCodes = 6;
 
 std::string Host(int j) { return "host-" + std::to_string(100 + j); }
 
-std::vector<TestSeries> ScrapedSeries(bool one_name) {
+std::vector<TestSeries> ScrapedSeries(bool one_name, int targets = kTargets, int codes = kCodes) {
   std::vector<TestSeries> out;
   std::mt19937_64 rng(7);
-  std::vector<std::vector<int64_t>> times(kTargets);
-  for (int j = 0; j < kTargets; ++j) {
+  std::vector<std::vector<int64_t>> times(targets);
+  for (int j = 0; j < targets; ++j) {
     for (int i = 0; i < 480; ++i) times[j].push_back(1'000'000 + 70 * j + 15'000 * i + static_cast<int64_t>(rng() % 7) - 3);
   }
-  for (int code = 0; code < kCodes; ++code) {
-    for (int j = 0; j < kTargets; ++j) {
+  for (int code = 0; code < codes; ++code) {
+    for (int j = 0; j < targets; ++j) {
       TestSeries s;
-      const std::string name = one_name ? "a" : "a_" + std::to_string(10000 + code * kTargets + j);
+      const std::string name = one_name ? "a" : "a_" + std::to_string(100000 + code * targets + j);
       s.labels = Labels::FromPairs({{"__name__", name}, {"code", "c" + std::to_string(code)}, {"instance", Host(j)}});
       double v = 0;
       for (int64_t t : times[j]) s.samples.push_back({t, v += static_cast<double>(rng() % 20)});
@@ -297,6 +298,37 @@ TEST_CASE("compressed block writer puts a metric's series with the same chunk ti
   // column about once.
   INFO("grouped " << bytes[0] << " B, label order " << bytes[1] << " B");
   CHECK(bytes[0] < bytes[1] * 8 / 10);
+}
+
+TEST_CASE("a label-order walk of grouped series decompresses each piece once", "[storage][block]") {
+  // 200 targets x 24 codes: about 2.5 MB of chunks in one metric, several groups of at most
+  // 768 KiB. Reading in label order (code-major) sweeps a group's pieces once per code; the
+  // reader's 16 pieces hold a whole group, as compaction needs (it reads without the shared cache).
+  auto fs = NewMemFileSystem();
+  REQUIRE(fs->CreateDirs("/d").ok());
+  const auto series = ScrapedSeries(true, 200, 24);
+  auto opts = testing::FixedOptions();
+  opts.chunk_compression = compression::BlockCodec::kZstd;
+  auto w = BlockWriter::Create(fs.get(), "/d", opts).value();
+  uint64_t raw = 0;
+  for (const TestSeries& s : series) {
+    std::vector<std::string> storage;
+    auto metas = testing::MakeChunks(s.samples, 120, &storage, compression::Encoding::kIntDoubleDelta);
+    for (const ChunkMeta& c : metas) raw += c.data.size();
+    REQUIRE(w->AddSeries(s.labels, metas).ok());
+  }
+  REQUIRE(w->Finish().ok());
+  REQUIRE(raw > 3 * (768 << 10));
+  auto reader = BlockReader::Open(fs.get(), "/d/01HZZZZZZZZZZZZZZZZZZZZZZZ").value();
+  block::PieceCacheBypass bypass;
+  Status st;
+  auto got = testing::ReadAll(NewBlockQuerier(reader, INT64_MIN, INT64_MAX).get(), std::vector<Matcher>{}, &st);
+  REQUIRE(st.ok());
+  REQUIRE(got.size() == series.size());
+  for (const TestSeries& s : series) CHECK(testing::SameSamples(got[s.labels.ToString()], s.samples));
+  INFO(reader->chunk_pieces() << " pieces");
+  CHECK(reader->chunk_pieces() > 30);
+  CHECK(reader->chunk_pieces_decompressed() == reader->chunk_pieces());
 }
 
 TEST_CASE("empty block round trips", "[storage][block]") {
