@@ -176,14 +176,16 @@ class Evaluator {
   std::optional<int64_t> AtTime(const TimeModifiers& m) const;
   Result<int64_t> ResolveDuration(int64_t ms, const DurationExprPtr& expr) const;
 
-  // Series of `vs` in [min_t, max_t] (stale markers kept if keep_stale), decoded in groups of up
-  // to kScanGroup on the query's threads. Per non-empty series, `work(rs, slot)` (may be null)
+  // Series of `vs` in [min_t, max_t] (stale markers kept if keep_stale), decoded in groups on the
+  // query's threads (the first of kFirstScanGroup series, each next one twice as large, up to
+  // kScanGroup). Per non-empty series, `work(rs, slot)` (may be null)
   // runs on the thread that decoded it, then `done(rs, slot)` on the calling thread in series
   // order, after the series' samples were accounted; `slot` (< kScanGroup) is its place in its
   // group, so callers keep per-slot results in arrays of kScanGroup. With a `work`, the samples
   // live in a per-thread buffer only while `work` runs: `done` sees the series' labels and empty
   // ts/vs. Without one, `done` gets the samples.
   static constexpr size_t kScanGroup = 256;
+  static constexpr size_t kFirstScanGroup = 32;
   using ScanWork = std::function<void(RawSeries& rs, size_t slot)>;
   using ScanDone = std::function<Status(RawSeries& rs, size_t slot)>;
   Status Scan(const VectorSelector& vs, int64_t min_t, int64_t max_t, bool keep_stale, const ScanWork& work,

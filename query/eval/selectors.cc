@@ -149,10 +149,15 @@ Status Evaluator::Scan(const VectorSelector& vs, int64_t min_t, int64_t max_t, b
     std::vector<size_t> counts;
   };
   Group groups[2];
+  // The first group is taken before any decoding starts: it is small, so that the pool's threads
+  // start early; each later one doubles, up to kScanGroup.
+  size_t group_size = kFirstScanGroup;
   auto take = [&](Group& g) -> Status {
     g.series.clear();
     g.iters.clear();
-    while (g.series.size() < kScanGroup && set->Next()) {
+    const size_t limit = group_size;
+    group_size = std::min(group_size * 2, kScanGroup);
+    while (g.series.size() < limit && set->Next()) {
       g.series.emplace_back();
       g.series.back().labels = set->labels();
       g.iters.push_back(set->Samples());
