@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include "storage/base/thread_heap.h"
+
 namespace vigil::query::eval {
 namespace {
 
@@ -39,7 +41,12 @@ class Pool {
 
  private:
   explicit Pool(size_t threads) : threads_(threads) {
-    for (size_t i = 0; i < threads; ++i) std::thread([this] { Work(); }).detach();
+    for (size_t i = 0; i < threads; ++i) {
+      std::thread([this] {
+        storage::PrepareThreadHeap();
+        Work();
+      }).detach();
+    }
   }
 
   void Work() {

@@ -3,11 +3,18 @@
 #include <algorithm>
 #include <utility>
 
+#include "storage/base/thread_heap.h"
+
 namespace vigil::server {
 
 WorkerPool::WorkerPool(int threads) : slots_(static_cast<size_t>(std::max(1, threads))) {
   threads_.reserve(slots_.size());
-  for (size_t i = 0; i < slots_.size(); ++i) threads_.emplace_back([this, i] { Run(i); });
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    threads_.emplace_back([this, i] {
+      storage::PrepareThreadHeap();
+      Run(i);
+    });
+  }
 }
 
 WorkerPool::~WorkerPool() { Join(); }
