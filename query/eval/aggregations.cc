@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <deque>
+#include <functional>
 #include <limits>
 #include <unordered_map>
 
@@ -197,9 +199,9 @@ struct Groups {
   std::vector<storage::Labels> labels;
   std::vector<uint8_t> drop;
 
-  // The group of a series with labels `l`; *added when it is new.
+  // The group of a series with labels `l`.
   Result<uint32_t> Of(const Aggregate& a, const storage::Labels& l, bool drop_name,
-                      storage::LabelsBuilder& lb, bool* added) {
+                      storage::LabelsBuilder& lb) {
     VIGIL_ASSIGN_OR_RETURN(storage::Labels g, GroupLabels(a, l, lb));
     auto [it, inserted] = index.try_emplace(std::string(g.Encoded()), static_cast<uint32_t>(labels.size()));
     if (inserted) {
@@ -207,9 +209,98 @@ struct Groups {
       drop.push_back(0);
     }
     if (drop_name) drop[it->second] = 1;
-    if (added != nullptr) *added = inserted;
     return it->second;
   }
+};
+
+// Per-group, per-step accumulators for the foldable aggregations, fed series by series in series
+// order. Groups get a row of n accumulators (series-major: each series' steps are contiguous) in
+// the order they first appear, while the rows fit kSeriesMajorBudget; the series of groups first
+// met after that are held and summed step by step in Finish, one accumulator per such group.
+// Either way every accumulator receives its values in series order, so the results do not
+// depend on where the budget falls.
+class GroupFolder {
+ public:
+  GroupFolder(AggregateOp op, size_t n) : op_(op), n_(n) {}
+
+  // Adds series `s` of group `g` (groups numbered in order of first appearance). A held series
+  // is copied when `lent` (its buffers are reused after the call), else kept by pointer and must
+  // outlive the folder.
+  void Add(uint32_t g, const StepSeries& s, bool lent) {
+    if (g >= groups_ && !rows_full_) {
+      groups_ = g + 1;
+      if (groups_ * n_ * sizeof(Acc) <= kSeriesMajorBudget) {
+        rows_ = groups_;
+        acc_.resize(rows_ * n_);
+      } else {
+        rows_full_ = true;  // this group and every later one are held
+      }
+    }
+    if (g < rows_) {
+      Acc* row = acc_.data() + size_t{g} * n_;
+      for (size_t i = 0; i < n_; ++i) {
+        if (s.ok[i]) AccAdd(op_, row[i], s.v[i]);
+      }
+      return;
+    }
+    if (lent) {
+      StepSeries& copy = owned_.emplace_back();
+      copy.v = s.v;
+      copy.ok = s.ok;
+      held_.push_back({&copy, g});
+    } else {
+      held_.push_back({&s, g});
+    }
+  }
+
+  // One series per group that has a value at some step, in group order, labelled by `groups`.
+  // `check` runs every 64 steps of the held series' loop.
+  Result<VectorSteps> Finish(const Groups& groups, const std::function<Status()>& check) {
+    const size_t ng = groups.labels.size();
+    std::vector<StepSeries> out(ng);
+    for (StepSeries& o : out) o.Init(n_);
+    for (size_t g = 0; g < rows_; ++g) {
+      const Acc* row = acc_.data() + g * n_;
+      for (size_t i = 0; i < n_; ++i) {
+        if (!row[i].seen) continue;
+        out[g].ok[i] = 1;
+        out[g].v[i] = AccResult(op_, row[i]);
+      }
+    }
+    if (!held_.empty()) {
+      std::vector<Acc> acc(ng - rows_);
+      for (size_t i = 0; i < n_; ++i) {
+        if ((i & 63) == 0) VIGIL_RETURN_IF_ERROR(check());
+        for (Acc& x : acc) x.seen = false;
+        for (const auto& [s, g] : held_) {
+          if (s->ok[i]) AccAdd(op_, acc[g - rows_], s->v[i]);
+        }
+        for (size_t g = rows_; g < ng; ++g) {
+          if (!acc[g - rows_].seen) continue;
+          out[g].ok[i] = 1;
+          out[g].v[i] = AccResult(op_, acc[g - rows_]);
+        }
+      }
+    }
+    VectorSteps kept;
+    for (size_t g = 0; g < ng; ++g) {
+      if (out[g].Empty()) continue;
+      out[g].labels = groups.labels[g];
+      out[g].drop_name = groups.drop[g];
+      kept.series.push_back(std::move(out[g]));
+    }
+    return kept;
+  }
+
+ private:
+  const AggregateOp op_;
+  const size_t n_;
+  size_t groups_ = 0;  // groups met so far (while rows are given)
+  size_t rows_ = 0;
+  bool rows_full_ = false;
+  std::vector<Acc> acc_;  // rows of n_ accumulators for groups [0, rows_)
+  std::deque<StepSeries> owned_;  // copies of lent held series
+  std::vector<std::pair<const StepSeries*, uint32_t>> held_;  // (series, group), in series order
 };
 
 // Aggregations whose groups need only one accumulator per step, fed series by series.
@@ -287,12 +378,9 @@ Result<Value> Evaluator::EvalAggregate(const Aggregate& a) {
     }
   }
   // sum, avg, ... directly over a range function (`sum by (job) (rate(x[5m]))`): each series the
-  // function makes is folded into its group's row of per-step accumulators as soon as it is made,
-  // in the order the function returns them, so every accumulator sees the same values in the
-  // same order as in the series-major loop below, and the function's series are never all held
-  // at once. Groups that first appear once the rows would pass the budget get no row: their
-  // series are held and summed step by step at the end, as the loop below does, each group still
-  // in series order. Nothing is evaluated twice.
+  // function makes goes to the GroupFolder as soon as it is made, in the order the function
+  // returns them, so every accumulator sees the same values in the same order as when the
+  // function's series are all evaluated first (below), and they are never all held at once.
   const Expr* inner = a.expr.get();
   while (inner->kind == ExprKind::kParen) inner = inner->As<Paren>().expr.get();
   if (Foldable(a.op) && inner->kind == ExprKind::kCall) {
@@ -300,73 +388,17 @@ Result<Value> Evaluator::EvalAggregate(const Aggregate& a) {
     if (const RangeFunction* rf = LookupRangeFunction(call.func->name)) {
       VIGIL_RETURN_IF_ERROR(Check());
       Groups groups;
-      std::vector<Acc> acc;  // rows of n accumulators for groups [0, rows)
-      size_t rows = 0;
-      bool rows_full = false;
-      VectorSteps held;             // series of groups without a row, in series order
-      std::vector<uint32_t> held_group;
+      GroupFolder folder(a.op, n);
       storage::LabelsBuilder lb;
       uint64_t folded = 0;
       const StepSeriesSink fold = [&](StepSeries& s) -> Status {
         if ((folded++ & 63) == 0) VIGIL_RETURN_IF_ERROR(Check());
-        bool added = false;
-        VIGIL_ASSIGN_OR_RETURN(uint32_t g, groups.Of(a, s.labels, s.drop_name, lb, &added));
-        if (added && !rows_full) {
-          if ((rows + 1) * n * sizeof(Acc) <= kSeriesMajorBudget) {
-            ++rows;
-            acc.resize(rows * n);
-          } else {
-            rows_full = true;  // this group and every later one are held
-          }
-        }
-        if (g < rows) {
-          Acc* row = acc.data() + size_t{g} * n;
-          for (size_t i = 0; i < n; ++i) {
-            if (s.ok[i]) AccAdd(a.op, row[i], s.v[i]);
-          }
-          return Status::OK();
-        }
-        StepSeries copy;
-        copy.v = s.v;
-        copy.ok = s.ok;
-        held.series.push_back(std::move(copy));
-        held_group.push_back(g);
+        VIGIL_ASSIGN_OR_RETURN(uint32_t g, groups.Of(a, s.labels, s.drop_name, lb));
+        folder.Add(g, s, /*lent=*/true);
         return Status::OK();
       };
       VIGIL_RETURN_IF_ERROR(EvalRangeFunction(*this, call, *rf, &fold).status());
-      const size_t ng = groups.labels.size();
-      std::vector<StepSeries> out(ng);
-      for (size_t g = 0; g < ng; ++g) out[g].Init(n);
-      for (size_t g = 0; g < rows; ++g) {
-        const Acc* row = acc.data() + g * n;
-        for (size_t i = 0; i < n; ++i) {
-          if (!row[i].seen) continue;
-          out[g].ok[i] = 1;
-          out[g].v[i] = AccResult(a.op, row[i]);
-        }
-      }
-      if (!held.series.empty()) {
-        std::vector<Acc> step_acc(ng - rows);
-        for (size_t i = 0; i < n; ++i) {
-          if ((i & 63) == 0) VIGIL_RETURN_IF_ERROR(Check());
-          for (Acc& x : step_acc) x.seen = false;
-          for (size_t k = 0; k < held.series.size(); ++k) {
-            if (held.series[k].ok[i]) AccAdd(a.op, step_acc[held_group[k] - rows], held.series[k].v[i]);
-          }
-          for (size_t g = rows; g < ng; ++g) {
-            if (!step_acc[g - rows].seen) continue;
-            out[g].ok[i] = 1;
-            out[g].v[i] = AccResult(a.op, step_acc[g - rows]);
-          }
-        }
-      }
-      VectorSteps kept;
-      for (size_t g = 0; g < ng; ++g) {
-        if (out[g].Empty()) continue;
-        out[g].labels = groups.labels[g];
-        out[g].drop_name = groups.drop[g];
-        kept.series.push_back(std::move(out[g]));
-      }
+      VIGIL_ASSIGN_OR_RETURN(VectorSteps kept, folder.Finish(groups, [this] { return Check(); }));
       VIGIL_RETURN_IF_ERROR(AddSamples(kept.series.size() * n));
       return Value(std::move(kept));
     }
@@ -380,7 +412,7 @@ Result<Value> Evaluator::EvalAggregate(const Aggregate& a) {
   {
     storage::LabelsBuilder lb;
     for (size_t k = 0; k < in.series.size(); ++k) {
-      VIGIL_ASSIGN_OR_RETURN(group_of[k], groups.Of(a, in.series[k].labels, in.series[k].drop_name, lb, nullptr));
+      VIGIL_ASSIGN_OR_RETURN(group_of[k], groups.Of(a, in.series[k].labels, in.series[k].drop_name, lb));
     }
   }
   const std::vector<storage::Labels>& group_labels = groups.labels;
@@ -478,6 +510,16 @@ Result<Value> Evaluator::EvalAggregate(const Aggregate& a) {
       break;
   }
 
+  if (Foldable(a.op)) {
+    GroupFolder folder(a.op, n);
+    for (size_t k = 0; k < in.series.size(); ++k) {
+      if ((k & 63) == 0) VIGIL_RETURN_IF_ERROR(Check());
+      folder.Add(group_of[k], in.series[k], /*lent=*/false);
+    }
+    VIGIL_ASSIGN_OR_RETURN(VectorSteps kept, folder.Finish(groups, [this] { return Check(); }));
+    VIGIL_RETURN_IF_ERROR(AddSamples(kept.series.size() * n));
+    return Value(std::move(kept));
+  }
   VectorSteps out;
   out.series.resize(ng);
   for (size_t g = 0; g < ng; ++g) {
@@ -485,54 +527,16 @@ Result<Value> Evaluator::EvalAggregate(const Aggregate& a) {
     out.series[g].drop_name = group_drop[g];
     out.series[g].Init(n);
   }
-  if (a.op == AggregateOp::kQuantile) {
-    std::vector<std::vector<double>> vals(ng);
-    for (size_t i = 0; i < n; ++i) {
-      for (auto& v : vals) v.clear();
-      for (size_t s = 0; s < in.series.size(); ++s) {
-        if (in.series[s].ok[i]) vals[group_of[s]].push_back(in.series[s].v[i]);
-      }
-      for (size_t g = 0; g < ng; ++g) {
-        if (vals[g].empty()) continue;
-        out.series[g].ok[i] = 1;
-        out.series[g].v[i] = Quantile(param.v[i], vals[g]);
-      }
-    }
-  } else if (ng * n * sizeof(Acc) <= kSeriesMajorBudget) {
-    // Series by series (each series' steps are contiguous), one accumulator per group and step:
-    // every accumulator still receives its values in series order, so results are those of the
-    // step-by-step loop below, without walking all series' arrays at every step.
-    std::vector<Acc> acc(ng * n);
+  std::vector<std::vector<double>> vals(ng);
+  for (size_t i = 0; i < n; ++i) {
+    for (auto& v : vals) v.clear();
     for (size_t s = 0; s < in.series.size(); ++s) {
-      if ((s & 63) == 0) VIGIL_RETURN_IF_ERROR(Check());
-      const StepSeries& ss = in.series[s];
-      Acc* row = acc.data() + size_t{group_of[s]} * n;
-      for (size_t i = 0; i < n; ++i) {
-        if (ss.ok[i]) AccAdd(a.op, row[i], ss.v[i]);
-      }
+      if (in.series[s].ok[i]) vals[group_of[s]].push_back(in.series[s].v[i]);
     }
     for (size_t g = 0; g < ng; ++g) {
-      const Acc* row = acc.data() + g * n;
-      for (size_t i = 0; i < n; ++i) {
-        if (!row[i].seen) continue;
-        out.series[g].ok[i] = 1;
-        out.series[g].v[i] = AccResult(a.op, row[i]);
-      }
-    }
-  } else {
-    std::vector<Acc> acc(ng);
-    for (size_t i = 0; i < n; ++i) {
-      if ((i & 63) == 0) VIGIL_RETURN_IF_ERROR(Check());
-      for (Acc& g : acc) g.seen = false;
-      for (size_t s = 0; s < in.series.size(); ++s) {
-        const StepSeries& ss = in.series[s];
-        if (ss.ok[i]) AccAdd(a.op, acc[group_of[s]], ss.v[i]);
-      }
-      for (size_t g = 0; g < ng; ++g) {
-        if (!acc[g].seen) continue;
-        out.series[g].ok[i] = 1;
-        out.series[g].v[i] = AccResult(a.op, acc[g]);
-      }
+      if (vals[g].empty()) continue;
+      out.series[g].ok[i] = 1;
+      out.series[g].v[i] = Quantile(param.v[i], vals[g]);
     }
   }
   VectorSteps kept;
