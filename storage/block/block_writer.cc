@@ -65,53 +65,49 @@ Status BlockWriter::AddSeries(const Labels& labels, std::span<const ChunkMeta> c
       return fail("chunk outside the block range");
     }
   }
+  // Uncompressed segments (version 1) gain nothing from grouping: each series is its own group.
+  const bool grouped = options_.chunk_compression != compression::BlockCodec::kNone;
+  const std::string_view name = labels.MetricName();
+  size_t bytes = 0;
+  for (const ChunkMeta& c : chunks) bytes += c.data.size();
+  if (name != group_name_ || pending_bytes_.size() + bytes > kMaxGroupBytes) {
+    if (Status st = FlushGroup(); !st.ok()) {
+      status_ = st;
+      return status_;
+    }
+    group_name_.assign(name);
+  }
   IndexSeries s;
   s.labels = labels;
   s.chunks.reserve(chunks.size());
-  if (options_.chunk_compression == compression::BlockCodec::kNone) {
-    for (const ChunkMeta& c : chunks) {
-      Result<ChunkRef> ref = chunks_->Write(c.data);
-      if (!ref.ok()) {
-        status_ = ref.status();
-        return status_;
-      }
-      s.chunks.push_back({c.min_t, c.max_t, c.num_samples, *ref, {}});
-      stats_.samples += c.num_samples;
-    }
-  } else {
-    const std::string_view name = labels.MetricName();
-    size_t bytes = 0;
-    for (const ChunkMeta& c : chunks) bytes += c.data.size();
-    if (name != group_name_ || pending_bytes_.size() + bytes > kMaxGroupBytes) {
-      if (Status st = FlushGroup(); !st.ok()) {
-        status_ = st;
-        return status_;
-      }
-      group_name_.assign(name);
-    }
-    // FNV-1a over the chunk times: equal for series scraped together.
-    uint64_t h = 14695981039346656037ull;
-    auto mix = [&h](uint64_t v) {
-      for (int b = 0; b < 64; b += 8) h = (h ^ ((v >> b) & 0xff)) * 1099511628211ull;
-    };
-    const size_t first_byte = pending_bytes_.size();
-    const size_t first_size = pending_sizes_.size();
-    for (const ChunkMeta& c : chunks) {
-      mix(static_cast<uint64_t>(c.min_t));
-      mix(static_cast<uint64_t>(c.max_t));
-      mix(c.num_samples);
-      pending_bytes_.append(c.data);
-      pending_sizes_.push_back(static_cast<uint32_t>(c.data.size()));
-      s.chunks.push_back({c.min_t, c.max_t, c.num_samples, 0, {}});  // ref set by FlushGroup
-      stats_.samples += c.num_samples;
-    }
-    pending_.push_back({series_.size(), h, first_byte, first_size});
+  // FNV-1a over the chunk times: equal for series scraped together.
+  uint64_t h = 14695981039346656037ull;
+  auto mix = [&h](uint64_t v) {
+    for (int b = 0; b < 64; b += 8) h = (h ^ ((v >> b) & 0xff)) * 1099511628211ull;
+  };
+  const size_t first_byte = pending_bytes_.size();
+  const size_t first_size = pending_sizes_.size();
+  for (const ChunkMeta& c : chunks) {
+    mix(static_cast<uint64_t>(c.min_t));
+    mix(static_cast<uint64_t>(c.max_t));
+    mix(c.num_samples);
+    pending_bytes_.append(c.data);
+    pending_sizes_.push_back(static_cast<uint32_t>(c.data.size()));
+    s.chunks.push_back({c.min_t, c.max_t, c.num_samples, 0, {}});  // ref set by FlushGroup
+    stats_.samples += c.num_samples;
   }
+  pending_.push_back({series_.size(), h, first_byte, first_size});
   stats_.chunks += chunks.size();
   ++stats_.series;
   min_t_ = std::min(min_t_, chunks.front().min_t);
   max_t_ = std::max(max_t_, chunks.back().max_t);
   series_.push_back(std::move(s));
+  if (!grouped) {
+    if (Status st = FlushGroup(); !st.ok()) {
+      status_ = st;
+      return status_;
+    }
+  }
   return Status::OK();
 }
 

@@ -50,6 +50,14 @@ void Fill(Db& db, Model& model, int n, int64_t from, int64_t to, int64_t step) {
   REQUIRE(app->Commit().ok());
 }
 
+// [min_time, max_time) of every block, sorted.
+std::vector<std::pair<int64_t, int64_t>> BlockRanges(const Db& db) {
+  std::vector<std::pair<int64_t, int64_t>> ranges;
+  for (const auto& b : db.Blocks()) ranges.emplace_back(b.min_time, b.max_time);
+  std::sort(ranges.begin(), ranges.end());
+  return ranges;
+}
+
 void ExpectSame(Db& db, const Model& model) {
   const DbContent got = ReadAll(db);
   INFO(FirstDifference(model.all(), got));
@@ -287,9 +295,7 @@ TEST_CASE("Db::Snapshot writes the head as blocks of the second compaction range
   REQUIRE(db->Snapshot("/snap").ok());
   auto snap = Db::Open(o, "/snap").value();
   CHECK(ReadAll(*snap) == model.Range(INT64_MIN, INT64_MAX));
-  std::vector<std::pair<int64_t, int64_t>> ranges;
-  for (const auto& b : snap->Blocks()) ranges.emplace_back(b.min_time, b.max_time);
-  std::sort(ranges.begin(), ranges.end());
+  const auto ranges = BlockRanges(*snap);
   // Cut at 3 kRange only: [kRange, 3 kRange) and [3 kRange, 5.5 kRange - ...].
   REQUIRE(ranges.size() == 2);
   CHECK(ranges[0] == std::make_pair(kRange, 3 * kRange));
@@ -316,9 +322,7 @@ TEST_CASE("Db::SnapshotCompacted writes blocks and head as blocks of the largest
   CHECK(ReadAll(*snap) == model.Range(INT64_MIN, INT64_MAX));
   // kRange .. 5.5 kRange in blocks of the largest range, 3 kRange: [0, 3 kRange) and
   // [3 kRange, ...).
-  std::vector<std::pair<int64_t, int64_t>> ranges;
-  for (const auto& b : snap->Blocks()) ranges.emplace_back(b.min_time, b.max_time);
-  std::sort(ranges.begin(), ranges.end());
+  const auto ranges = BlockRanges(*snap);
   REQUIRE(ranges.size() == 2);
   CHECK(ranges[0].first == 0);
   CHECK(ranges[0].second == 3 * kRange);
