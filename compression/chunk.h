@@ -8,11 +8,13 @@
 // Thread safety: encoders and decoders are single-threaded objects; distinct objects may be used
 // from different threads. Chunk bytes are immutable once finished and may be shared freely.
 
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
+#include <cstring>
 
 #include "compression/detail/bit_reader.h"
 #include "compression/detail/bit_writer.h"
@@ -56,25 +58,91 @@ class XorAppender {
   bool finished_ = false;
 };
 
+// A byte buffer over caller-owned memory that it never reallocates, for chunk bytes kept in an
+// allocation of the caller's own (the head keeps its open chunk's bytes after the appender's state
+// in one block). Bytes past the capacity go to a small spill area instead; the caller then moves
+// them (spilled()) into a larger allocation. CompactXorAppender adds at most kSpillBytes per
+// Append() or Finish(), so when nothing was spilled before a call, the spill area holds what the
+// call adds beyond the capacity (asserted).
+class SpillBuffer {
+ public:
+  static constexpr size_t kSpillBytes = 32;
+
+  SpillBuffer(char* data, size_t size, size_t capacity)
+      : data_(data), size_(size), capacity_(capacity) {
+    assert(size <= capacity);
+  }
+  size_t size() const { return size_; }  // every byte, spilled ones included
+  char& operator[](size_t i) { return i < capacity_ ? data_[i] : spill_[i - capacity_]; }
+  void push_back(char c) {
+    if (size_ < capacity_) {
+      data_[size_] = c;
+    } else {
+      assert(size_ - capacity_ < kSpillBytes);
+      spill_[size_ - capacity_] = c;
+    }
+    ++size_;
+  }
+  void append(const char* p, size_t n) {
+    if (size_ <= capacity_ && n <= capacity_ - size_) {
+      std::memcpy(data_ + size_, p, n);
+      size_ += n;
+      return;
+    }
+    for (size_t i = 0; i < n; ++i) push_back(p[i]);
+  }
+  // REQUIRES: n <= size() (shrinks only).
+  void resize(size_t n) {
+    assert(n <= size_);
+    size_ = n;
+  }
+  // The bytes past the capacity, which belong right after data[capacity - 1].
+  std::string_view spilled() const {
+    return size_ > capacity_ ? std::string_view(spill_, size_ - capacity_) : std::string_view();
+  }
+
+ private:
+  char* data_;
+  size_t size_;
+  size_t capacity_;
+  char spill_[kSpillBytes];
+};
+
 // XorAppender's bytes from 24 bytes of state (XorAppender takes 96): no pointer to the buffer, no
 // chunk offset, and no copy of the previous sample, which the caller passes to Append() (the head's
 // open chunk: its series keeps its newest timestamp and value bits anyway). The chunk starts at
-// offset 0 of a caller-owned std::string given to every call; the same string each time.
-// Appending after Finish() is allowed (the padding is taken back first); the header's sample count
-// is patched on every Append(). REQUIRES: < 65535 samples.
+// offset 0 of a caller-owned buffer (std::string or SpillBuffer) given to every call; the same
+// bytes each time. Appending after Finish() is allowed (the padding is taken back first); the
+// header's sample count is patched on every Append(). REQUIRES: < 65535 samples.
 class CompactXorAppender {
  public:
-  // Starts the chunk: writes its header. REQUIRES: out->empty().
+  // The most bytes one call adds to the buffer: a sample takes at most 146 bits (a 69-bit escaped
+  // delta-of-delta and a 77-bit value), which with up to 63 pending bits leave in three 8-byte
+  // words; Finish() adds at most 8 bytes, Start() 3.
+  static constexpr size_t kMaxAppendBytes = 24;
+  static_assert(kMaxAppendBytes <= SpillBuffer::kSpillBytes);
+
+  // Starts the chunk: writes its header. REQUIRES: out->size() == 0.
   void Start(std::string* out);
+  void Start(SpillBuffer* out);
   // (prev_t, prev_bits): the previous sample appended, as timestamp and value bits (ignored for
   // the first sample).
   void Append(std::string* out, int64_t t, double v, int64_t prev_t, uint64_t prev_bits);
+  void Append(SpillBuffer* out, int64_t t, double v, int64_t prev_t, uint64_t prev_bits);
   // Flushes the pending bits: *out is then a complete chunk.
   void Finish(std::string* out);
+  void Finish(SpillBuffer* out);
   uint32_t num_samples() const { return count_; }
 
  private:
-  uint64_t acc_ = 0;         // BitWriter: bits not yet in the string (the low pending_)
+  template <typename Out>
+  void StartIn(Out* out);
+  template <typename Out>
+  void AppendIn(Out* out, int64_t t, double v, int64_t prev_t, uint64_t prev_bits);
+  template <typename Out>
+  void FinishIn(Out* out);
+
+  uint64_t acc_ = 0;         // BitWriter: bits not yet in the buffer (the low pending_)
   uint64_t prev_delta_ = 0;  // the previous timestamp delta
   uint16_t count_ = 0;
   uint8_t pending_ = 0;     // 0..63
@@ -82,6 +150,7 @@ class CompactXorAppender {
   uint8_t lead_ = 0xff;     // the XOR window (0xff: none yet)
   uint8_t trail_ = 0;
 };
+static_assert(sizeof(CompactXorAppender) == 24);
 
 // Encodes `ts`/`vs` (equal length, 0 < n <= 65535) as one chunk appended to *out, choosing the
 // smallest of all encodings (adaptive) or the given one. Returns the encoding used: EncodeChunkAs

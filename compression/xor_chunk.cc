@@ -24,22 +24,24 @@ void XorAppender::Append(int64_t t, double v) {
 
 uint32_t XorAppender::num_samples() const { return stream_.count(); }
 
-void CompactXorAppender::Start(std::string* out) {
-  assert(out->empty());
+template <typename Out>
+void CompactXorAppender::StartIn(Out* out) {
+  assert(out->size() == 0);
   *this = CompactXorAppender();
   detail::PutHeader(out, Encoding::kXor, 0);
 }
 
-void CompactXorAppender::Append(std::string* out, int64_t t, double v, int64_t prev_t,
-                                uint64_t prev_bits) {
+template <typename Out>
+void CompactXorAppender::AppendIn(Out* out, int64_t t, double v, int64_t prev_t,
+                                  uint64_t prev_bits) {
   assert(count_ < detail::kMaxSamples);
   if (tail_bytes_ != 0) {
     out->resize(out->size() - tail_bytes_);
     tail_bytes_ = 0;
   }
-  detail::BitWriter writer(out, acc_, pending_, 0);
-  detail::XorStream<detail::BitWriter> stream(detail::XorValueWriter(prev_bits, lead_, trail_),
-                                              count_, prev_t, prev_delta_);
+  detail::BasicBitWriter<Out> writer(out, acc_, pending_, 0);
+  detail::XorStream<detail::BasicBitWriter<Out>> stream(
+      detail::XorValueWriter(prev_bits, lead_, trail_), count_, prev_t, prev_delta_);
   stream.Append(writer, t, v);
   acc_ = writer.acc();
   pending_ = static_cast<uint8_t>(writer.pending());
@@ -50,12 +52,26 @@ void CompactXorAppender::Append(std::string* out, int64_t t, double v, int64_t p
   detail::PatchCount(out, 0, count_);
 }
 
-void CompactXorAppender::Finish(std::string* out) {
+template <typename Out>
+void CompactXorAppender::FinishIn(Out* out) {
   if (tail_bytes_ != 0) return;
-  detail::BitWriter writer(out, acc_, pending_, 0);
+  detail::BasicBitWriter<Out> writer(out, acc_, pending_, 0);
   writer.Finish();
   tail_bytes_ = static_cast<uint8_t>(writer.tail_bytes());
 }
+
+void CompactXorAppender::Start(std::string* out) { StartIn(out); }
+void CompactXorAppender::Start(SpillBuffer* out) { StartIn(out); }
+void CompactXorAppender::Append(std::string* out, int64_t t, double v, int64_t prev_t,
+                                uint64_t prev_bits) {
+  AppendIn(out, t, v, prev_t, prev_bits);
+}
+void CompactXorAppender::Append(SpillBuffer* out, int64_t t, double v, int64_t prev_t,
+                                uint64_t prev_bits) {
+  AppendIn(out, t, v, prev_t, prev_bits);
+}
+void CompactXorAppender::Finish(std::string* out) { FinishIn(out); }
+void CompactXorAppender::Finish(SpillBuffer* out) { FinishIn(out); }
 
 void XorAppender::Finish() {
   writer_.Finish();

@@ -2,6 +2,8 @@
 
 // BitWriter: appends a big-endian (most significant bit first) bit stream to a caller-owned
 // std::string. Bits collect in a 64-bit accumulator and go to the string 8 bytes at a time.
+// BasicBitWriter<Out> writes to any byte buffer with size(), resize() (to shrink),
+// push_back(char) and append(const char*, size_t), such as compression::SpillBuffer.
 
 #include <cassert>
 #include <cstdint>
@@ -11,13 +13,14 @@
 
 namespace vigil::compression::detail {
 
-class BitWriter {
+template <typename Out>
+class BasicBitWriter {
  public:
   // `out` must outlive the writer; bits are appended after its current end.
-  explicit BitWriter(std::string* out) : out_(out) {}
+  explicit BasicBitWriter(Out* out) : out_(out) {}
   // Resumes a writer from its state (acc(), pending(), tail_bytes()) over the same *out, for
   // appenders that keep the state without the writer (compression::CompactXorAppender).
-  BitWriter(std::string* out, uint64_t acc, unsigned pending, unsigned tail_bytes)
+  BasicBitWriter(Out* out, uint64_t acc, unsigned pending, unsigned tail_bytes)
       : out_(out), acc_(acc), pending_(pending), tail_bytes_(tail_bytes) {}
 
   // Writes the low `n` bits of `v` (0 <= n <= 64); higher bits of `v` are ignored.
@@ -67,11 +70,13 @@ class BitWriter {
     out_->append(b, 8);
   }
 
-  std::string* out_;
+  Out* out_;
   uint64_t acc_ = 0;       // the low pending_ bits are not yet in *out_
   unsigned pending_ = 0;   // 0..63
   unsigned tail_bytes_ = 0;  // bytes appended by Finish() that Reopen() takes back
   uint64_t bits_written_ = 0;
 };
+
+using BitWriter = BasicBitWriter<std::string>;
 
 }  // namespace vigil::compression::detail

@@ -19,12 +19,14 @@ inline constexpr size_t kHeaderSize = 3;
 inline constexpr uint32_t kMaxSamples = 65535;
 inline constexpr unsigned kMaxDecimalScale = 15;  // 10^15 < 2^53: the divisor is exact
 
-inline void PutHeader(std::string* out, Encoding enc, uint32_t n) {
+template <typename Out>
+inline void PutHeader(Out* out, Encoding enc, uint32_t n) {
   out->push_back(static_cast<char>(enc));
   out->push_back(static_cast<char>(n >> 8));
   out->push_back(static_cast<char>(n));
 }
-inline void PatchCount(std::string* out, size_t start, uint32_t n) {
+template <typename Out>
+inline void PatchCount(Out* out, size_t start, uint32_t n) {
   (*out)[start + 1] = static_cast<char>(n >> 8);
   (*out)[start + 2] = static_cast<char>(n);
 }

@@ -10,10 +10,11 @@
 namespace vigil::storage::head {
 namespace {
 
-// The first open chunk of a series reserves nothing: std::string keeps 15 bytes inline, which hold
-// the 3-byte header and the first sample (the bit writer moves 8 bytes at a time to the string:
-// 11 bytes for a 113-bit first sample of a current millisecond timestamp), so a series with one
-// sample has no buffer allocation. Later chunks reserve the previous chunk's size.
+// An open chunk of one sample has no block: the sample is the series' max_t_ and last_bits_. The
+// block comes with the second sample, with room for kFirstOpenBytes of chunk bytes in the first
+// chunk (a malloc granule filled) and for the previous chunk's size in later ones; it grows by
+// doubling.
+constexpr size_t kFirstOpenBytes = 24;
 
 // The last timestamp of t's block of `range` ms (floor division, so negative timestamps work too).
 int64_t BlockEnd(int64_t t, int64_t range) {
@@ -119,7 +120,7 @@ Series::Series(SeriesRef ref, InternedLabels labels, uint64_t hash)
     : ref_(ref), hash_(hash), labels_(std::move(labels)) {}
 
 Series::~Series() {
-  ResetOpen();
+  ReleaseOpenChunk();
   UnrefAll(closed_);
   if (ooo_) UnrefAll(ooo_->chunks);
 }
@@ -139,13 +140,28 @@ Verdict Series::Check(int64_t t, double v, int64_t ooo_window_ms) {
 
 void Series::AppendInOrder(int64_t t, double v, uint32_t chunk_target, bool adaptive,
                            int64_t chunk_range_ms) {
-  if (has_open_ && t > open_block_end_) CutOpenChunk(adaptive);
-  if (!has_open_) StartOpenChunk(t, chunk_range_ms);
-  open_.Append(&open_buf_, t, v, max_t_.load(std::memory_order_relaxed), last_bits_);
+  const int64_t prev_t = max_t_.load(std::memory_order_relaxed);
+  if (has_open_) {
+    if (open_ != nullptr) {
+      if (t > open_->block_end) CutOpenChunk(adaptive);
+    } else {
+      const int64_t block_end = BlockEnd(prev_t, chunk_range_ms > 0 ? chunk_range_ms : kBlockRangeMs);
+      if (t > block_end) {
+        CutOpenChunk(adaptive);
+      } else {
+        MaterializeOpen(block_end);
+      }
+    }
+  }
+  if (has_open_) {
+    AppendToOpen(t, v, prev_t, last_bits_);
+  } else {
+    has_open_ = true;  // a chunk of one sample: max_t_ and last_bits_
+  }
   last_bits_ = std::bit_cast<uint64_t>(v);
   max_t_.store(t, std::memory_order_release);
   if (t < min_t_.load(std::memory_order_relaxed)) min_t_.store(t, std::memory_order_release);
-  if (open_.num_samples() >= chunk_target) CutOpenChunk(adaptive);
+  if (OpenSamples() >= chunk_target) CutOpenChunk(adaptive);
 }
 
 void Series::AppendOutOfOrder(int64_t t, double v, uint32_t chunk_target) {
@@ -162,24 +178,78 @@ void Series::AppendOutOfOrder(int64_t t, double v, uint32_t chunk_target) {
   }
 }
 
-void Series::StartOpenChunk(int64_t t, int64_t chunk_range_ms) {
-  if (open_reserve_ != 0) open_buf_.reserve(open_reserve_);
-  EmplaceOpen();
-  open_min_t_ = t;
-  open_block_end_ = BlockEnd(t, chunk_range_ms > 0 ? chunk_range_ms : kBlockRangeMs);
+void Series::GrowOpen(size_t need) {
+  const size_t want = std::max(need, open_ != nullptr ? size_t{open_->capacity} * 2 : size_t{0});
+  // glibc's chunk for n bytes is AllocSize(n), of which all but its 8-byte header is usable.
+  const size_t total = AllocSize(sizeof(OpenChunk) + want) - 8;
+  void* p = std::realloc(static_cast<void*>(open_), total);
+  if (p == nullptr) throw std::bad_alloc();
+  open_ = static_cast<OpenChunk*>(p);
+  open_->capacity = static_cast<uint32_t>(total - sizeof(OpenChunk));
 }
 
-std::string_view Series::FinishedOpenChunk() {
+void Series::NewOpen(int64_t min_t, int64_t block_end) {
+  assert(open_ == nullptr);
+  GrowOpen(std::max<size_t>(open_reserve_, kFirstOpenBytes));
+  const uint32_t capacity = open_->capacity;
+  new (open_) OpenChunk{compression::CompactXorAppender(), min_t, block_end, 0, capacity};
+  compression::SpillBuffer buf(open_->bytes(), 0, open_->capacity);
+  open_->app.Start(&buf);  // capacity >= kFirstOpenBytes: nothing spills
+  open_->size = static_cast<uint32_t>(buf.size());
+}
+
+void Series::MaterializeOpen(int64_t block_end) {
+  assert(has_open_ && open_ == nullptr);
+  NewOpen(max_t_.load(std::memory_order_relaxed), block_end);
+  AppendToOpen(open_->min_t, std::bit_cast<double>(last_bits_), 0, 0);
+}
+
+namespace {
+
+// After a call that wrote through buf into block->bytes(): the chunk's new size, and the spilled
+// bytes moved into a larger block first.
+template <typename Block, typename Grow>
+void TakeSpill(const compression::SpillBuffer& buf, Block*& block, Grow&& grow) {
+  const std::string_view spill = buf.spilled();
+  if (!spill.empty()) {
+    const size_t old_capacity = block->capacity;
+    grow(buf.size());
+    std::memcpy(block->bytes() + old_capacity, spill.data(), spill.size());
+  }
+  block->size = static_cast<uint32_t>(buf.size());
+}
+
+}  // namespace
+
+void Series::AppendToOpen(int64_t t, double v, int64_t prev_t, uint64_t prev_bits) {
+  compression::SpillBuffer buf(open_->bytes(), open_->size, open_->capacity);
+  open_->app.Append(&buf, t, v, prev_t, prev_bits);
+  TakeSpill(buf, open_, [this](size_t need) { GrowOpen(need); });
+}
+
+std::string_view Series::FinishedOpenChunk(std::string* scratch) {
   assert(has_open_);
-  open_.Finish(&open_buf_);  // the next Append() takes the padding back
-  return open_buf_;
+  if (open_ == nullptr) {
+    scratch->clear();
+    compression::CompactXorAppender app;
+    app.Start(scratch);
+    app.Append(scratch, max_t_.load(std::memory_order_relaxed), std::bit_cast<double>(last_bits_), 0,
+               0);
+    app.Finish(scratch);
+    return *scratch;
+  }
+  compression::SpillBuffer buf(open_->bytes(), open_->size, open_->capacity);
+  open_->app.Finish(&buf);  // the next Append() takes the padding back
+  TakeSpill(buf, open_, [this](size_t need) { GrowOpen(need); });
+  return {open_->bytes(), open_->size};
 }
 
 void Series::CutOpenChunk(bool adaptive) {
   assert(has_open_);
-  const std::string_view bytes = FinishedOpenChunk();
+  thread_local std::string scratch;
+  const std::string_view bytes = FinishedOpenChunk(&scratch);
   if (!adaptive) {
-    closed_.push_back({open_min_t_, max_t_.load(std::memory_order_relaxed), ChunkData::Make(bytes)});
+    closed_.push_back({OpenMinTime(), max_t_.load(std::memory_order_relaxed), ChunkData::Make(bytes)});
     ReleaseOpenChunk();
     return;
   }
@@ -193,21 +263,24 @@ void Series::CutOpenChunk(bool adaptive) {
     n += got;
   }
   ChunkData* data;
-  if (dec.ok() && n == open_.num_samples() && n > 0) {
+  if (dec.ok() && n == OpenSamples() && n > 0) {
     data = EncodeClosed(std::span(ts, n), std::span(vs, n));
     assert(compression::ChunkDecoder(data->bytes()).num_samples() == n);
   } else {
     assert(false && "open chunk does not decode");
     data = ChunkData::Make(bytes);  // keep the Gorilla bytes as they are
   }
-  closed_.push_back({open_min_t_, max_t_.load(std::memory_order_relaxed), data});
+  closed_.push_back({OpenMinTime(), max_t_.load(std::memory_order_relaxed), data});
   ReleaseOpenChunk();
 }
 
 void Series::ReleaseOpenChunk() {
-  open_reserve_ = static_cast<uint16_t>(std::min<size_t>(open_buf_.size() + 8, 4096));
-  ResetOpen();
-  std::string().swap(open_buf_);
+  if (open_ != nullptr) {
+    open_reserve_ = static_cast<uint16_t>(std::min<size_t>(open_->size + 8, 4096));
+    std::free(static_cast<void*>(open_));
+    open_ = nullptr;
+  }
+  has_open_ = false;
 }
 
 bool Series::FindSample(int64_t t, uint64_t* bits) {
@@ -216,8 +289,9 @@ bool Series::FindSample(int64_t t, uint64_t* bits) {
                              [](const ChunkMeta& c, int64_t x) { return c.max_t < x; });
   if (it != closed_.end() && it->min_t <= t) {
     if (ChunkHas(it->data->bytes(), t, bits)) return true;
-  } else if (has_open_ && open_min_t_ <= t) {
-    if (ChunkHas(FinishedOpenChunk(), t, bits)) return true;
+  } else if (has_open_ && OpenMinTime() <= t) {
+    std::string scratch;
+    if (ChunkHas(FinishedOpenChunk(&scratch), t, bits)) return true;
   }
   if (ooo_) {
     auto p = std::lower_bound(ooo_->ts.begin(), ooo_->ts.end(), t);
@@ -237,8 +311,9 @@ void Series::Snapshot(int64_t min_t, int64_t max_t, SeriesSnapshot* out) {
   auto it = std::lower_bound(closed_.begin(), closed_.end(), min_t,
                              [](const ChunkMeta& c, int64_t x) { return c.max_t < x; });
   for (; it != closed_.end() && it->min_t <= max_t; ++it) out->chunks.emplace_back(*it);
-  if (has_open_ && open_min_t_ <= max_t && max_t_.load(std::memory_order_relaxed) >= min_t) {
-    out->open.assign(FinishedOpenChunk());
+  if (has_open_ && OpenMinTime() <= max_t && max_t_.load(std::memory_order_relaxed) >= min_t) {
+    const std::string_view bytes = FinishedOpenChunk(&out->open);
+    if (bytes.data() != out->open.data()) out->open.assign(bytes);
   }
   if (ooo_) {
     for (const ChunkMeta& c : ooo_->chunks) {
@@ -256,8 +331,7 @@ SeriesMemory Series::Memory() const {
   SeriesMemory m;
   m.bytes = AllocSize(sizeof(Series)) + AllocSize(labels_.MemoryUsage()) +
             AllocSize(closed_.capacity() * sizeof(ChunkMeta));
-  // std::string keeps up to 15 bytes inline; beyond that it allocates capacity + 1.
-  if (open_buf_.capacity() > 15) m.bytes += AllocSize(open_buf_.capacity() + 1);
+  if (open_ != nullptr) m.bytes += AllocSize(sizeof(OpenChunk) + open_->capacity);
   for (const ChunkMeta& c : closed_) m.bytes += AllocSize(c.data->AllocatedBytes());
   m.chunks = closed_.size() + (has_open_ ? 1 : 0);
   if (ooo_) {
@@ -317,27 +391,29 @@ void Series::TruncateBefore(int64_t t, bool adaptive) {
   TruncateChunks(&closed_, t, adaptive);
   if (has_open_ && max_t_.load(std::memory_order_relaxed) < t) {
     ReleaseOpenChunk();
-  } else if (has_open_ && open_min_t_ < t) {
-    // Only when the chunk range is not a divisor of the flushed range: rebuild the open chunk.
+  } else if (has_open_ && OpenMinTime() < t) {
+    // Only when the chunk range is not a divisor of the flushed range: rebuild the open chunk. It
+    // has a block (a one-sample chunk starts at max_t_ >= t).
     std::vector<int64_t> ts;
     std::vector<double> vs;
-    DecodeAll(FinishedOpenChunk(), &ts, &vs);
-    const int64_t block_end = open_block_end_;
+    DecodeAll(FinishedOpenChunk(nullptr), &ts, &vs);
+    const int64_t block_end = open_->block_end;
     ReleaseOpenChunk();
     const size_t from = std::lower_bound(ts.begin(), ts.end(), t) - ts.begin();
-    for (size_t i = from; i < ts.size(); ++i) {
-      if (!has_open_) {
-        EmplaceOpen();
-        open_min_t_ = ts[i];
-        open_block_end_ = block_end;
+    if (from < ts.size()) {
+      has_open_ = true;  // the newest sample, at max_t_, is kept
+      if (ts.size() - from > 1) {
+        NewOpen(ts[from], block_end);
+        for (size_t i = from; i < ts.size(); ++i) {
+          AppendToOpen(ts[i], vs[i], i > from ? ts[i - 1] : 0,
+                       i > from ? std::bit_cast<uint64_t>(vs[i - 1]) : 0);
+        }
       }
-      open_.Append(&open_buf_, ts[i], vs[i], i > from ? ts[i - 1] : 0,
-                   i > from ? std::bit_cast<uint64_t>(vs[i - 1]) : 0);
     }
   }
   int64_t min_t = kMaxTime;
   if (!closed_.empty()) min_t = closed_.front().min_t;
-  else if (has_open_) min_t = open_min_t_;
+  else if (has_open_) min_t = OpenMinTime();
   if (ooo_) {
     TruncateChunks(&ooo_->chunks, t, adaptive);
     const size_t from = std::lower_bound(ooo_->ts.begin(), ooo_->ts.end(), t) - ooo_->ts.begin();
@@ -358,7 +434,10 @@ void Series::AllSamples(std::vector<int64_t>* ts, std::vector<double>* vs) {
   ts->clear();
   vs->clear();
   for (const ChunkMeta& c : closed_) DecodeAll(c.data->bytes(), ts, vs);
-  if (has_open_) DecodeAll(FinishedOpenChunk(), ts, vs);
+  if (has_open_) {
+    std::string scratch;
+    DecodeAll(FinishedOpenChunk(&scratch), ts, vs);
+  }
   if (!ooo_) return;
   // In-order samples first, so that a stable sort keeps them ahead of out-of-order ones at equal
   // timestamps; duplicates are then dropped keeping the first.
@@ -438,6 +517,6 @@ uint64_t Series::DeleteRange(int64_t min_t, int64_t max_t, uint32_t chunk_target
 
 namespace vigil::storage::head {
 // The per-series budget of README.md ("Memory accounting") counts on this (glibc x86-64: malloc
-// serves it from 160 bytes).
-static_assert(sizeof(Series) <= 152, "Series grew: update storage/head/README.md's budget");
+// serves it from 96 bytes).
+static_assert(sizeof(Series) <= 88, "Series grew: update storage/head/README.md's budget");
 }  // namespace vigil::storage::head

@@ -177,40 +177,60 @@ class Series {
     ChunkList chunks;  // compacted buffers; may overlap each other and in-order data
   };
 
-  void EmplaceOpen() {
-    open_.Start(&open_buf_);
-    has_open_ = true;
-  }
-  void ResetOpen() { has_open_ = false; }
+  // The open chunk of two samples or more: one malloc block holding the appender's state, where the
+  // chunk starts and must end, then `capacity` bytes of which the chunk takes `size`.
+  struct OpenChunk {
+    compression::CompactXorAppender app;
+    int64_t min_t;      // the chunk's first timestamp
+    int64_t block_end;  // last timestamp of min_t's block: a newer sample starts the next chunk
+    uint32_t size;
+    uint32_t capacity;
+    char* bytes() { return reinterpret_cast<char*>(this + 1); }
+  };
+  static_assert(sizeof(OpenChunk) == 48);
 
-  // Out of line: inlined, its placement new costs AppendInOrder's fast path a full prologue.
-  [[gnu::noinline]] void StartOpenChunk(int64_t t, int64_t chunk_range_ms);
-  // Every sample of the series, merged (in-order data wins ties), in time order.
+  // Samples in the open chunk (0 without one).
+  uint32_t OpenSamples() const {
+    return open_ != nullptr ? open_->app.num_samples() : has_open_ ? 1 : 0;
+  }
+  // The open chunk's first timestamp. REQUIRES: has_open_.
+  int64_t OpenMinTime() const {
+    return open_ != nullptr ? open_->min_t : max_t_.load(std::memory_order_relaxed);
+  }
+  // Gives the one-sample open chunk its block: the sample at max_t_ appended. REQUIRES: has_open_,
+  // open_ == nullptr.
+  void MaterializeOpen(int64_t block_end);
+  // Appends to open_, moving it to a larger block when the appender spilled.
+  void AppendToOpen(int64_t t, double v, int64_t prev_t, uint64_t prev_bits);
+  // Moves open_ to a block of at least `need` chunk bytes (a malloc granule filled).
+  void GrowOpen(size_t need);
+  // Allocates open_ for a chunk starting at min_t and writes the chunk header. REQUIRES: open_ null.
+  void NewOpen(int64_t min_t, int64_t block_end);
+  // Decodes everything (in-order then out-of-order, sorted, duplicates dropped) into ts/vs.
   void AllSamples(std::vector<int64_t>* ts, std::vector<double>* vs);
   void CutOpenChunk(bool adaptive = true);
   void ReleaseOpenChunk();
-  std::string_view FinishedOpenChunk();
+  // The open chunk's bytes, finished (padded): in open_, or for a one-sample open chunk encoded
+  // into *scratch. Valid until the next append or release.
+  std::string_view FinishedOpenChunk(std::string* scratch);
   bool FindSample(int64_t t, uint64_t* bits);
 
-  // Field order packs the small members into the first 8 bytes; sizeof(Series) is 152, which
-  // malloc serves from 160 bytes (README.md, "Memory accounting").
+  // Field order packs the flags into the first word. sizeof(Series) is 88 (malloc takes 96):
+  // README.md "Memory accounting".
   mutable SpinLock mu_;
   std::atomic<bool> logged_{false};
   std::atomic<bool> removed_{false};
-  bool has_open_ = false;      // open_storage_ holds the open chunk's appender
-  uint16_t open_reserve_ = 0;  // bytes to reserve for the next open chunk (the last one's size)
+  // An open chunk exists: open_, or while open_ is null the one sample at max_t_ (a series' first
+  // sample, or the first after a cut, needs no block: it is max_t_ and last_bits_).
+  bool has_open_ = false;
+  uint16_t open_reserve_ = 0;  // chunk bytes to reserve for the next open chunk (the last one's size)
   SeriesRef ref_;
   uint64_t hash_;
   InternedLabels labels_;
   std::atomic<int64_t> min_t_{kMaxTime};
   std::atomic<int64_t> max_t_{kMinTime};
   uint64_t last_bits_ = 0;  // value bits of the sample at max_t_
-  int64_t open_min_t_ = 0;
-  int64_t open_block_end_ = 0;  // last timestamp of the open chunk's 2 h block
-  std::string open_buf_;
-  // The open chunk's appender state (the chunk is open_buf_) when has_open_. Its previous sample
-  // is (max_t_, last_bits_): in-order samples, and only they, go to the open chunk.
-  compression::CompactXorAppender open_;
+  OpenChunk* open_ = nullptr;
   ChunkList closed_;  // oldest first, non-overlapping
   std::unique_ptr<OutOfOrder> ooo_;
 };
