@@ -67,19 +67,45 @@ void Api::CompactNow(HttpRequest&, HttpResponse* resp) {
   RespondNoContent(resp);
 }
 
+namespace {
+
+// A boolean query parameter as Prometheus reads its admin API's (Go's strconv.ParseBool: 1, t, T,
+// TRUE, true, True, 0, f, F, FALSE, false, False); absent or empty is `fallback`. False with
+// *error set for anything else.
+bool BoolParam(const HttpRequest& req, std::string_view name, bool fallback, bool* value,
+               std::string* error) {
+  *value = fallback;
+  const auto v = req.Param(name);
+  if (!v || v->empty()) return true;
+  for (std::string_view t : {"1", "t", "T", "TRUE", "true", "True"}) {
+    if (*v == t) {
+      *value = true;
+      return true;
+    }
+  }
+  for (std::string_view f : {"0", "f", "F", "FALSE", "false", "False"}) {
+    if (*v == f) {
+      *value = false;
+      return true;
+    }
+  }
+  *error = "invalid parameter \"" + std::string(name) + "\": want true or false, got \"" +
+           std::string(*v) + "\"";
+  return false;
+}
+
+}  // namespace
+
 void Api::Snapshot(HttpRequest& req, HttpResponse* resp) {
-  if (auto skip = req.Param("skip_head"); skip && (*skip == "true" || *skip == "1")) {
+  bool skip_head = false, compact = false;
+  std::string error;
+  if (!BoolParam(req, "skip_head", false, &skip_head, &error) ||
+      !BoolParam(req, "compact", false, &compact, &error)) {
+    return RespondApiError(resp, ApiErrorType::kBadData, error);
+  }
+  if (skip_head) {
     return RespondApiError(resp, ApiErrorType::kBadData,
                            "skip_head is not supported: a Vigil snapshot always holds the head");
-  }
-  bool compact = false;
-  if (auto c = req.Param("compact"); c && !c->empty()) {
-    if (*c == "true" || *c == "1") {
-      compact = true;
-    } else if (*c != "false" && *c != "0") {
-      return RespondApiError(resp, ApiErrorType::kBadData,
-                             "invalid parameter \"compact\": want true or false, got \"" + std::string(*c) + "\"");
-    }
   }
   std::string name = SnapshotName();
   std::string dir = storage::JoinPath(storage::JoinPath(options_.data_dir, storage::kSnapshotsDirName), name);

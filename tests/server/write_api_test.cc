@@ -249,6 +249,25 @@ TEST_CASE("Admin API: delete_series, clean_tombstones, snapshot", "[server][admi
   r = c.PostForm("/api/v1/admin/tsdb/snapshot", "compact=maybe");
   REQUIRE(r.ok());
   CHECK(r->status == 400);
+  CHECK(r->body.find(R"(invalid parameter \"compact\")") != std::string::npos);  // JSON-escaped
+  // Booleans read as Prometheus reads them (Go's ParseBool): True and t are true, F is false.
+  r = c.PostForm("/api/v1/admin/tsdb/snapshot", "skip_head=True");
+  REQUIRE(r.ok());
+  CHECK(r->status == 400);
+  CHECK(r->body.find("skip_head is not supported") != std::string::npos);
+  r = c.PostForm("/api/v1/admin/tsdb/snapshot", "skip_head=yes");
+  REQUIRE(r.ok());
+  CHECK(r->status == 400);
+  CHECK(r->body.find(R"(invalid parameter \"skip_head\")") != std::string::npos);
+  r = c.PostForm("/api/v1/admin/tsdb/snapshot", "skip_head=F&compact=t");
+  REQUIRE(r.ok());
+  REQUIRE(r->status == 200);
+  VigildConfig tc = ts.config;
+  tc.data_dir = ts.config.data_dir + "/snapshots/" + Json(r->body)["data"]["name"].str();
+  auto t_compacted = Vigild::Start(tc, testing::TestBuild());
+  REQUIRE(t_compacted.ok());
+  HttpClient tc_client("127.0.0.1", (*t_compacted)->http_port());
+  CHECK(Range(tc_client, "a", 0, 15) == "0:1 15:1 | 15:3");
 }
 
 TEST_CASE("Admin API: compact writes the head as blocks and merges them; answers unchanged",
