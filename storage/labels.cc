@@ -125,6 +125,12 @@ std::string_view Labels::Get(std::string_view name) const {
 
 Status Labels::Validate() const {
   if (empty()) return Status::InvalidArgument("series has no labels");
+  if (size() > kMaxLabels) {
+    const std::string name(MetricName());
+    return Status::InvalidArgument("series " + (name.empty() ? std::string("without a metric name") : name) +
+                                   " has " + std::to_string(size()) + " labels, more than " +
+                                   std::to_string(kMaxLabels));
+  }
   size_t i = 0;
   std::string_view prev;
   for (const Label& l : *this) {

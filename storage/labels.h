@@ -104,6 +104,8 @@ class Labels {
   // IsValidMetricName, values are valid UTF-8 (no overlongs, surrogates or stray bytes). The
   // InvalidArgument message names the series and the offending label and its position.
   Status Validate() const;
+  // The most labels a series may have (Validate() refuses more; the head keeps a 16-bit count).
+  static constexpr size_t kMaxLabels = 65535;
 
   // XXH3-64 of Encoded() (seed 0). Equal sets hash equally in every process and version; distinct
   // sets may collide, so callers compare with operator== after a hash match.

@@ -318,7 +318,9 @@ InternedLabels InternedLabels::FromPairs(std::span<const SymbolPair> pairs) {
   return out;
 }
 
-Labels InternedLabels::ToLabels(const SymbolTable& table) const {
+// LabelPairs.
+
+Labels LabelPairs::ToLabels(const SymbolTable& table) const {
   Label stack_buf[32];
   std::vector<Label> heap_buf;
   Label* buf = stack_buf;
@@ -331,14 +333,14 @@ Labels InternedLabels::ToLabels(const SymbolTable& table) const {
   return Labels::FromSorted({buf, i});
 }
 
-std::string_view InternedLabels::Get(std::string_view name, const SymbolTable& table) const {
+std::string_view LabelPairs::Get(std::string_view name, const SymbolTable& table) const {
   for (const SymbolPair& p : pairs()) {
     if (table.Lookup(p.name) == name) return table.Lookup(p.value);
   }
   return {};
 }
 
-bool InternedLabels::Equals(const Labels& ls, const SymbolTable& table) const {
+bool LabelPairs::Equals(const Labels& ls, const SymbolTable& table) const {
   auto it = ls.begin();
   for (const SymbolPair& p : pairs()) {
     if (it == ls.end() || table.Lookup(p.name) != it->name || table.Lookup(p.value) != it->value) {
@@ -349,7 +351,7 @@ bool InternedLabels::Equals(const Labels& ls, const SymbolTable& table) const {
   return it == ls.end();
 }
 
-uint64_t InternedLabels::Hash(const SymbolTable& table) const {
+uint64_t LabelPairs::Hash(const SymbolTable& table) const {
   Label stack_buf[32];
   std::vector<Label> heap_buf;
   Label* buf = stack_buf;
@@ -362,7 +364,7 @@ uint64_t InternedLabels::Hash(const SymbolTable& table) const {
   return HashSortedLabels({buf, i});
 }
 
-bool operator==(const InternedLabels& a, const InternedLabels& b) {
+bool operator==(LabelPairs a, LabelPairs b) {
   const auto pa = a.pairs(), pb = b.pairs();
   return std::equal(pa.begin(), pa.end(), pb.begin(), pb.end());
 }

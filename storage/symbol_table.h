@@ -61,6 +61,35 @@ struct SymbolPair {
 };
 
 // A label set as symbol ids of one SymbolTable, in the label order of Labels (sorted by name
+// string, not by id), viewed: the pairs of an InternedLabels, or those a head series keeps inline
+// (storage/head/series.h). The table is not stored: every method that needs strings takes it, and
+// it must be the one used to intern. Valid as long as the pairs it views.
+class LabelPairs {
+ public:
+  LabelPairs() = default;
+  explicit LabelPairs(std::span<const SymbolPair> pairs) : pairs_(pairs) {}
+
+  size_t size() const { return pairs_.size(); }
+  bool empty() const { return pairs_.empty(); }
+  std::span<const SymbolPair> pairs() const { return pairs_; }
+
+  Labels ToLabels(const SymbolTable& table) const;
+  // The value of name, "" when absent. View valid as long as the table.
+  std::string_view Get(std::string_view name, const SymbolTable& table) const;
+  // Label-wise equality with ls, without building a Labels (for hash-collision checks).
+  bool Equals(const Labels& ls, const SymbolTable& table) const;
+  // Equals ToLabels(table).Hash().
+  uint64_t Hash(const SymbolTable& table) const;
+
+  // Id equality; meaningful only between sets interned into the same table, where it is exactly
+  // label equality.
+  friend bool operator==(LabelPairs a, LabelPairs b);
+
+ private:
+  std::span<const SymbolPair> pairs_;
+};
+
+// A label set as symbol ids of one SymbolTable, in the label order of Labels (sorted by name
 // string, not by id). sizeof == 8: one pointer to a heap block [uint32 count][count SymbolPairs],
 // so a series with n labels costs 4 + 8n bytes plus the allocator's header. The table is not
 // stored: every method that needs strings takes it, and it must be the one used to intern.
@@ -83,20 +112,26 @@ class InternedLabels {
   bool empty() const { return size() == 0; }
   std::span<const SymbolPair> pairs() const;
 
-  Labels ToLabels(const SymbolTable& table) const;
+  LabelPairs view() const { return LabelPairs(pairs()); }
+
+  Labels ToLabels(const SymbolTable& table) const { return view().ToLabels(table); }
   // The value of name, "" when absent. View valid as long as the table.
-  std::string_view Get(std::string_view name, const SymbolTable& table) const;
+  std::string_view Get(std::string_view name, const SymbolTable& table) const {
+    return view().Get(name, table);
+  }
   // Label-wise equality with ls, without building a Labels (for hash-collision checks).
-  bool Equals(const Labels& ls, const SymbolTable& table) const;
+  bool Equals(const Labels& ls, const SymbolTable& table) const { return view().Equals(ls, table); }
   // Equals ToLabels(table).Hash().
-  uint64_t Hash(const SymbolTable& table) const;
+  uint64_t Hash(const SymbolTable& table) const { return view().Hash(table); }
 
   // Heap bytes of this set (4 + 8n, not counting the allocator's header; 0 when empty).
   size_t MemoryUsage() const { return data_ == nullptr ? 0 : sizeof(uint32_t) * (1 + 2 * size()); }
 
   // Id equality; meaningful only between sets interned into the same table, where it is exactly
   // label equality.
-  friend bool operator==(const InternedLabels& a, const InternedLabels& b);
+  friend bool operator==(const InternedLabels& a, const InternedLabels& b) {
+    return a.view() == b.view();
+  }
 
  private:
   explicit InternedLabels(size_t n);

@@ -42,8 +42,8 @@ HeadState::HeadState(const HeadOptions& options)
       late_write_ms(options.late_write_ms) {}
 
 HeadState::~HeadState() {
-  by_hash.ForEach([](uint64_t, Series* s) { delete s; });
-  for (auto& [epoch, s] : retired) delete s;
+  by_hash.ForEach([](uint64_t, Series* s) { Series::Destroy(s); });
+  for (auto& [epoch, s] : retired) Series::Destroy(s);
 }
 
 Status HeadState::TooOldForHead(const Series& s, int64_t t) const {
@@ -90,10 +90,10 @@ Series* HeadState::GetOrCreate(const Labels& ls, uint64_t hash, bool* created) {
   Series* s;
   {
     std::lock_guard<SpinLock> lock(stripe.mu);
-    if (Series* found = stripe.table.Find(hash, [&](Series* c) { return c->labels() == interned; })) {
+    if (Series* found = stripe.table.Find(hash, [&](Series* c) { return c->labels() == interned.view(); })) {
       return found;
     }
-    s = new Series(next_ref.fetch_add(1, std::memory_order_relaxed), std::move(interned), hash);
+    s = Series::Create(next_ref.fetch_add(1, std::memory_order_relaxed), interned.view(), hash);
     // Ref map first: whoever finds the series can resolve its ref.
     by_ref.Insert(s->ref(), s);
     stripe.table.Insert(hash, s);
@@ -120,7 +120,8 @@ Status HeadState::RecreateSeries(SeriesRef ref, const Labels& ls) {
                               by_ref_now->labels().ToLabels(symbols).ToString());
   }
   if (by_labels == nullptr) {
-    auto* s = new Series(ref, InternedLabels::Intern(ls, &symbols), hash);
+    const InternedLabels interned = InternedLabels::Intern(ls, &symbols);
+    auto* s = Series::Create(ref, interned.view(), hash);
     by_ref.Insert(ref, s);
     stripe.table.Insert(hash, s);
     postings.Add(ref, s->labels());
@@ -329,7 +330,7 @@ void Head::FreeRetired() {
       return true;
     });
   }
-  for (head::Series* s : free) delete s;
+  for (head::Series* s : free) head::Series::Destroy(s);
 }
 
 Status Head::DeleteSeries(std::span<const Matcher> matchers, int64_t min_t, int64_t max_t,

@@ -227,7 +227,7 @@ void MemPostings::IndexLast() {
   place(static_cast<uint32_t>(n));
 }
 
-void MemPostings::Add(SeriesRef ref, const InternedLabels& labels) {
+void MemPostings::Add(SeriesRef ref, LabelPairs labels) {
   std::unique_lock lock(mu_);
   all_.Insert(ref);
   for (const SymbolPair& p : labels.pairs()) {
@@ -245,7 +245,7 @@ void MemPostings::Add(SeriesRef ref, const InternedLabels& labels) {
   }
 }
 
-void MemPostings::Remove(SeriesRef ref, const InternedLabels& labels) {
+void MemPostings::Remove(SeriesRef ref, LabelPairs labels) {
   std::unique_lock lock(mu_);
   all_.Erase(ref);
   for (const SymbolPair& p : labels.pairs()) {

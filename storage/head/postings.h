@@ -142,11 +142,13 @@ class MemPostings {
 
   // Adds ref to the all-postings list and to the list of each of its label pairs. Lists stay
   // sorted when refs arrive out of order (concurrent creators, replay); adding twice is a no-op.
-  void Add(SeriesRef ref, const InternedLabels& labels);
+  void Add(SeriesRef ref, LabelPairs labels);
+  void Add(SeriesRef ref, const InternedLabels& labels) { Add(ref, labels.view()); }
 
   // Removes ref from the all-postings list and from the list of each of its label pairs (lists
   // left empty stay; they select nothing).
-  void Remove(SeriesRef ref, const InternedLabels& labels);
+  void Remove(SeriesRef ref, LabelPairs labels);
+  void Remove(SeriesRef ref, const InternedLabels& labels) { Remove(ref, labels.view()); }
 
   // Sorted refs of the series that every matcher selects, Prometheus semantics (a missing label
   // equals ""); all series when `matchers` is empty or every matcher matches "".

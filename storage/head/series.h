@@ -111,15 +111,25 @@ struct SeriesMemory {
 
 class Series {
  public:
-  // `hash`: the label set's identity hash (HeadState::HashOf), the by-hash map's key.
-  Series(SeriesRef ref, InternedLabels labels, uint64_t hash);
-  ~Series();
+  // At most this many labels (Labels::Validate() refuses more).
+  static constexpr size_t kMaxLabels = Labels::kMaxLabels;
+
+  // A new series with a copy of `labels` inline, in one allocation of sizeof(Series) + 8 bytes
+  // per label. `hash`: the label set's identity hash (HeadState::HashOf), the by-hash map's key.
+  // REQUIRES: labels.size() <= kMaxLabels. Free with Destroy().
+  static Series* Create(SeriesRef ref, LabelPairs labels, uint64_t hash);
+  static void Destroy(Series* s);
+  struct Deleter {
+    void operator()(Series* s) const { Destroy(s); }
+  };
   Series(const Series&) = delete;
   Series& operator=(const Series&) = delete;
 
   SeriesRef ref() const { return ref_; }
   uint64_t hash() const { return hash_; }
-  const InternedLabels& labels() const { return labels_; }
+  LabelPairs labels() const {
+    return LabelPairs({reinterpret_cast<const SymbolPair*>(this + 1), num_labels_});
+  }
   SpinLock& mu() const { return mu_; }
 
   // Whether a WAL series record for this series has been logged (or replayed). Set after the
@@ -171,6 +181,9 @@ class Series {
                        int64_t chunk_range_ms);
 
  private:
+  Series(SeriesRef ref, size_t num_labels, uint64_t hash);
+  ~Series();
+
   struct OutOfOrder {
     std::vector<int64_t> ts;  // sorted, unique
     std::vector<double> vs;
@@ -215,8 +228,8 @@ class Series {
   std::string_view FinishedOpenChunk(std::string* scratch);
   bool FindSample(int64_t t, uint64_t* bits);
 
-  // Field order packs the flags into the first word. sizeof(Series) is 88 (malloc takes 96):
-  // README.md "Memory accounting".
+  // Field order packs the flags and the label count into the first word. sizeof(Series) is 80;
+  // the labels follow it in the same allocation (README.md "Memory accounting").
   mutable SpinLock mu_;
   std::atomic<bool> logged_{false};
   std::atomic<bool> removed_{false};
@@ -224,9 +237,9 @@ class Series {
   // sample, or the first after a cut, needs no block: it is max_t_ and last_bits_).
   bool has_open_ = false;
   uint16_t open_reserve_ = 0;  // chunk bytes to reserve for the next open chunk (the last one's size)
+  uint16_t num_labels_;        // SymbolPairs right after the object
   SeriesRef ref_;
   uint64_t hash_;
-  InternedLabels labels_;
   std::atomic<int64_t> min_t_{kMaxTime};
   std::atomic<int64_t> max_t_{kMinTime};
   uint64_t last_bits_ = 0;  // value bits of the sample at max_t_

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
@@ -82,6 +83,22 @@ TEST_CASE("FromPairs sorts by name and iteration yields pairs in order", "[stora
   const Labels none;
   CHECK(none.begin() == none.end());
   CHECK(sizeof(Labels) <= 32);
+}
+
+TEST_CASE("Validate refuses a series with more than 65535 labels", "[storage][labels]") {
+  std::vector<std::string> names;
+  for (size_t i = 0; i < Labels::kMaxLabels; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof(name), "l%05zu", i);
+    names.emplace_back(name);
+  }
+  std::vector<Label> ls = {{"__name__", "wide"}};
+  for (const std::string& n : names) ls.push_back({n, "v"});
+  // __name__ sorts first; 1 + 65534 more labels is the most allowed.
+  CHECK(Labels::FromSorted(std::span(ls.data(), Labels::kMaxLabels)).Validate().ok());
+  Status s = Labels::FromSorted(std::span(ls.data(), Labels::kMaxLabels + 1)).Validate();
+  CHECK(s.IsInvalidArgument());
+  CHECK(Contains(s.message(), "series wide has 65536 labels, more than 65535"));
 }
 
 TEST_CASE("Validate names the series and the offending label", "[storage][labels]") {

@@ -8,6 +8,7 @@
 
 #include "storage/head/head.h"
 #include "storage/head/postings.h"
+#include "storage/head/series.h"
 #include "storage/head/series_map.h"
 #include "tests/storage/head/head_test_util.h"
 
@@ -235,6 +236,30 @@ TEST_CASE("head: postings find every label pair while the pair index grows", "[s
                                            &symbols));
   CHECK(postings.Select(std::vector<Matcher>{Eq("pod", "p3")}).empty());
   CHECK(postings.Select(job).size() == kSeries / 7 - 1);
+}
+
+TEST_CASE("head: a series keeps its labels inline, in one allocation with it", "[storage][head]") {
+  SymbolTable symbols;
+  const Labels ls = L({{"__name__", "hc_requests_total"}, {"instance", "10.0.0.1:8080"},
+                       {"job", "svc-1"}, {"pod", "pod-1"}});
+  const InternedLabels interned = InternedLabels::Intern(ls, &symbols);
+  std::unique_ptr<head::Series, head::Series::Deleter> s(
+      head::Series::Create(7, interned.view(), ls.Hash()));
+  CHECK(s->ref() == 7);
+  CHECK(s->labels() == interned.view());
+  CHECK(s->labels().size() == 4);
+  CHECK(s->labels().ToLabels(symbols) == ls);
+  CHECK(s->labels().Equals(ls, symbols));
+  CHECK(s->labels().Get("pod", symbols) == "pod-1");
+  CHECK(s->labels().Hash(symbols) == ls.Hash());
+  // The pairs lie right after the object: one malloc chunk for both, 80 + 4 x 8 = 112 bytes.
+  CHECK(static_cast<const void*>(s->labels().pairs().data()) == static_cast<const void*>(s.get() + 1));
+  CHECK(s->Memory().bytes == head::AllocSize(sizeof(head::Series) + 4 * sizeof(SymbolPair)));
+  CHECK(s->Memory().bytes == 128);
+
+  std::unique_ptr<head::Series, head::Series::Deleter> none(head::Series::Create(8, LabelPairs(), 1));
+  CHECK(none->labels().empty());
+  CHECK(none->labels().ToLabels(symbols).empty());
 }
 
 TEST_CASE("head: memory accounting stays within 1 KiB per series of 10 labels",

@@ -4,6 +4,7 @@
 
 #include <bit>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <string>
@@ -56,8 +57,13 @@ std::string OpenBytes(Series& s) {
 
 constexpr int64_t kHour = 3600 * 1000;
 
+using SeriesPtr = std::unique_ptr<Series, Series::Deleter>;
+// A series without labels (the open chunk does not look at them).
+SeriesPtr NewSeries(SeriesRef ref) { return SeriesPtr(Series::Create(ref, LabelPairs(), ref + 6)); }
+
 TEST_CASE("head series: one sample needs no open-chunk block and reads back", "[storage][head]") {
-  Series s(1, InternedLabels(), 7);
+  SeriesPtr owner = NewSeries(1);
+  Series& s = *owner;
   std::lock_guard lock(s.mu());
   CHECK(s.Memory().bytes == AllocSize(sizeof(Series)));
   CHECK(s.Memory().chunks == 0);
@@ -95,7 +101,8 @@ TEST_CASE("head series: the open-chunk block grows for samples of any size", "[s
   // samples the appender writes, so that appends spill past the block's capacity.
   std::mt19937_64 rng(11);
   const int64_t range = int64_t{1} << 50;  // one block for the whole test: no cut by time
-  Series s(1, InternedLabels(), 7);
+  SeriesPtr owner = NewSeries(1);
+  Series& s = *owner;
   std::lock_guard lock(s.mu());
   Samples want;
   std::string want_bytes;
@@ -133,7 +140,8 @@ TEST_CASE("head series: one-sample chunks cut at block ends and at a target of o
           "[storage][head]") {
   for (const bool adaptive : {true, false}) {
     CAPTURE(adaptive);
-    Series s(1, InternedLabels(), 7);
+    SeriesPtr owner = NewSeries(1);
+    Series& s = *owner;
     std::lock_guard lock(s.mu());
     Samples want;
     // One sample per 2 h block: each append crosses the previous sample's block end.
@@ -154,7 +162,8 @@ TEST_CASE("head series: one-sample chunks cut at block ends and at a target of o
     CHECK(ReadSeries(s, &closed) == want);
     CHECK(closed == 5);
   }
-  Series one(2, InternedLabels(), 8);
+  SeriesPtr one_owner = NewSeries(2);
+  Series& one = *one_owner;
   std::lock_guard lock(one.mu());
   one.AppendInOrder(100, 1, /*chunk_target=*/1);
   one.AppendInOrder(200, 2, 1);
@@ -166,7 +175,8 @@ TEST_CASE("head series: one-sample chunks cut at block ends and at a target of o
 }
 
 TEST_CASE("head series: truncating inside the open chunk keeps its block end", "[storage][head]") {
-  Series s(1, InternedLabels(), 7);
+  SeriesPtr owner = NewSeries(1);
+  Series& s = *owner;
   std::lock_guard lock(s.mu());
   // Samples every minute from 0:00 to 0:59 of the 0:00–2:00 block.
   for (int i = 0; i < 60; ++i) s.AppendInOrder(i * 60'000, i, 240);
@@ -189,7 +199,8 @@ TEST_CASE("head series: truncating inside the open chunk keeps its block end", "
   CHECK(closed == 1);
 
   // Truncating all but the newest sample leaves a one-sample open chunk.
-  Series t(2, InternedLabels(), 8);
+  SeriesPtr t_owner = NewSeries(2);
+  Series& t = *t_owner;
   std::lock_guard lock2(t.mu());
   for (int i = 0; i < 10; ++i) t.AppendInOrder(i * 1000, i, 240);
   t.TruncateBefore(9000, true);
