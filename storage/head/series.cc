@@ -218,27 +218,20 @@ void Series::MaterializeOpen(int64_t block_end) {
   AppendToOpen(open_->min_t, std::bit_cast<double>(last_bits_), 0, 0);
 }
 
-namespace {
-
-// After a call that wrote through buf into block->bytes(): the chunk's new size, and the spilled
-// bytes moved into a larger block first.
-template <typename Block, typename Grow>
-void TakeSpill(const compression::SpillBuffer& buf, Block*& block, Grow&& grow) {
+void Series::TakeSpill(const compression::SpillBuffer& buf) {
   const std::string_view spill = buf.spilled();
   if (!spill.empty()) {
-    const size_t old_capacity = block->capacity;
-    grow(buf.size());
-    std::memcpy(block->bytes() + old_capacity, spill.data(), spill.size());
+    const size_t old_capacity = open_->capacity;
+    GrowOpen(buf.size());
+    std::memcpy(open_->bytes() + old_capacity, spill.data(), spill.size());
   }
-  block->size = static_cast<uint32_t>(buf.size());
+  open_->size = static_cast<uint32_t>(buf.size());
 }
-
-}  // namespace
 
 void Series::AppendToOpen(int64_t t, double v, int64_t prev_t, uint64_t prev_bits) {
   compression::SpillBuffer buf(open_->bytes(), open_->size, open_->capacity);
   open_->app.Append(&buf, t, v, prev_t, prev_bits);
-  TakeSpill(buf, open_, [this](size_t need) { GrowOpen(need); });
+  TakeSpill(buf);
 }
 
 std::string_view Series::FinishedOpenChunk(std::string* scratch) {
@@ -254,7 +247,7 @@ std::string_view Series::FinishedOpenChunk(std::string* scratch) {
   }
   compression::SpillBuffer buf(open_->bytes(), open_->size, open_->capacity);
   open_->app.Finish(&buf);  // the next Append() takes the padding back
-  TakeSpill(buf, open_, [this](size_t need) { GrowOpen(need); });
+  TakeSpill(buf);
   return {open_->bytes(), open_->size};
 }
 

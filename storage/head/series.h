@@ -217,6 +217,9 @@ class Series {
   void AppendToOpen(int64_t t, double v, int64_t prev_t, uint64_t prev_bits);
   // Moves open_ to a block of at least `need` chunk bytes (a malloc granule filled).
   void GrowOpen(size_t need);
+  // After a call that wrote into open_ through buf: the chunk's new size, the spilled bytes moved
+  // into a larger block first.
+  void TakeSpill(const compression::SpillBuffer& buf);
   // Allocates open_ for a chunk starting at min_t and writes the chunk header. REQUIRES: open_ null.
   void NewOpen(int64_t min_t, int64_t block_end);
   // Decodes everything (in-order then out-of-order, sorted, duplicates dropped) into ts/vs.

@@ -226,13 +226,17 @@ TEST_CASE("Admin API: delete_series, clean_tombstones, snapshot", "[server][admi
   CHECK(name.size() == 33);  // 20060102T150405Z-<16 hex>
   std::string snap = ts.config.data_dir + "/snapshots/" + name;
   CHECK(std::filesystem::is_directory(snap));
+  // Opens the snapshot `dir` as a data directory; series a over [0, 15].
+  auto snapshot_range = [&](const std::string& dir) {
+    VigildConfig sc = ts.config;
+    sc.data_dir = dir;
+    auto snap_server = Vigild::Start(sc, testing::TestBuild());
+    REQUIRE(snap_server.ok());
+    HttpClient sc_client("127.0.0.1", (*snap_server)->http_port());
+    return Range(sc_client, "a", 0, 15);
+  };
   // The snapshot opens as a data directory with the data as it was.
-  VigildConfig sc = ts.config;
-  sc.data_dir = snap;
-  auto snap_server = Vigild::Start(sc, testing::TestBuild());
-  REQUIRE(snap_server.ok());
-  HttpClient sc_client("127.0.0.1", (*snap_server)->http_port());
-  CHECK(Range(sc_client, "a", 0, 15) == "0:1 15:1 | 15:3");
+  CHECK(snapshot_range(snap) == "0:1 15:1 | 15:3");
   r = c.PostForm("/api/v1/admin/tsdb/snapshot", "skip_head=true");
   REQUIRE(r.ok());
   CHECK(r->status == 400);
@@ -240,12 +244,8 @@ TEST_CASE("Admin API: delete_series, clean_tombstones, snapshot", "[server][admi
   r = c.PostForm("/api/v1/admin/tsdb/snapshot", "compact=true");
   REQUIRE(r.ok());
   REQUIRE(r->status == 200);
-  VigildConfig cc = ts.config;
-  cc.data_dir = ts.config.data_dir + "/snapshots/" + Json(r->body)["data"]["name"].str();
-  auto compacted = Vigild::Start(cc, testing::TestBuild());
-  REQUIRE(compacted.ok());
-  HttpClient cc_client("127.0.0.1", (*compacted)->http_port());
-  CHECK(Range(cc_client, "a", 0, 15) == "0:1 15:1 | 15:3");
+  CHECK(snapshot_range(ts.config.data_dir + "/snapshots/" + Json(r->body)["data"]["name"].str()) ==
+        "0:1 15:1 | 15:3");
   r = c.PostForm("/api/v1/admin/tsdb/snapshot", "compact=maybe");
   REQUIRE(r.ok());
   CHECK(r->status == 400);
@@ -262,12 +262,8 @@ TEST_CASE("Admin API: delete_series, clean_tombstones, snapshot", "[server][admi
   r = c.PostForm("/api/v1/admin/tsdb/snapshot", "skip_head=F&compact=t");
   REQUIRE(r.ok());
   REQUIRE(r->status == 200);
-  VigildConfig tc = ts.config;
-  tc.data_dir = ts.config.data_dir + "/snapshots/" + Json(r->body)["data"]["name"].str();
-  auto t_compacted = Vigild::Start(tc, testing::TestBuild());
-  REQUIRE(t_compacted.ok());
-  HttpClient tc_client("127.0.0.1", (*t_compacted)->http_port());
-  CHECK(Range(tc_client, "a", 0, 15) == "0:1 15:1 | 15:3");
+  CHECK(snapshot_range(ts.config.data_dir + "/snapshots/" + Json(r->body)["data"]["name"].str()) ==
+        "0:1 15:1 | 15:3");
 }
 
 TEST_CASE("Admin API: compact writes the head as blocks and merges them; answers unchanged",
