@@ -1,8 +1,10 @@
 #include "query/eval/parallel.h"
 
 #include <catch2/catch.hpp>
+#include <sched.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -48,6 +50,45 @@ TEST_CASE("ParallelFor covers [0, n) in contiguous ranges", "[query][parallel]")
     });
     for (size_t i = 0; i < n; ++i) REQUIRE(hits[i].load() == 1);
   }
+}
+
+TEST_CASE("ParallelJob's pool threads run off the CPU of the thread that started the job", "[query][parallel]") {
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  REQUIRE(sched_getaffinity(0, sizeof(allowed), &allowed) == 0);
+  if (CPU_COUNT(&allowed) < 2) {
+    WARN("only one CPU allowed: the pool has nowhere else to run, nothing to check");
+    return;
+  }
+  // The pool's threads inherit the CPUs of the thread that starts them: start them unpinned.
+  { ParallelJob warm(8, 2, [](size_t) {}); }
+  // Pinned to one CPU so that "the caller's CPU" is one fixed CPU for the whole job.
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (!CPU_ISSET(cpu, &allowed)) continue;
+    INFO("caller pinned to CPU " << cpu);
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    REQUIRE(sched_setaffinity(0, sizeof(one), &one) == 0);
+    // Linux tends to wake a thread that has been idle for a while on the waker's CPU: the case
+    // that matters (a query after a pause).
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    const std::thread::id caller = std::this_thread::get_id();
+    std::atomic<int> helper_indices{0}, helper_on_caller_cpu{0};
+    ParallelJob job(400, 2, [&](size_t) {
+      const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(20);
+      while (std::chrono::steady_clock::now() < until) {
+      }
+      if (std::this_thread::get_id() == caller) return;
+      helper_indices.fetch_add(1);
+      if (sched_getcpu() == cpu) helper_on_caller_cpu.fetch_add(1);
+    });
+    job.Join();
+    CHECK(helper_indices.load() > 0);
+    CHECK(helper_on_caller_cpu.load() == 0);
+    if (cpu >= 3) break;  // a few CPUs are enough
+  }
+  REQUIRE(sched_setaffinity(0, sizeof(allowed), &allowed) == 0);
 }
 
 }  // namespace
