@@ -256,6 +256,7 @@ Result<ChunkReader> ChunkReader::Open(FileSystem* fs, const std::string& dir) {
     VIGIL_RETURN_IF_ERROR(CheckChunksHeader(seg.view, &seg.version));
     if (seg.version == kChunksVersionCompressed) {
       VIGIL_RETURN_IF_ERROR(ReadPieceTable(seg.view, &seg.pieces, &seg.table_start));
+      seg.plain_checked = std::make_unique<std::atomic<uint8_t>[]>(seg.pieces.size());
     }
     reader.segments_.push_back(std::move(seg));
   }
@@ -276,6 +277,12 @@ Result<ChunkData> ChunkReader::Chunk(ChunkRef ref) const {
     return out;
   }
   const uint32_t piece = PieceOf(ChunkRefOffset(ref));
+  VIGIL_ASSIGN_OR_RETURN(std::optional<std::string_view> plain, PlainPiece(s, piece));
+  if (plain) {
+    VIGIL_RETURN_IF_ERROR(ReadFrameInPiece(s.view.path(), s.pieces[piece], *plain,
+                                           OffsetInPiece(ChunkRefOffset(ref)), &out.bytes, &next));
+    return out;
+  }
   const uint64_t key = uint64_t{seg} << 32 | piece;
   out.piece = cache_->Get(key);
   if (out.piece == nullptr) {
@@ -285,6 +292,35 @@ Result<ChunkData> ChunkReader::Chunk(ChunkRef ref) const {
   VIGIL_RETURN_IF_ERROR(ReadFrameInPiece(s.view.path(), s.pieces[piece], *out.piece,
                                          OffsetInPiece(ChunkRefOffset(ref)), &out.bytes, &next));
   return out;
+}
+
+Result<std::optional<std::string_view>> ChunkReader::PlainPiece(const Segment& s, uint32_t piece) const {
+  if (piece >= s.pieces.size()) {
+    return CorruptionAt(s.view.path(), 0, "chunk ref names missing piece " + std::to_string(piece));
+  }
+  // Incompressible pieces (random values) are stored as kNone frames: copying them into the cache
+  // would cost a copy, fresh pages and cache room, for nothing.
+  const std::string_view d = s.view.data();
+  const uint32_t off = s.pieces[piece];
+  const uint32_t len = GetFixed32(d.data() + off);  // bounds checked by ReadPieceTable
+  const std::string_view framed = d.substr(off + kPieceHeaderSize, len);
+  compression::BlockHeader h;
+  if (compression::BlockStatus st = compression::ReadBlockHeader(framed, &h, kMaxPieceRawSize); !st.ok()) {
+    return CorruptionAt(s.view.path(), off, "piece does not decompress: " + st.message());
+  }
+  if (h.codec != BlockCodec::kNone) return std::optional<std::string_view>();
+  std::atomic<uint8_t>& checked = s.plain_checked[piece];
+  if (checked.load(std::memory_order_acquire) == 0) {
+    if (Checksum32(framed) != GetFixed32(d.data() + off + 4)) {
+      return CorruptionAt(s.view.path(), off, "piece checksum mismatch");
+    }
+    checked.store(1, std::memory_order_release);
+  }
+  const std::string_view payload = framed.substr(h.header_size);
+  if (payload.size() != h.uncompressed_size) {
+    return CorruptionAt(s.view.path(), off, "piece does not decompress: uncompressed block payload size differs from header");
+  }
+  return std::optional<std::string_view>(payload);
 }
 
 Result<uint64_t> ChunkReader::Verify() const {

@@ -8,8 +8,10 @@
 //      piece table at the end. A chunk ref is segment << 32 | piece << 16 | offset in the piece.
 // Internal to storage/block.
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,8 +65,9 @@ class ChunkWriter {
   std::string compressed_;
 };
 
-// A chunk's bytes and what keeps them valid: for a version 2 segment the decompressed piece that
-// holds them; for version 1 nothing (they view the segment file, valid while the reader lives).
+// A chunk's bytes and what keeps them valid: for a compressed piece of a version 2 segment the
+// decompressed piece that holds them; otherwise nothing (they view the segment file, valid while
+// the reader lives): version 1 frames and version 2 pieces stored uncompressed (kNone).
 struct ChunkData {
   std::string_view bytes;
   std::shared_ptr<const std::string> piece;
@@ -83,7 +86,9 @@ class ChunkReader {
   static Result<ChunkReader> Open(FileSystem* fs, const std::string& dir);
 
   // The chunk at `ref`, after checking the frame bounds and its checksum (version 1) or the
-  // piece's checksum (version 2, decompressed on first use and kept in a small cache).
+  // piece's checksum (version 2). A compressed piece is decompressed on first use and kept in a
+  // small cache; a piece stored uncompressed is read in place, its checksum checked at its first
+  // use by this reader.
   Result<ChunkData> Chunk(ChunkRef ref) const;
 
   // Walks every frame of every segment (every piece of version 2 segments, decompressed),
@@ -106,7 +111,13 @@ class ChunkReader {
     uint8_t version = 0;
     std::vector<uint32_t> pieces;  // version 2: file offsets of the pieces
     uint64_t table_start = 0;      // version 2: where the piece table begins
+    // Version 2: 1 once the piece, stored uncompressed, has had its checksum checked.
+    std::unique_ptr<std::atomic<uint8_t>[]> plain_checked;
   };
+
+  // For a piece stored uncompressed, its bytes in the file (checksum checked once); nullopt for a
+  // compressed piece.
+  Result<std::optional<std::string_view>> PlainPiece(const Segment& s, uint32_t piece) const;
 
   std::vector<Segment> segments_;  // segments_[i] is segment i + 1
   std::unique_ptr<PieceCache> cache_;  // decompressed version 2 pieces

@@ -331,6 +331,56 @@ TEST_CASE("a label-order walk of grouped series decompresses each piece once", "
   CHECK(reader->chunk_pieces_decompressed() == reader->chunk_pieces());
 }
 
+TEST_CASE("pieces stored uncompressed are read in place, their checksum checked", "[storage][block]") {
+  // Random timestamps and full 64-bit values: zstd cannot shrink the pieces, so the writer stores
+  // them as kNone frames, and the reader views them in the file instead of copying them.
+  auto fs = NewMemFileSystem();
+  REQUIRE(fs->CreateDirs("/d").ok());
+  std::mt19937_64 rng(7);
+  std::vector<TestSeries> series;
+  for (int k = 0; k < 40; ++k) {
+    TestSeries ts;
+    ts.labels = Labels::FromPairs({{"__name__", "noise"}, {"k", std::to_string(1000 + k)}});
+    int64_t t = 1'000'000;
+    for (int i = 0; i < 600; ++i) {
+      t += 1 + static_cast<int64_t>(rng() % 100'000);
+      double v;
+      do {
+        v = testing::FromBits(rng());
+      } while (!std::isfinite(v));
+      ts.samples.push_back({t, v});
+    }
+    series.push_back(std::move(ts));
+  }
+  auto opts = testing::FixedOptions();
+  opts.chunk_compression = compression::BlockCodec::kZstd;
+  REQUIRE(testing::WriteTestBlock(fs.get(), "/d", series, opts).ok());
+  const std::string dir = "/d/01HZZZZZZZZZZZZZZZZZZZZZZZ";
+  {
+    auto reader = BlockReader::Open(fs.get(), dir).value();
+    Status st;
+    auto got = testing::ReadAll(NewBlockQuerier(reader, INT64_MIN, INT64_MAX).get(), std::vector<Matcher>{}, &st);
+    REQUIRE(st.ok());
+    REQUIRE(got.size() == series.size());
+    for (const TestSeries& s : series) CHECK(testing::SameSamples(got[s.labels.ToString()], s.samples));
+    INFO(reader->chunk_pieces() << " pieces");
+    CHECK(reader->chunk_pieces() > 2);
+    CHECK(reader->chunk_pieces_decompressed() == 0);
+    CHECK(reader->Verify().ok());
+  }
+  // One flipped byte in the middle of the file: the first read of its piece reports it.
+  const std::string seg = dir + "/chunks/000001";
+  std::string bytes = ReadFileToString(fs.get(), seg).value();
+  bytes[bytes.size() / 2] ^= 0x20;
+  REQUIRE(WriteFileAtomic(fs.get(), seg, bytes).ok());
+  auto reader = BlockReader::Open(fs.get(), dir).value();
+  Status st;
+  testing::ReadAll(NewBlockQuerier(reader, INT64_MIN, INT64_MAX).get(), std::vector<Matcher>{}, &st);
+  CHECK_FALSE(st.ok());
+  CHECK_THAT(st.ToString(), Catch::Contains("piece checksum mismatch") && Catch::Contains("000001"));
+  CHECK_FALSE(reader->Verify().ok());
+}
+
 TEST_CASE("empty block round trips", "[storage][block]") {
   auto fs = NewMemFileSystem();
   REQUIRE(fs->CreateDirs("/d").ok());
