@@ -1,7 +1,6 @@
 #include "storage/block/block_querier.h"
 
 #include <algorithm>
-#include <array>
 #include <optional>
 #include <set>
 
@@ -18,9 +17,11 @@ bool Covered(const Intervals& deleted, int64_t min_t, int64_t max_t) {
   return false;
 }
 
-// Decodes a series' chunks in batches of kBatch and copies the samples that are in range and not
-// deleted. Timestamps increase across chunks (they are disjoint and sorted), so the deleted
-// intervals are walked with a cursor.
+// Decodes a series' chunks straight into the caller's buffers. A chunk wholly inside the range
+// with nothing deleted is taken as decoded; of any other, the samples in range and not deleted
+// are kept, moved down in place. Timestamps increase across chunks (they are disjoint and
+// sorted), so the deleted intervals are walked with a cursor. The iterator holds no sample
+// buffer of its own: a query keeps one per series it has opened.
 class BlockSampleIterator final : public SampleIterator {
  public:
   BlockSampleIterator(std::shared_ptr<const BlockReader> reader, std::vector<ChunkMeta> chunks,
@@ -34,33 +35,40 @@ class BlockSampleIterator final : public SampleIterator {
   size_t Next(std::span<int64_t> ts, std::span<double> vs) override {
     size_t n = 0;
     const size_t cap = std::min(ts.size(), vs.size());
-    while (n < cap) {
-      if (pos_ == len_) {
-        // A chunk wholly inside the range with nothing deleted decodes straight into the caller's
-        // buffers (no copy through buf_).
-        if (direct_ && dec_) {
-          const size_t k = dec_->Next(ts.subspan(n, cap - n), vs.subspan(n, cap - n));
-          if (k > 0) {
-            n += k;
-            continue;
-          }
-        }
-        if (!Fill()) break;
+    while (n < cap && !done_) {
+      if (!dec_) {
+        OpenNextChunk();
+        continue;
       }
-      while (pos_ < len_ && n < cap) {
-        const int64_t t = buf_t_[pos_];
+      const size_t k = dec_->Next(ts.subspan(n, cap - n), vs.subspan(n, cap - n));
+      if (k == 0) {
+        if (!dec_->ok()) {
+          status_ = Status::Corruption(reader_->dir() + ": chunk " + std::to_string(chunks_[next_ - 1].ref) +
+                                       " does not decode");
+          done_ = true;
+          break;
+        }
+        dec_.reset();
+        continue;
+      }
+      if (direct_) {
+        n += k;
+        continue;
+      }
+      size_t kept = n;  // never ahead of i: the move is in place
+      for (size_t i = n; i < n + k; ++i) {
+        const int64_t t = ts[i];
         if (t > max_t_) {
           done_ = true;
-          pos_ = len_;
           break;
         }
         if (t >= min_t_ && !Deleted(t)) {
-          ts[n] = t;
-          vs[n] = buf_v_[pos_];
-          ++n;
+          ts[kept] = t;
+          vs[kept] = vs[i];
+          ++kept;
         }
-        ++pos_;
       }
+      n = kept;
     }
     return n;
   }
@@ -74,49 +82,30 @@ class BlockSampleIterator final : public SampleIterator {
   Status status() const override { return status_; }
 
  private:
-  // Only chunks that cross the range's edges or deleted intervals go through this buffer; the
-  // others decode straight into the caller's.
-  static constexpr size_t kBatch = 32;
-
   bool Deleted(int64_t t) {
     while (del_ < deleted_.size() && deleted_[del_].max_t < t) ++del_;
     return del_ < deleted_.size() && deleted_[del_].min_t <= t;
   }
 
-  // Refills the buffer from the current or next chunk; false at the end or on error.
-  bool Fill() {
-    while (!done_) {
-      if (dec_) {
-        len_ = dec_->Next(buf_t_, buf_v_);
-        pos_ = 0;
-        if (len_ > 0) return true;
-        if (!dec_->ok()) {
-          status_ = Status::Corruption(reader_->dir() + ": chunk " + std::to_string(chunks_[next_ - 1].ref) +
-                                       " does not decode");
-          break;
-        }
-        dec_.reset();
-      }
-      while (next_ < chunks_.size() && chunks_[next_].max_t < min_t_) ++next_;
-      if (next_ == chunks_.size() || chunks_[next_].min_t > max_t_) break;
-      const ChunkMeta& c = chunks_[next_++];
-      if (Covered(deleted_, c.min_t, c.max_t)) continue;
-      Result<block::ChunkData> data = reader_->Chunk(c.ref);
-      if (!data.ok()) {
-        status_ = data.status();
-        break;
-      }
-      piece_ = std::move(data->piece);  // keeps the bytes dec_ reads alive
-      dec_.emplace(data->bytes);
-      direct_ = deleted_.empty() && c.min_t >= min_t_ && c.max_t <= max_t_;
-      if (direct_) {
-        len_ = pos_ = 0;
-        return true;
-      }
+  // Opens the next chunk that overlaps the range and is not wholly deleted into dec_ (leaves
+  // dec_ empty after a wholly deleted one); sets done_ at the end or on error.
+  void OpenNextChunk() {
+    while (next_ < chunks_.size() && chunks_[next_].max_t < min_t_) ++next_;
+    if (next_ == chunks_.size() || chunks_[next_].min_t > max_t_) {
+      done_ = true;
+      return;
     }
-    done_ = true;
-    pos_ = len_ = 0;
-    return false;
+    const ChunkMeta& c = chunks_[next_++];
+    if (Covered(deleted_, c.min_t, c.max_t)) return;
+    Result<block::ChunkData> data = reader_->Chunk(c.ref);
+    if (!data.ok()) {
+      status_ = data.status();
+      done_ = true;
+      return;
+    }
+    piece_ = std::move(data->piece);  // keeps the bytes dec_ reads alive
+    dec_.emplace(data->bytes);
+    direct_ = deleted_.empty() && c.min_t >= min_t_ && c.max_t <= max_t_;
   }
 
   std::shared_ptr<const BlockReader> reader_;
@@ -126,9 +115,6 @@ class BlockSampleIterator final : public SampleIterator {
   size_t next_ = 0, del_ = 0;
   std::shared_ptr<const std::string> piece_;  // owner of dec_'s bytes (compressed segments)
   std::optional<compression::ChunkDecoder> dec_;
-  std::array<int64_t, kBatch> buf_t_{};
-  std::array<double, kBatch> buf_v_{};
-  size_t pos_ = 0, len_ = 0;
   bool done_ = false;
   bool direct_ = false;  // dec_'s chunk lies in [min_t_, max_t_] and nothing is deleted
   Status status_;
