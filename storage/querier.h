@@ -23,6 +23,14 @@ class SampleIterator {
   // Skips to the first sample with timestamp >= t. The next Next() starts there.
   virtual void Seek(int64_t t) = 0;
   virtual Status status() const = 0;
+  // Inclusive bounds of every timestamp the iterator can return, known without decoding (an
+  // empty iterator may report *min_t > *max_t); false when it cannot tell. A merge of several
+  // sources whose bounds do not overlap reads them one after the other.
+  virtual bool TimeBounds(int64_t* min_t, int64_t* max_t) const {
+    (void)min_t;
+    (void)max_t;
+    return false;
+  }
 };
 
 // Iterates the series a Select() matched, ordered by labels.

@@ -80,6 +80,16 @@ class BlockSampleIterator final : public SampleIterator {
     }
   }
   Status status() const override { return status_; }
+  bool TimeBounds(int64_t* min_t, int64_t* max_t) const override {
+    if (chunks_.empty()) {
+      *min_t = INT64_MAX;
+      *max_t = INT64_MIN;
+      return true;
+    }
+    *min_t = std::max(min_t_, chunks_.front().min_t);
+    *max_t = std::min(max_t_, chunks_.back().max_t);
+    return true;
+  }
 
  private:
   bool Deleted(int64_t t) {

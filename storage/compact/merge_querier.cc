@@ -127,6 +127,71 @@ class MergeSampleIterator final : public SampleIterator {
   Status status_;
 };
 
+// Sources whose time bounds do not overlap (the usual case: blocks, then the head), one after the
+// other in time order, each reading straight into the caller's buffers.
+class ConcatSampleIterator final : public SampleIterator {
+ public:
+  explicit ConcatSampleIterator(std::vector<std::unique_ptr<SampleIterator>> its) : its_(std::move(its)) {}
+
+  size_t Next(std::span<int64_t> ts, std::span<double> vs) override {
+    const size_t cap = std::min(ts.size(), vs.size());
+    size_t n = 0;
+    while (n < cap && cur_ < its_.size()) {
+      const size_t k = its_[cur_]->Next(ts.subspan(n, cap - n), vs.subspan(n, cap - n));
+      if (k > 0) {
+        n += k;
+        continue;
+      }
+      if (!its_[cur_]->status().ok()) {
+        status_ = its_[cur_]->status();
+        cur_ = its_.size();
+        break;
+      }
+      its_[cur_++].reset();  // done: its chunks and pieces go now
+    }
+    return n;
+  }
+
+  void Seek(int64_t t) override {
+    for (size_t i = cur_; i < its_.size(); ++i) its_[i]->Seek(t);
+  }
+
+  Status status() const override { return status_; }
+
+ private:
+  std::vector<std::unique_ptr<SampleIterator>> its_;
+  size_t cur_ = 0;
+  Status status_;
+};
+
+// One iterator over a series' sources: their concatenation when their time bounds are known and
+// do not overlap, else the k-way merge.
+std::unique_ptr<SampleIterator> MergeSources(std::vector<std::unique_ptr<SampleIterator>> its) {
+  if (its.size() == 1) return std::move(its[0]);
+  struct Span {
+    int64_t min_t, max_t;
+    size_t index;
+  };
+  std::vector<Span> spans(its.size());
+  for (size_t i = 0; i < its.size(); ++i) {
+    if (!its[i]->TimeBounds(&spans[i].min_t, &spans[i].max_t)) {
+      return std::make_unique<MergeSampleIterator>(std::move(its));
+    }
+    spans[i].index = i;
+  }
+  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.min_t < b.min_t; });
+  for (size_t i = 1; i < spans.size(); ++i) {
+    // Empty sources (min > max) sort last and overlap nothing.
+    if (spans[i].min_t <= spans[i].max_t && spans[i - 1].max_t >= spans[i].min_t) {
+      return std::make_unique<MergeSampleIterator>(std::move(its));
+    }
+  }
+  std::vector<std::unique_ptr<SampleIterator>> ordered;
+  ordered.reserve(its.size());
+  for (const Span& s : spans) ordered.push_back(std::move(its[s.index]));
+  return std::make_unique<ConcatSampleIterator>(std::move(ordered));
+}
+
 class EmptySampleIterator final : public SampleIterator {
  public:
   size_t Next(std::span<int64_t>, std::span<double>) override { return 0; }
@@ -180,8 +245,7 @@ class MergeSeriesSet final : public SeriesSet {
     for (const Child& c : children_) {
       if (c.current) its.push_back(c.set->Samples());
     }
-    if (its.size() == 1) return std::move(its[0]);
-    return std::make_unique<MergeSampleIterator>(std::move(its));
+    return MergeSources(std::move(its));
   }
 
   Status status() const override { return status_; }
@@ -255,8 +319,7 @@ std::unique_ptr<Querier> NewMergeQuerier(std::vector<std::unique_ptr<Querier>> s
 std::unique_ptr<SampleIterator> NewMergeSampleIterator(
     std::vector<std::unique_ptr<SampleIterator>> sources) {
   if (sources.empty()) return std::make_unique<EmptySampleIterator>();
-  if (sources.size() == 1) return std::move(sources[0]);
-  return std::make_unique<MergeSampleIterator>(std::move(sources));
+  return MergeSources(std::move(sources));
 }
 
 }  // namespace vigil::storage

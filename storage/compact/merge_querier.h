@@ -4,7 +4,8 @@
 // by labels, and the samples of a series present in several sources by a k-way merge of their
 // iterators into one sorted stream in which every timestamp appears once. When sources disagree at
 // one timestamp the earlier source in `sources` wins (the Db passes the head first, then blocks
-// newest first). storage/README.md, "Lifecycle".
+// newest first). Sources whose time bounds are known and do not overlap are read one after the
+// other instead (SampleIterator::TimeBounds). storage/README.md, "Lifecycle".
 
 #include <memory>
 #include <vector>

@@ -121,6 +121,19 @@ HeadSampleIterator::HeadSampleIterator(Series* series, int64_t min_t, int64_t ma
   if (snap_.has_out_of_order()) Merge();
 }
 
+bool HeadSampleIterator::TimeBounds(int64_t* min_t, int64_t* max_t) const {
+  if (merged_) return false;
+  int64_t first = INT64_MAX;
+  if (!snap_.chunks.empty()) {
+    first = snap_.chunks.front().min_t();
+  } else if (!snap_.open.empty()) {
+    first = snap_.open_min_t;
+  }
+  *min_t = std::max(lo_, first);
+  *max_t = first == INT64_MAX ? INT64_MIN : hi_;
+  return true;
+}
+
 void HeadSampleIterator::Fail(std::string_view what) {
   status_ = Status::Corruption("head chunk of series ref " + std::to_string(ref_) + ": " +
                                std::string(what));

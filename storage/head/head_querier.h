@@ -63,6 +63,9 @@ class HeadSampleIterator final : public SampleIterator {
   size_t Next(std::span<int64_t> ts, std::span<double> vs) override;
   void Seek(int64_t t) override;
   Status status() const override { return status_; }
+  // Known without out-of-order data: from the first in-order chunk's start (the newest sample
+  // bounds nothing; the range end does).
+  bool TimeBounds(int64_t* min_t, int64_t* max_t) const override;
 
  private:
   bool OpenNextSource();

@@ -321,6 +321,7 @@ void Series::Snapshot(int64_t min_t, int64_t max_t, SeriesSnapshot* out) {
   if (has_open_ && OpenMinTime() <= max_t && max_t_.load(std::memory_order_relaxed) >= min_t) {
     const std::string_view bytes = FinishedOpenChunk(&out->open);
     if (bytes.data() != out->open.data()) out->open.assign(bytes);
+    out->open_min_t = OpenMinTime();
   }
   if (ooo_) {
     for (const ChunkMeta& c : ooo_->chunks) {

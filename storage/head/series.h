@@ -53,6 +53,7 @@ enum class Verdict : uint8_t {
 struct SeriesSnapshot {
   std::vector<ChunkHandle> chunks;  // closed in-order chunks overlapping the range, oldest first
   std::string open;                 // a copy of the open chunk (finished), if it overlaps
+  int64_t open_min_t = 0;           // its first timestamp (when `open` is set)
   std::vector<ChunkHandle> ooo_chunks;
   std::vector<int64_t> ooo_ts;  // the out-of-order buffer's samples in the range, sorted
   std::vector<double> ooo_vs;

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <string>
@@ -58,7 +59,10 @@ TEST_CASE("the planner merges overlaps first, then full level ranges", "[storage
 
 class VecIterator final : public SampleIterator {
  public:
-  VecIterator(std::vector<int64_t> ts, double v) : ts_(std::move(ts)), v_(v) {}
+  // With `bounds`, TimeBounds() reports the first and last timestamps, as block and head
+  // iterators do.
+  VecIterator(std::vector<int64_t> ts, double v, bool bounds = false)
+      : ts_(std::move(ts)), v_(v), bounds_(bounds) {}
   size_t Next(std::span<int64_t> ts, std::span<double> vs) override {
     size_t n = 0;
     while (n < ts.size() && pos_ < ts_.size()) {
@@ -73,10 +77,17 @@ class VecIterator final : public SampleIterator {
   }
   void Seek(int64_t t) override { lo_ = std::max(lo_, t); }
   Status status() const override { return Status::OK(); }
+  bool TimeBounds(int64_t* min_t, int64_t* max_t) const override {
+    if (!bounds_) return false;
+    *min_t = ts_.empty() ? INT64_MAX : std::max(lo_, ts_.front());
+    *max_t = ts_.empty() ? INT64_MIN : ts_.back();
+    return true;
+  }
 
  private:
   std::vector<int64_t> ts_;
   double v_;
+  bool bounds_;
   size_t pos_ = 0;
   int64_t lo_ = INT64_MIN;
 };
@@ -111,28 +122,45 @@ TEST_CASE("the k-way merge yields each timestamp once, earliest source first", "
 // Sources that mostly follow each other in time (blocks, then the head) are read straight into the
 // caller's buffer, and what a read brings past the other sources' next sample is put back: every
 // output batch size must give what a map of earliest-source-wins answers.
+//
+// Sources that report their time bounds (as block and head iterators do) and do not overlap are
+// read one after the other in time order, whatever their order in the list (the head comes first):
+// half the rounds give bounds, and the time ranges are dealt to the sources in a random order.
 TEST_CASE("the k-way merge agrees with a reference over random sources and batch sizes", "[storage][compaction]") {
   std::mt19937_64 rng(5);
-  for (int round = 0; round < 200; ++round) {
+  int concatenated = 0;
+  for (int round = 0; round < 400; ++round) {
     const int sources = 1 + static_cast<int>(rng() % 4);
-    std::vector<std::vector<int64_t>> ts(static_cast<size_t>(sources));
-    std::map<int64_t, double> want;
+    std::vector<std::vector<int64_t>> ranges(static_cast<size_t>(sources));
     int64_t start = 0;
+    bool overlap = false;
     for (int s = 0; s < sources; ++s) {
       // Consecutive ranges usually, overlapping (the previous source's tail) sometimes.
-      if (rng() % 3 == 0) start -= static_cast<int64_t>(rng() % 400);
+      if (rng() % 3 == 0) {
+        start -= static_cast<int64_t>(rng() % 400);
+        overlap = true;
+      }
       const int64_t n = static_cast<int64_t>(rng() % 900);
       int64_t t = start;
       for (int64_t k = 0; k < n; ++k) {
         t += 1 + static_cast<int64_t>(rng() % 3);
-        ts[static_cast<size_t>(s)].push_back(t);
-        want.emplace(t, s + 1);  // the earliest source keeps a timestamp
+        ranges[static_cast<size_t>(s)].push_back(t);
       }
       start = t + 1;
     }
+    std::vector<std::vector<int64_t>> ts = ranges;
+    if (rng() % 2 == 0) std::shuffle(ts.begin(), ts.end(), rng);
+    std::map<int64_t, double> want;
+    for (int s = 0; s < sources; ++s) {
+      for (int64_t t : ts[static_cast<size_t>(s)]) want.emplace(t, s + 1);  // the earliest source keeps a timestamp
+    }
+    const bool bounds = rng() % 2 == 0;
+    if (bounds && !overlap) ++concatenated;
     const int64_t seek = rng() % 4 == 0 ? static_cast<int64_t>(rng() % 500) : INT64_MIN;
     std::vector<std::unique_ptr<SampleIterator>> its;
-    for (int s = 0; s < sources; ++s) its.push_back(std::make_unique<VecIterator>(ts[static_cast<size_t>(s)], s + 1));
+    for (int s = 0; s < sources; ++s) {
+      its.push_back(std::make_unique<VecIterator>(ts[static_cast<size_t>(s)], s + 1, bounds));
+    }
     auto m = NewMergeSampleIterator(std::move(its));
     if (seek != INT64_MIN) m->Seek(seek);
     const size_t batch = std::vector<size_t>{1, 7, 127, 128, 129, 512, 1000}[rng() % 7];
@@ -147,9 +175,10 @@ TEST_CASE("the k-way merge agrees with a reference over random sources and batch
     for (const auto& [t, v] : want) {
       if (t >= seek) expected.push_back({t, v});
     }
-    INFO("round " << round << ", " << sources << " sources, batch " << batch);
+    INFO("round " << round << ", " << sources << " sources, batch " << batch << (bounds ? ", bounds" : ""));
     REQUIRE(got == expected);
   }
+  CHECK(concatenated > 50);
 }
 
 }  // namespace
