@@ -55,6 +55,14 @@ class Querier {
   // Series matching every matcher (Prometheus semantics: a missing label equals ""). At least one
   // matcher should not match the empty string; if none does, every series is a candidate.
   virtual std::unique_ptr<SeriesSet> Select(std::span<const Matcher> matchers) = 0;
+  // Select() for a reader that uses only each series' newest sample at or before `at` (an instant
+  // vector selector): a series' iterator may then return just that sample, where a source knows
+  // it without decoding (the head keeps every series' newest sample). It may return more; the
+  // reader must still take the newest sample at or before `at` itself.
+  virtual std::unique_ptr<SeriesSet> SelectNewest(std::span<const Matcher> matchers, int64_t at) {
+    (void)at;
+    return Select(matchers);
+  }
   // Sorted label names / values of the series that match `matchers` (all series if empty) and
   // have samples in the querier's range.
   virtual Result<std::vector<std::string>> LabelNames(std::span<const Matcher> matchers) = 0;

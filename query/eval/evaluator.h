@@ -188,8 +188,10 @@ class Evaluator {
   static constexpr size_t kFirstScanGroup = 32;
   using ScanWork = std::function<void(RawSeries& rs, size_t slot)>;
   using ScanDone = std::function<Status(RawSeries& rs, size_t slot)>;
+  // `newest_only`: `work` uses only each series' newest sample at or before max_t, so the storage
+  // may hand over just that one (Querier::SelectNewest).
   Status Scan(const VectorSelector& vs, int64_t min_t, int64_t max_t, bool keep_stale, const ScanWork& work,
-              const ScanDone& done);
+              const ScanDone& done, bool newest_only = false);
   // When `e` is a matrix selector (in parentheses or not): its window parameters in *m (no
   // series), and the selector and time range to Scan. False for subqueries.
   Result<bool> MatrixScanSpec(const Expr& e, MatrixSteps* m, const VectorSelector** vs, int64_t* min_t,

@@ -126,7 +126,7 @@ constexpr size_t kMinSeriesPerThread = 16;
 }  // namespace
 
 Status Evaluator::Scan(const VectorSelector& vs, int64_t min_t, int64_t max_t, bool keep_stale,
-                       const ScanWork& work, const ScanDone& done) {
+                       const ScanWork& work, const ScanDone& done, bool newest_only) {
   std::vector<storage::Matcher> matchers;
   matchers.reserve(vs.matchers.size());
   for (const LabelMatcher& m : vs.matchers) {
@@ -136,7 +136,8 @@ Status Evaluator::Scan(const VectorSelector& vs, int64_t min_t, int64_t max_t, b
     matchers.push_back(std::move(sm));
   }
   if (max_t < min_t) return Status::OK();
-  std::unique_ptr<storage::SeriesSet> set = st_->querier->Select(matchers);
+  std::unique_ptr<storage::SeriesSet> set =
+      newest_only ? st_->querier->SelectNewest(matchers, max_t) : st_->querier->Select(matchers);
   const size_t threads = ParallelismFor(st_->options->parallelism);
   // Series are taken from the set in order (labels and iterators on this thread), decoded (and
   // worked on) in parallel, then handed to `done` in order. Groups overlap: while the pool's
@@ -237,6 +238,9 @@ Result<VectorSteps> Evaluator::EvalVectorSelector(const VectorSelector& vs, bool
   std::vector<StepSeries> results(kScanGroup);
   std::vector<uint64_t> counts(kScanGroup);
   uint64_t produced = 0;
+  // Every step at one time (an instant query, or @): each series' newest sample there is all
+  // that is used, so the head may hand over just that one.
+  const bool newest_only = first_end == last_end;
   VIGIL_RETURN_IF_ERROR(Scan(
       vs, first_end - lookback + 1, last_end, /*keep_stale=*/true,
       [&](RawSeries& rs, size_t slot) {
@@ -265,7 +269,8 @@ Result<VectorSteps> Evaluator::EvalVectorSelector(const VectorSelector& vs, bool
         s.drop_name = false;
         out.series.push_back(std::move(s));
         return Status::OK();
-      }));
+      },
+      newest_only));
   VIGIL_RETURN_IF_ERROR(AddSamples(produced));
   return out;
 }

@@ -285,6 +285,13 @@ class MergeQuerier final : public Querier {
     return std::make_unique<MergeSeriesSet>(std::move(sets), keep_alive_);
   }
 
+  std::unique_ptr<SeriesSet> SelectNewest(std::span<const Matcher> matchers, int64_t at) override {
+    std::vector<std::unique_ptr<SeriesSet>> sets;
+    sets.reserve(sources_.size());
+    for (auto& q : sources_) sets.push_back(q->SelectNewest(matchers, at));
+    return std::make_unique<MergeSeriesSet>(std::move(sets), keep_alive_);
+  }
+
   Result<std::vector<std::string>> LabelNames(std::span<const Matcher> matchers) override {
     std::vector<std::vector<std::string>> lists;
     for (auto& q : sources_) {

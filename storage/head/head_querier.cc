@@ -14,8 +14,9 @@ class HeadSeriesSet final : public SeriesSet {
     Series* series;
   };
   HeadSeriesSet(std::vector<Entry> entries, int64_t min_t, int64_t max_t,
-                std::shared_ptr<HeadQuerier::Pins> pins)
-      : entries_(std::move(entries)), min_t_(min_t), max_t_(max_t), pins_(std::move(pins)) {}
+                std::shared_ptr<HeadQuerier::Pins> pins, std::optional<int64_t> newest_at = std::nullopt)
+      : entries_(std::move(entries)), min_t_(min_t), max_t_(max_t), pins_(std::move(pins)),
+        newest_at_(newest_at) {}
 
   bool Next() override {
     if (next_ >= entries_.size()) return false;
@@ -24,15 +25,58 @@ class HeadSeriesSet final : public SeriesSet {
   }
   const Labels& labels() const override { return entries_[cur_].labels; }
   std::unique_ptr<SampleIterator> Samples() const override {
-    return std::make_unique<HeadSampleIterator>(entries_[cur_].series, min_t_, max_t_);
+    Series* s = entries_[cur_].series;
+    if (newest_at_) {
+      int64_t t = 0;
+      double v = 0;
+      bool newest = false;
+      {
+        std::lock_guard<SpinLock> lock(s->mu());
+        newest = s->Newest(&t, &v) && t <= *newest_at_ && t <= max_t_;
+      }
+      if (newest) {
+        if (t < min_t_) return std::make_unique<NewestSampleIterator>();
+        return std::make_unique<NewestSampleIterator>(t, v);
+      }
+    }
+    return std::make_unique<HeadSampleIterator>(s, min_t_, max_t_);
   }
   Status status() const override { return Status::OK(); }
 
  private:
+  // A series' newest sample alone (or nothing).
+  class NewestSampleIterator final : public SampleIterator {
+   public:
+    NewestSampleIterator() = default;
+    NewestSampleIterator(int64_t t, double v) : t_(t), v_(v), has_(true) {}
+    size_t Next(std::span<int64_t> ts, std::span<double> vs) override {
+      if (!has_ || ts.empty() || vs.empty()) return 0;
+      ts[0] = t_;
+      vs[0] = v_;
+      has_ = false;
+      return 1;
+    }
+    void Seek(int64_t t) override {
+      if (t_ < t) has_ = false;
+    }
+    Status status() const override { return Status::OK(); }
+    bool TimeBounds(int64_t* min_t, int64_t* max_t) const override {
+      *min_t = has_ ? t_ : INT64_MAX;
+      *max_t = has_ ? t_ : INT64_MIN;
+      return true;
+    }
+
+   private:
+    int64_t t_ = 0;
+    double v_ = 0;
+    bool has_ = false;
+  };
+
   std::vector<Entry> entries_;
   const int64_t min_t_;
   const int64_t max_t_;
   std::shared_ptr<HeadQuerier::Pins> pins_;
+  const std::optional<int64_t> newest_at_;
   size_t next_ = 0;
   size_t cur_ = 0;
 };
@@ -74,6 +118,16 @@ std::unique_ptr<SeriesSet> HeadQuerier::Select(std::span<const Matcher> matchers
   std::sort(entries.begin(), entries.end(),
             [](const auto& a, const auto& b) { return a.labels < b.labels; });
   return std::make_unique<HeadSeriesSet>(std::move(entries), min_t_, max_t_, pins_);
+}
+
+std::unique_ptr<SeriesSet> HeadQuerier::SelectNewest(std::span<const Matcher> matchers, int64_t at) {
+  std::vector<HeadSeriesSet::Entry> entries;
+  for (Series* s : Matching(matchers)) {
+    entries.push_back({s->labels().ToLabels(head_->symbols), s});
+  }
+  std::sort(entries.begin(), entries.end(),
+            [](const auto& a, const auto& b) { return a.labels < b.labels; });
+  return std::make_unique<HeadSeriesSet>(std::move(entries), min_t_, max_t_, pins_, at);
 }
 
 Result<std::vector<std::string>> HeadQuerier::LabelNames(std::span<const Matcher> matchers) {

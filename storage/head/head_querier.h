@@ -35,6 +35,9 @@ class HeadQuerier final : public Querier {
   };
 
   std::unique_ptr<SeriesSet> Select(std::span<const Matcher> matchers) override;
+  // A series whose newest sample is at or before `at` gets an iterator over that one sample,
+  // without a snapshot or any decoding; the others the full iterator.
+  std::unique_ptr<SeriesSet> SelectNewest(std::span<const Matcher> matchers, int64_t at) override;
   Result<std::vector<std::string>> LabelNames(std::span<const Matcher> matchers) override;
   Result<std::vector<std::string>> LabelValues(std::string_view name,
                                                std::span<const Matcher> matchers) override;

@@ -155,6 +155,16 @@ class Series {
 
   // --- Everything below REQUIRES mu() held. ---
 
+  // The newest committed sample (in order, so newer than any out-of-order one); false when the
+  // series holds no sample. A series the head still matches holds it in its chunks (truncation
+  // keeps it or empties the series).
+  bool Newest(int64_t* t, double* v) const {
+    if (min_t_.load(std::memory_order_relaxed) > max_t_.load(std::memory_order_relaxed)) return false;
+    *t = max_t_.load(std::memory_order_relaxed);
+    *v = std::bit_cast<double>(last_bits_);
+    return true;
+  }
+
   // Classifies a sample against the committed samples. May decode a chunk for out-of-order
   // timestamps (to find an existing sample at t); cheap for in-order ones.
   Verdict Check(int64_t t, double v, int64_t ooo_window_ms);

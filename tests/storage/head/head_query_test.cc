@@ -147,5 +147,82 @@ TEST_CASE("head: sample iterators honour the range, Seek and small batches", "[s
   CHECK(total == 1000);
 }
 
+
+// Every sample an iterator gives, after an optional Seek.
+std::vector<std::pair<int64_t, double>> Drain(SampleIterator& it, int64_t seek = INT64_MIN) {
+  if (seek != INT64_MIN) it.Seek(seek);
+  std::vector<std::pair<int64_t, double>> out;
+  int64_t ts[16];
+  double vs[16];
+  while (size_t n = it.Next(ts, vs)) {
+    for (size_t i = 0; i < n; ++i) out.push_back({ts[i], vs[i]});
+  }
+  REQUIRE(it.status().ok());
+  return out;
+}
+
+TEST_CASE("head: SelectNewest hands over a series' newest sample alone when it is at or before `at`",
+          "[storage][head]") {
+  HeadOptions opts;
+  opts.out_of_order_window_ms = 100'000;
+  opts.chunk_target_samples = 8;
+  Head head(opts);
+  auto app = head.NewAppender(nullptr);
+  const Labels a = L({{"__name__", "up"}, {"job", "a"}});
+  const Labels b = L({{"__name__", "up"}, {"job", "b"}});
+  for (int64_t t = 1000; t <= 50'000; t += 1000) {
+    REQUIRE(app->Append(a, t, double(t)).ok());
+    REQUIRE(app->Append(b, t + 500, double(-t)).ok());
+  }
+  REQUIRE(app->Commit().ok());
+  REQUIRE(app->Append(a, 20'500, 7.0).ok());  // out of order: older than a's newest
+  REQUIRE(app->Commit().ok());
+
+  auto q = head.NewQuerier(0, 60'000);
+  const std::vector<Matcher> up{Eq("__name__", "up")};
+
+  SECTION("newest sample at or before `at`: that sample alone, with its bounds") {
+    auto set = q->SelectNewest(up, 60'000);
+    REQUIRE(set->Next());
+    auto it = set->Samples();
+    int64_t lo = 0, hi = 0;
+    REQUIRE(it->TimeBounds(&lo, &hi));
+    CHECK(lo == 50'000);
+    CHECK(hi == 50'000);
+    CHECK(Drain(*it) == std::vector<std::pair<int64_t, double>>{{50'000, 50'000.0}});
+    REQUIRE(set->Next());
+    CHECK(Drain(*set->Samples()) == std::vector<std::pair<int64_t, double>>{{50'500, -50'000.0}});
+    CHECK_FALSE(set->Next());
+  }
+  SECTION("a Seek past the newest sample leaves nothing") {
+    auto set = q->SelectNewest(up, 60'000);
+    REQUIRE(set->Next());
+    CHECK(Drain(*set->Samples(), 50'001).empty());
+  }
+  SECTION("newer samples than `at`: the full iterator, as Select gives") {
+    auto set = q->SelectNewest(up, 30'000);
+    auto all = q->Select(up);
+    REQUIRE(set->Next());
+    REQUIRE(all->Next());
+    const auto got = Drain(*set->Samples());
+    CHECK(got.size() == 51);  // 1000 .. 50000 and the out-of-order 20500
+    CHECK(got == Drain(*all->Samples()));
+  }
+  SECTION("a querier range that ends before the newest sample: the full iterator, clipped") {
+    auto early = head.NewQuerier(0, 10'000);
+    auto set = early->SelectNewest(up, 60'000);
+    REQUIRE(set->Next());
+    CHECK(Drain(*set->Samples()).size() == 10);
+  }
+  SECTION("a newest sample before the querier range: nothing") {
+    auto late = head.NewQuerier(50'200, 60'000);
+    auto set = late->SelectNewest(up, 60'000);
+    REQUIRE(set->Next());  // b has a sample at 50500
+    CHECK(set->labels() == b);
+    CHECK(Drain(*set->Samples()) == std::vector<std::pair<int64_t, double>>{{50'500, -50'000.0}});
+    CHECK_FALSE(set->Next());
+  }
+}
+
 }  // namespace
 }  // namespace vigil::storage
