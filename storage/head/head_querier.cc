@@ -110,24 +110,28 @@ std::vector<std::string> HeadQuerier::SortedStrings(std::vector<uint32_t> ids) c
   return out;
 }
 
-std::unique_ptr<SeriesSet> HeadQuerier::Select(std::span<const Matcher> matchers) {
+namespace {
+
+// The series with their labels, ordered by labels (as a SeriesSet hands them out).
+std::vector<HeadSeriesSet::Entry> ByLabels(const std::vector<Series*>& series, const SymbolTable& symbols) {
   std::vector<HeadSeriesSet::Entry> entries;
-  for (Series* s : Matching(matchers)) {
-    entries.push_back({s->labels().ToLabels(head_->symbols), s});
-  }
+  entries.reserve(series.size());
+  for (Series* s : series) entries.push_back({s->labels().ToLabels(symbols), s});
   std::sort(entries.begin(), entries.end(),
             [](const auto& a, const auto& b) { return a.labels < b.labels; });
-  return std::make_unique<HeadSeriesSet>(std::move(entries), min_t_, max_t_, pins_);
+  return entries;
+}
+
+}  // namespace
+
+std::unique_ptr<SeriesSet> HeadQuerier::Select(std::span<const Matcher> matchers) {
+  return std::make_unique<HeadSeriesSet>(ByLabels(Matching(matchers), head_->symbols), min_t_,
+                                         max_t_, pins_);
 }
 
 std::unique_ptr<SeriesSet> HeadQuerier::SelectNewest(std::span<const Matcher> matchers, int64_t at) {
-  std::vector<HeadSeriesSet::Entry> entries;
-  for (Series* s : Matching(matchers)) {
-    entries.push_back({s->labels().ToLabels(head_->symbols), s});
-  }
-  std::sort(entries.begin(), entries.end(),
-            [](const auto& a, const auto& b) { return a.labels < b.labels; });
-  return std::make_unique<HeadSeriesSet>(std::move(entries), min_t_, max_t_, pins_, at);
+  return std::make_unique<HeadSeriesSet>(ByLabels(Matching(matchers), head_->symbols), min_t_,
+                                         max_t_, pins_, at);
 }
 
 Result<std::vector<std::string>> HeadQuerier::LabelNames(std::span<const Matcher> matchers) {
