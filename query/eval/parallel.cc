@@ -1,10 +1,10 @@
 #include "query/eval/parallel.h"
 
-#include <algorithm>
 #include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>

@@ -256,7 +256,7 @@ Result<ChunkReader> ChunkReader::Open(FileSystem* fs, const std::string& dir) {
     VIGIL_RETURN_IF_ERROR(CheckChunksHeader(seg.view, &seg.version));
     if (seg.version == kChunksVersionCompressed) {
       VIGIL_RETURN_IF_ERROR(ReadPieceTable(seg.view, &seg.pieces, &seg.table_start));
-      seg.plain_checked = std::make_unique<std::atomic<uint8_t>[]>(seg.pieces.size());
+      seg.piece_state = std::make_unique<std::atomic<uint8_t>[]>(seg.pieces.size());
     }
     reader.segments_.push_back(std::move(seg));
   }
@@ -300,6 +300,10 @@ Result<std::optional<std::string_view>> ChunkReader::PlainPiece(const Segment& s
   }
   // Incompressible pieces (random values) are stored as kNone frames: copying them into the cache
   // would cost a copy, fresh pages and cache room, for nothing.
+  enum PieceState : uint8_t { kUnread = 0, kPlainChecked = 1, kCompressed = 2 };
+  std::atomic<uint8_t>& state = s.piece_state[piece];
+  const uint8_t known = state.load(std::memory_order_acquire);
+  if (known == kCompressed) return std::optional<std::string_view>();
   const std::string_view d = s.view.data();
   const uint32_t off = s.pieces[piece];
   const uint32_t len = GetFixed32(d.data() + off);  // bounds checked by ReadPieceTable
@@ -308,13 +312,15 @@ Result<std::optional<std::string_view>> ChunkReader::PlainPiece(const Segment& s
   if (compression::BlockStatus st = compression::ReadBlockHeader(framed, &h, kMaxPieceRawSize); !st.ok()) {
     return CorruptionAt(s.view.path(), off, "piece does not decompress: " + st.message());
   }
-  if (h.codec != BlockCodec::kNone) return std::optional<std::string_view>();
-  std::atomic<uint8_t>& checked = s.plain_checked[piece];
-  if (checked.load(std::memory_order_acquire) == 0) {
+  if (h.codec != BlockCodec::kNone) {
+    state.store(kCompressed, std::memory_order_release);  // LoadPiece checks it at each decompression
+    return std::optional<std::string_view>();
+  }
+  if (known != kPlainChecked) {
     if (Checksum32(framed) != GetFixed32(d.data() + off + 4)) {
       return CorruptionAt(s.view.path(), off, "piece checksum mismatch");
     }
-    checked.store(1, std::memory_order_release);
+    state.store(kPlainChecked, std::memory_order_release);
   }
   const std::string_view payload = framed.substr(h.header_size);
   if (payload.size() != h.uncompressed_size) {

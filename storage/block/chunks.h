@@ -111,8 +111,9 @@ class ChunkReader {
     uint8_t version = 0;
     std::vector<uint32_t> pieces;  // version 2: file offsets of the pieces
     uint64_t table_start = 0;      // version 2: where the piece table begins
-    // Version 2: 1 once the piece, stored uncompressed, has had its checksum checked.
-    std::unique_ptr<std::atomic<uint8_t>[]> plain_checked;
+    // Version 2, per piece: what a first read found (PieceState), so later reads of a compressed
+    // piece go straight to the cache and an uncompressed one is checksummed once.
+    std::unique_ptr<std::atomic<uint8_t>[]> piece_state;
   };
 
   // For a piece stored uncompressed, its bytes in the file (checksum checked once); nullopt for a

@@ -279,17 +279,11 @@ class MergeQuerier final : public Querier {
       : sources_(std::move(sources)), keep_alive_(std::move(keep_alive)) {}
 
   std::unique_ptr<SeriesSet> Select(std::span<const Matcher> matchers) override {
-    std::vector<std::unique_ptr<SeriesSet>> sets;
-    sets.reserve(sources_.size());
-    for (auto& q : sources_) sets.push_back(q->Select(matchers));
-    return std::make_unique<MergeSeriesSet>(std::move(sets), keep_alive_);
+    return Merged([&](Querier& q) { return q.Select(matchers); });
   }
 
   std::unique_ptr<SeriesSet> SelectNewest(std::span<const Matcher> matchers, int64_t at) override {
-    std::vector<std::unique_ptr<SeriesSet>> sets;
-    sets.reserve(sources_.size());
-    for (auto& q : sources_) sets.push_back(q->SelectNewest(matchers, at));
-    return std::make_unique<MergeSeriesSet>(std::move(sets), keep_alive_);
+    return Merged([&](Querier& q) { return q.SelectNewest(matchers, at); });
   }
 
   Result<std::vector<std::string>> LabelNames(std::span<const Matcher> matchers) override {
@@ -312,6 +306,15 @@ class MergeQuerier final : public Querier {
   }
 
  private:
+  // The merge of select(source) over every source.
+  template <typename F>
+  std::unique_ptr<SeriesSet> Merged(F&& select) {
+    std::vector<std::unique_ptr<SeriesSet>> sets;
+    sets.reserve(sources_.size());
+    for (auto& q : sources_) sets.push_back(select(*q));
+    return std::make_unique<MergeSeriesSet>(std::move(sets), keep_alive_);
+  }
+
   std::vector<std::unique_ptr<Querier>> sources_;
   std::shared_ptr<const void> keep_alive_;
 };

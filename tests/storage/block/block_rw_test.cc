@@ -300,6 +300,15 @@ TEST_CASE("compressed block writer puts a metric's series with the same chunk ti
   CHECK(bytes[0] < bytes[1] * 8 / 10);
 }
 
+// Reads every series of the block back and checks each against what was written, bit for bit.
+void CheckReadsBack(const std::shared_ptr<const BlockReader>& reader, const std::vector<TestSeries>& series) {
+  Status st;
+  auto got = testing::ReadAll(NewBlockQuerier(reader, INT64_MIN, INT64_MAX).get(), std::vector<Matcher>{}, &st);
+  REQUIRE(st.ok());
+  REQUIRE(got.size() == series.size());
+  for (const TestSeries& s : series) CHECK(testing::SameSamples(got[s.labels.ToString()], s.samples));
+}
+
 TEST_CASE("a label-order walk of grouped series decompresses each piece once", "[storage][block]") {
   // 200 targets x 24 codes: about 2.5 MB of chunks in one metric, several groups of at most
   // 768 KiB. Reading in label order (code-major) sweeps a group's pieces once per code; the
@@ -321,11 +330,7 @@ TEST_CASE("a label-order walk of grouped series decompresses each piece once", "
   REQUIRE(raw > 3 * (768 << 10));
   auto reader = BlockReader::Open(fs.get(), "/d/01HZZZZZZZZZZZZZZZZZZZZZZZ").value();
   block::PieceCacheBypass bypass;
-  Status st;
-  auto got = testing::ReadAll(NewBlockQuerier(reader, INT64_MIN, INT64_MAX).get(), std::vector<Matcher>{}, &st);
-  REQUIRE(st.ok());
-  REQUIRE(got.size() == series.size());
-  for (const TestSeries& s : series) CHECK(testing::SameSamples(got[s.labels.ToString()], s.samples));
+  CheckReadsBack(reader, series);
   INFO(reader->chunk_pieces() << " pieces");
   CHECK(reader->chunk_pieces() > 30);
   CHECK(reader->chunk_pieces_decompressed() == reader->chunk_pieces());
@@ -358,11 +363,7 @@ TEST_CASE("pieces stored uncompressed are read in place, their checksum checked"
   const std::string dir = "/d/01HZZZZZZZZZZZZZZZZZZZZZZZ";
   {
     auto reader = BlockReader::Open(fs.get(), dir).value();
-    Status st;
-    auto got = testing::ReadAll(NewBlockQuerier(reader, INT64_MIN, INT64_MAX).get(), std::vector<Matcher>{}, &st);
-    REQUIRE(st.ok());
-    REQUIRE(got.size() == series.size());
-    for (const TestSeries& s : series) CHECK(testing::SameSamples(got[s.labels.ToString()], s.samples));
+    CheckReadsBack(reader, series);
     INFO(reader->chunk_pieces() << " pieces");
     CHECK(reader->chunk_pieces() > 2);
     CHECK(reader->chunk_pieces_decompressed() == 0);
